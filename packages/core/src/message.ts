@@ -1,0 +1,173 @@
+import { ValidationError, type ValidationIssue } from './errors.js';
+import { normalizePhoneNumber } from './phone.js';
+
+export type Channel = 'sms' | 'email';
+export const CHANNELS: readonly Channel[] = ['sms', 'email'];
+
+interface MessageBase {
+  /** The gateway's id for this message; providers echo it where they can (correlator, custom args). */
+  id: string;
+  /** The client's idempotency key, if it gave one. */
+  idempotencyKey?: string | undefined;
+  tags?: readonly string[] | undefined;
+  metadata?: Readonly<Record<string, string>> | undefined;
+}
+
+export interface SmsMessage extends MessageBase {
+  channel: 'sms';
+  /** Recipient in E.164 (`+260971234567`). */
+  to: string;
+  /** Sender id (alphanumeric, up to 11 characters) or number; the provider's default when absent. */
+  from?: string | undefined;
+  text: string;
+}
+
+export interface EmailAddress {
+  email: string;
+  name?: string | undefined;
+}
+
+export interface EmailAttachment {
+  filename: string;
+  contentType: string;
+  /** Raw bytes. */
+  content: Uint8Array;
+  /** Set for inline parts referenced as `cid:` from the HTML. */
+  contentId?: string | undefined;
+}
+
+export interface EmailMessage extends MessageBase {
+  channel: 'email';
+  from: EmailAddress;
+  to: readonly EmailAddress[];
+  cc?: readonly EmailAddress[] | undefined;
+  bcc?: readonly EmailAddress[] | undefined;
+  replyTo?: readonly EmailAddress[] | undefined;
+  subject: string;
+  text?: string | undefined;
+  html?: string | undefined;
+  attachments?: readonly EmailAttachment[] | undefined;
+  headers?: Readonly<Record<string, string>> | undefined;
+}
+
+export type Message = SmsMessage | EmailMessage;
+export type MessageFor<C extends Channel> = C extends 'sms' ? SmsMessage : EmailMessage;
+
+/** Whole-message size caps: past these a provider would reject the message anyway. */
+export const SMS_MAX_TEXT_LENGTH = 1600;
+const EMAIL_PATTERN = /^[^\s@<>()[\],;:"]+@[^\s@<>()[\],;:"]+\.[^\s@<>()[\],;:"]+$/;
+const HEADER_NAME_PATTERN = /^[!-9;-~]+$/;
+
+export function isEmailAddress(value: string): boolean {
+  return value.length <= 254 && EMAIL_PATTERN.test(value);
+}
+
+/**
+ * Checks a message and returns it with the recipient normalised to E.164.
+ * Throws a `ValidationError` listing every problem with its field path.
+ */
+export function validateMessage<M extends Message>(message: M, options: { defaultCountry?: string } = {}): M {
+  const issues: ValidationIssue[] = [];
+  if (typeof message.id !== 'string' || message.id.length === 0)
+    issues.push({ path: 'id', message: 'is required' });
+  if (message.channel === 'sms') {
+    const validated = validateSms(message, issues, options.defaultCountry);
+    if (issues.length > 0) throw new ValidationError(issues, { subject: 'invalid SMS' });
+    return validated as M;
+  }
+  if (message.channel === 'email') {
+    validateEmail(message, issues);
+    if (issues.length > 0) throw new ValidationError(issues, { subject: 'invalid email' });
+    return message;
+  }
+  throw new ValidationError([
+    {
+      path: 'channel',
+      message: `must be "sms" or "email", got ${JSON.stringify((message as Message).channel)}`,
+    },
+  ]);
+}
+
+function validateSms(message: SmsMessage, issues: ValidationIssue[], defaultCountry?: string): SmsMessage {
+  let to = message.to;
+  try {
+    to = normalizePhoneNumber(message.to, defaultCountry === undefined ? {} : { defaultCountry });
+  } catch (error) {
+    if (!ValidationError.isInstance(error)) throw error;
+    for (const issue of error.issues) issues.push({ path: 'to', message: issue.message });
+  }
+  if (typeof message.text !== 'string' || message.text.trim().length === 0) {
+    issues.push({ path: 'text', message: 'must not be empty' });
+  } else if (message.text.length > SMS_MAX_TEXT_LENGTH) {
+    issues.push({
+      path: 'text',
+      message: `is ${message.text.length} characters; the limit is ${SMS_MAX_TEXT_LENGTH}`,
+    });
+  }
+  if (message.from !== undefined) {
+    if (typeof message.from !== 'string' || message.from.length === 0) {
+      issues.push({ path: 'from', message: 'must be a non-empty sender id or number' });
+    } else if (!/^\+?\d{3,15}$/.test(message.from) && !/^[A-Za-z0-9 ._-]{1,11}$/.test(message.from)) {
+      issues.push({
+        path: 'from',
+        message: 'must be a number (3-15 digits) or an alphanumeric sender id of at most 11 characters',
+      });
+    }
+  }
+  return to === message.to ? message : { ...message, to };
+}
+
+function validateAddress(address: EmailAddress | undefined, path: string, issues: ValidationIssue[]): void {
+  if (!address || typeof address.email !== 'string') {
+    issues.push({ path, message: 'is required' });
+  } else if (!isEmailAddress(address.email)) {
+    issues.push({ path: `${path}.email`, message: `"${address.email}" is not an email address` });
+  }
+}
+
+function validateEmail(message: EmailMessage, issues: ValidationIssue[]): void {
+  validateAddress(message.from, 'from', issues);
+  if (!Array.isArray(message.to) || message.to.length === 0) {
+    issues.push({ path: 'to', message: 'needs at least one recipient' });
+  } else {
+    message.to.forEach((address, index) => {
+      validateAddress(address, `to.${index}`, issues);
+    });
+  }
+  for (const field of ['cc', 'bcc', 'replyTo'] as const) {
+    message[field]?.forEach((address, index) => {
+      validateAddress(address, `${field}.${index}`, issues);
+    });
+  }
+  if (typeof message.subject !== 'string' || message.subject.trim().length === 0) {
+    issues.push({ path: 'subject', message: 'must not be empty' });
+  }
+  const hasText = typeof message.text === 'string' && message.text.length > 0;
+  const hasHtml = typeof message.html === 'string' && message.html.length > 0;
+  if (!hasText && !hasHtml) issues.push({ path: 'text', message: 'an email needs text or html (or both)' });
+  message.attachments?.forEach((attachment, index) => {
+    if (!attachment.filename) issues.push({ path: `attachments.${index}.filename`, message: 'is required' });
+    if (!attachment.contentType)
+      issues.push({ path: `attachments.${index}.contentType`, message: 'is required' });
+    if (!(attachment.content instanceof Uint8Array)) {
+      issues.push({ path: `attachments.${index}.content`, message: 'must be bytes' });
+    }
+  });
+  for (const name of Object.keys(message.headers ?? {})) {
+    if (!HEADER_NAME_PATTERN.test(name))
+      issues.push({ path: `headers.${name}`, message: 'is not a valid header name' });
+  }
+}
+
+/** Every recipient of an email, in order: to, cc, bcc. */
+export function emailRecipients(message: EmailMessage): EmailAddress[] {
+  return [...message.to, ...(message.cc ?? []), ...(message.bcc ?? [])];
+}
+
+/** `Name <email>` or `email`. */
+export function formatEmailAddress(address: EmailAddress): string {
+  if (!address.name) return address.email;
+  const needsQuotes = /[",;:<>@()[\]\\]/.test(address.name);
+  const name = needsQuotes ? `"${address.name.replace(/["\\]/g, '\\$&')}"` : address.name;
+  return `${name} <${address.email}>`;
+}

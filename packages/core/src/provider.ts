@@ -1,0 +1,108 @@
+import type { ProviderError } from './errors.js';
+import type { Channel, MessageFor } from './message.js';
+import type { BounceType, DeliveryStatus } from './status.js';
+
+/** The contract version this @msg/core defines. A plugin declares the one it implements. */
+export const SPECIFICATION_VERSION = 'v1';
+export type SpecificationVersion = typeof SPECIFICATION_VERSION;
+/** The contract versions this host can load. */
+export const SUPPORTED_SPECIFICATION_VERSIONS: readonly string[] = [SPECIFICATION_VERSION];
+
+export type SenderType = 'alphanumeric' | 'numeric' | 'short-code' | 'email';
+
+export interface ProviderCapabilities {
+  /** Most messages one `sendBatch` call takes (1 when there is no batch API). */
+  maxBatchSize: number;
+  /** Whether non-GSM text (UCS-2) is supported. */
+  unicode: boolean;
+  /** Whether the provider reports delivery (webhook or receipt). */
+  deliveryReceipts: boolean;
+  senderTypes: readonly SenderType[];
+  /** Email only: attachments supported. */
+  attachments?: boolean;
+}
+
+export interface SendOptions {
+  /** Aborts the request; a provider rejects promptly, with `ambiguous` if the request had left. */
+  signal: AbortSignal;
+}
+
+export interface Money {
+  /** Decimal string, exactly as the provider stated it (`0.8000`), never a float. */
+  amount: string;
+  /** ISO 4217 (`KES`, `USD`). */
+  currency: string;
+}
+
+export interface SendResult {
+  /** The provider's id for the message; delivery events refer to it. */
+  providerMessageId: string;
+  /** Where the message stands once the provider accepted it. */
+  status: Extract<DeliveryStatus, 'queued' | 'sent' | 'delivered'>;
+  /** SMS parts billed, when the provider says. */
+  segments?: number | undefined;
+  cost?: Money | undefined;
+  /** Provider-specific detail worth keeping (network code, request id). */
+  details?: Readonly<Record<string, string>> | undefined;
+}
+
+/** One message's outcome in a batch: a batch may partly succeed. */
+export type BatchItemResult =
+  | { messageId: string; ok: true; result: SendResult }
+  | { messageId: string; ok: false; error: ProviderError };
+
+/** An inbound HTTP request as the host received it, raw body untouched (signatures cover bytes). */
+export interface WebhookRequest {
+  method: string;
+  /** The full public URL the provider called, with query string: some signatures cover it. */
+  url: string;
+  /** Lower-case header names. */
+  headers: Readonly<Record<string, string | undefined>>;
+  rawBody: Uint8Array;
+  /** Caller's address, for IP allow-lists. */
+  remoteAddress?: string | undefined;
+}
+
+export interface DeliveryEvent {
+  providerMessageId: string;
+  /** Our message id, when the provider echoes it (custom args, correlator). */
+  messageId?: string | undefined;
+  status: DeliveryStatus;
+  /** The provider's own status word, kept for the event history. */
+  providerStatus: string;
+  occurredAt: Date;
+  recipient?: string | undefined;
+  /** Stable id for de-duplication across retries of the same callback. */
+  eventId?: string | undefined;
+  bounceType?: BounceType | undefined;
+  error?: { code: string; message?: string | undefined } | undefined;
+  cost?: Money | undefined;
+  details?: Readonly<Record<string, string>> | undefined;
+}
+
+export interface WebhookResult {
+  events: DeliveryEvent[];
+  /** What to answer the provider, when it expects something specific. Default: 200, empty body. */
+  response?: { status: number; body?: string; contentType?: string } | undefined;
+}
+
+export interface HealthStatus {
+  ok: boolean;
+  detail?: string | undefined;
+}
+
+export interface Provider<C extends Channel = Channel> {
+  readonly specificationVersion: SpecificationVersion;
+  /** The instance id from config (`twilio-zm`). */
+  readonly id: string;
+  /** The plugin's name (`@msg/plugin-twilio`). */
+  readonly plugin: string;
+  readonly channel: C;
+  readonly capabilities: ProviderCapabilities;
+  send(message: MessageFor<C>, options: SendOptions): Promise<SendResult>;
+  sendBatch?(messages: readonly MessageFor<C>[], options: SendOptions): Promise<BatchItemResult[]>;
+  /** Verifies the request (throws `WebhookVerificationError`) and returns normalised events. */
+  parseWebhook?(request: WebhookRequest): Promise<WebhookResult>;
+  health?(options: { signal: AbortSignal }): Promise<HealthStatus>;
+  close(): Promise<void>;
+}

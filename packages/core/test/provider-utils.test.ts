@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { ProviderError } from '../src/errors.js';
+import { kindFromHttpStatus, networkError, parseMoney, parseRetryAfter } from '../src/provider-utils.js';
+
+describe('provider utilities', () => {
+  it('treats a refused connection as transient and a reset as ambiguous', () => {
+    const refused = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+    expect(networkError(refused, 'p').kind).toBe('transient');
+    const reset = new TypeError('fetch failed', {
+      cause: Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' }),
+    });
+    expect(networkError(reset, 'p')).toMatchObject({ kind: 'ambiguous', providerCode: 'UND_ERR_SOCKET' });
+  });
+
+  it('reports an abort by our own signal as ambiguous and passes provider errors through', () => {
+    const controller = new AbortController();
+    controller.abort();
+    expect(networkError(new Error('aborted'), 'p', controller.signal).providerCode).toBe('MSG_ABORTED');
+    const original = new ProviderError({ kind: 'permanent', provider: 'p', message: 'x' });
+    expect(networkError(original, 'p')).toBe(original);
+  });
+
+  it('parses Retry-After as seconds or as a date', () => {
+    expect(parseRetryAfter('2')).toBe(2000);
+    expect(
+      parseRetryAfter('Wed, 21 Oct 2026 07:28:05 GMT', Date.parse('Wed, 21 Oct 2026 07:28:00 GMT')),
+    ).toBe(5000);
+    expect(parseRetryAfter('soon')).toBeUndefined();
+    expect(parseRetryAfter(undefined)).toBeUndefined();
+  });
+
+  it('maps bare HTTP statuses', () => {
+    expect([429, 503, 401, 400].map(kindFromHttpStatus)).toEqual([
+      'rate-limited',
+      'transient',
+      'configuration',
+      'permanent',
+    ]);
+  });
+
+  it('parses provider money strings exactly', () => {
+    expect(parseMoney('KES 0.8000')).toEqual({ amount: '0.8000', currency: 'KES' });
+    expect(parseMoney('-0.00750', 'usd')).toEqual({ amount: '0.00750', currency: 'USD' });
+    expect(parseMoney('None')).toBeUndefined();
+    expect(parseMoney('0.5')).toBeUndefined();
+  });
+});
