@@ -1,0 +1,26 @@
+export {
+  type ConformanceSetup,
+  type ConformanceTarget,
+  type ExpectedError,
+  runConformanceSuite,
+  type WebhookHarness,
+} from './conformance.js';
+export {
+  type ErrorCatalogue,
+  type FaultSettings,
+  jsonResponse,
+  type RecordedRequest,
+  type RouteHandler,
+  type SimulatorOptions,
+  type SimulatorRequest,
+  type SimulatorResponse,
+  SimulatorServer,
+  textResponse,
+} from './simulator.js';
+export {
+  type DeliveredCallback,
+  type StatusCallback,
+  StatusCallbacks,
+  type StatusCallbacksOptions,
+} from './status-callbacks.js';
+export { type ReceivedWebhook, type WebhookReceiver, webhookReceiver } from './webhook-receiver.js';
