@@ -1,5 +1,5 @@
 import { createProvider, silentLogger } from '@msg/core';
-import { runConformanceSuite } from '@msg/testing';
+import { runConformanceSuite } from '@msg/testing/conformance';
 import { describe, expect, it } from 'vitest';
 import consolePlugin, { createConsoleProvider } from '../src/index.js';
 
