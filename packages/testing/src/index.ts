@@ -1,10 +1,4 @@
-export {
-  type ConformanceSetup,
-  type ConformanceTarget,
-  type ExpectedError,
-  runConformanceSuite,
-  type WebhookHarness,
-} from './conformance.js';
+// The simulator toolkit. The conformance suite, which needs vitest, is `@msg/testing/conformance`.
 export {
   type ErrorCatalogue,
   type FaultSettings,
