@@ -53,7 +53,7 @@ export interface ConformanceSetup<Options> {
   /** Options for a second instance with other credentials, pointed at the same simulator. */
   otherOptions?: Options;
   /** The credential the simulator records for an instance made with these options. */
-  credentialOf?(options: Options): string;
+  credentialOf?(options: Options): string | undefined;
   simulator?: SimulatorServer;
   /** A message this provider can send; `id` is filled in by the suite. */
   message(id: string): Message;
@@ -66,9 +66,9 @@ export interface ConformanceSetup<Options> {
 }
 
 export interface ConformanceTarget<Options> {
-  // biome-ignore lint/suspicious/noExplicitAny: the suite accepts any plugin's option type
-  plugin: Plugin<any>;
-  setup(): Promise<ConformanceSetup<Options>>;
+  plugin: Plugin<Options>;
+  /** Options are the plugin's input: fields with defaults may be left out. */
+  setup(): Promise<ConformanceSetup<Partial<Options>>>;
   /** How long an aborted send may take to reject. */
   abortDeadlineMs?: number;
 }
@@ -103,7 +103,7 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
 export function runConformanceSuite<Options>(target: ConformanceTarget<Options>): void {
   const name = target.plugin.name ?? 'plugin';
   describe(`conformance: ${name}`, () => {
-    let setup: ConformanceSetup<Options>;
+    let setup: ConformanceSetup<Partial<Options>>;
     const providers: Provider[] = [];
     let counter = 0;
     const nextId = () => `conf-${Date.now().toString(36)}-${++counter}`;
@@ -114,7 +114,7 @@ export function runConformanceSuite<Options>(target: ConformanceTarget<Options>)
       now: Date.now,
       webhookUrl: setup.webhookUrl,
     });
-    const make = async (options: Options, instanceId = 'conformance-a'): Promise<Provider> => {
+    const make = async (options: Partial<Options>, instanceId = 'conformance-a'): Promise<Provider> => {
       const provider = await createProvider(target.plugin, options, context(instanceId));
       providers.push(provider);
       return provider;
@@ -144,6 +144,12 @@ export function runConformanceSuite<Options>(target: ConformanceTarget<Options>)
       expect(target.plugin.channels).toContain(provider.channel);
       expect(provider.capabilities.maxBatchSize).toBeGreaterThanOrEqual(1);
       expect(provider.capabilities.senderTypes.length).toBeGreaterThan(0);
+    });
+
+    it('can be closed twice', async () => {
+      const provider = await createProvider(target.plugin, setup.options, context('conformance-close'));
+      await provider.close();
+      await expect(provider.close()).resolves.toBeUndefined();
     });
 
     it('refuses options that are not an object, naming the plugin', async () => {

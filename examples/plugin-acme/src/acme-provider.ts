@@ -1,0 +1,89 @@
+import {
+  networkError,
+  type PluginContext,
+  type Provider,
+  type SmsMessage,
+  SPECIFICATION_VERSION,
+  WebhookVerificationError,
+} from '@msg/core';
+import { Pool } from 'undici';
+import { acmeError } from './acme-error.js';
+import { verifyAcmeWebhook } from './acme-webhook.js';
+
+export interface AcmeSettings {
+  apiKey: string;
+  baseUrl: string;
+  from?: string | undefined;
+  webhookSecret?: string | undefined;
+  webhookToleranceSeconds: number;
+}
+
+export function createAcmeProvider(settings: AcmeSettings, context: PluginContext): Provider<'sms'> {
+  const id = context.instanceId;
+  // One keep-alive pool per instance: two accounts never share a connection or a key.
+  const pool = new Pool(settings.baseUrl, { connections: 64, pipelining: 1 });
+  const authorization = `Bearer ${settings.apiKey}`;
+
+  return {
+    specificationVersion: SPECIFICATION_VERSION,
+    id,
+    plugin: '@msg/example-plugin-acme',
+    channel: 'sms',
+    capabilities: {
+      maxBatchSize: 1,
+      unicode: true,
+      deliveryReceipts: true,
+      senderTypes: ['alphanumeric', 'numeric'],
+    },
+
+    async send(message: SmsMessage, { signal }) {
+      signal.throwIfAborted();
+      let response: Awaited<ReturnType<Pool['request']>>;
+      try {
+        response = await pool.request({
+          method: 'POST',
+          path: '/v1/sms',
+          headers: { authorization, 'content-type': 'application/json' },
+          body: JSON.stringify({
+            to: message.to,
+            from: message.from ?? settings.from,
+            text: message.text,
+            reference: message.id,
+            callback_url: context.webhookUrl,
+          }),
+          signal,
+        });
+      } catch (error) {
+        throw networkError(error, id, signal);
+      }
+      let body: { id?: string; parts?: number; error?: { code?: string; message?: string } };
+      try {
+        body = (await response.body.json()) as typeof body;
+      } catch (error) {
+        throw networkError(error, id, signal);
+      }
+      if (response.statusCode >= 300 || !body.id) {
+        throw acmeError(id, response.statusCode, body, response.headers['retry-after'] as string | undefined);
+      }
+      return { providerMessageId: body.id, status: 'queued', segments: body.parts };
+    },
+
+    async parseWebhook(request) {
+      if (!settings.webhookSecret) {
+        throw new WebhookVerificationError(
+          id,
+          'no webhookSecret configured: refusing unverifiable callbacks',
+        );
+      }
+      const event = verifyAcmeWebhook(id, settings.webhookSecret, request, {
+        now: context.now(),
+        toleranceSeconds: settings.webhookToleranceSeconds,
+      });
+      return { events: [event] };
+    },
+
+    async close() {
+      if (!pool.closed && !pool.destroyed) await pool.close();
+    },
+  };
+}
