@@ -8,6 +8,7 @@ export default defineConfig({
   ssr: { resolve: { conditions: ['@msg/source'] } },
   test: {
     include: ['{packages,plugins,apps,examples}/*/{src,test}/**/*.test.ts'],
+    reporters: ['default', './scripts/summary-reporter.ts'],
     testTimeout: 20_000,
     hookTimeout: 20_000,
   },

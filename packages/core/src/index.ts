@@ -57,6 +57,77 @@ export {
   type WebhookResult,
 } from './provider.js';
 export { kindFromHttpStatus, networkError, parseMoney, parseRetryAfter } from './provider-utils.js';
+export type { Attempt, SkippedProvider } from './router/attempt.js';
+export { CarrierLookup, type CarrierTable, ZAMBIA_CARRIERS } from './router/carriers.js';
+export type { BreakerState } from './router/circuit.js';
+export {
+  type BreakerConfig,
+  DEFAULT_FAILOVER_TRIGGERS,
+  DEFAULT_HEALTH_WEIGHTS,
+  DEFAULT_PROVIDER_POLICY,
+  FAILOVER_TRIGGERS,
+  type FailoverTrigger,
+  type HealthConfig,
+  type HealthWeights,
+  type KnownProvider,
+  type MigrationConfig,
+  type MigrationSide,
+  type ProviderPolicyConfig,
+  type RateLimitConfig,
+  type ResolvedProviderPolicy,
+  type RetryConfig,
+  ROUTING_STRATEGIES,
+  type RouteConfig,
+  type RouteMatch,
+  type RouteProvider,
+  type RouterConfig,
+  type RoutingStrategy,
+  resolveProviderPolicy,
+  type StickyKey,
+  type VipRule,
+  validateRouterConfig,
+} from './router/config.js';
+export type {
+  ExcludedProvider,
+  MigrationDecision,
+  RoutingDecision,
+  RoutingOverride,
+} from './router/decision.js';
+export {
+  type AttemptFailedEvent,
+  type AttemptStartedEvent,
+  type AttemptSucceededEvent,
+  type BreakerEvent,
+  type FailoverEvent,
+  type RolloutDecisionEvent,
+  type RouterEvent,
+  type RouterEventOf,
+  RouterEvents,
+  type RouterEventType,
+  type StateStoreErrorEvent,
+} from './router/events.js';
+export type { HealthSnapshot } from './router/health.js';
+export { ROLLOUT_BUCKETS, rolloutBucket, rolloutSide, stickyKeyOf } from './router/rollout.js';
+export {
+  type MigrationStatus,
+  type ProviderStatus,
+  type RoutedSend,
+  Router,
+  type RouterOptions,
+  type RouterSendOptions,
+  type RouterStatus,
+  TIMEOUT_ERROR_CODE,
+} from './router/router.js';
+export { RoutingError, type RoutingErrorCode, type RoutingErrorOptions } from './router/routing-error.js';
+export {
+  type BreakerSnapshot,
+  MemoryRouterStateStore,
+  type MigrationState,
+  type RouterStateChange,
+  type RouterStateStore,
+  type TokenBucketLimit,
+} from './router/state.js';
+export { type ProviderLoad, type ProviderScore, scoreProviders } from './router/strategies.js';
 export {
   countSmsSegments,
   decodeGsm7,

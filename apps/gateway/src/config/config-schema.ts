@@ -1,0 +1,109 @@
+import { z } from 'zod';
+
+const scope = z.enum(['send', 'read', 'admin']);
+
+export const apiKeySchema = z
+  .object({
+    id: z.string().min(1),
+    /** Compared in constant time; give it as `${MSG_API_KEY}`. */
+    key: z.string().min(16, 'must be at least 16 characters'),
+    scopes: z.array(scope).min(1).default(['send', 'read']),
+    /** Requests per minute for this key. */
+    rateLimitPerMinute: z.number().int().positive().default(6000),
+  })
+  .strict();
+
+export const pluginEntrySchema = z
+  .object({
+    /** Package name (`@msg/plugin-twilio`) or a path relative to the config file. */
+    resolve: z.string().min(1),
+    /** Instance id: routes, overrides and webhooks name it. */
+    id: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/i, 'letters, digits, - and _ only'),
+    options: z.record(z.string(), z.unknown()).default({}),
+    /** In sandbox mode, start this plugin's simulator and point the instance at it. */
+    sandbox: z.boolean().default(true),
+  })
+  .strict();
+
+export const gatewayConfigSchema = z
+  .object({
+    server: z
+      .object({
+        host: z.string().default('127.0.0.1'),
+        port: z.number().int().min(0).max(65535).default(8080),
+        /** The URL providers reach this gateway at; webhook URLs are built from it. */
+        publicUrl: z.url().optional(),
+        bodyLimitBytes: z
+          .number()
+          .int()
+          .positive()
+          .default(1024 * 1024),
+      })
+      .strict()
+      .default({ host: '127.0.0.1', port: 8080, bodyLimitBytes: 1024 * 1024 }),
+    apiKeys: z.array(apiKeySchema).min(1, 'at least one API key is needed'),
+    store: z
+      .discriminatedUnion('driver', [
+        z.object({ driver: z.literal('sqlite'), path: z.string().min(1) }).strict(),
+        z.object({ driver: z.literal('memory') }).strict(),
+      ])
+      .default({ driver: 'sqlite', path: './.msg-data/gateway.sqlite' }),
+    dispatch: z
+      .object({
+        concurrency: z.number().int().positive().max(1024).default(32),
+        /** How long SIGTERM waits for in-flight sends before exiting. */
+        shutdownTimeoutMs: z.number().int().positive().default(10_000),
+        /** What happens to a message that was in flight when the gateway died. */
+        onRestartInFlight: z.enum(['fail', 'retry']).default('fail'),
+      })
+      .strict()
+      .default({ concurrency: 32, shutdownTimeoutMs: 10_000, onRestartInFlight: 'fail' }),
+    idempotency: z
+      .object({ windowSeconds: z.number().int().positive().default(86_400) })
+      .strict()
+      .default({ windowSeconds: 86_400 }),
+    callbacks: z
+      .object({
+        /** Signs status callbacks to the client (HMAC-SHA256). */
+        signingSecret: z.string().min(16).optional(),
+        attempts: z.number().int().positive().max(20).default(8),
+        timeoutMs: z.number().int().positive().default(5000),
+      })
+      .strict()
+      .default({ attempts: 8, timeoutMs: 5000 }),
+    plugins: z.array(pluginEntrySchema).min(1, 'configure at least one provider plugin'),
+    /** Router configuration; validated by @msg/core's router. */
+    routing: z.record(z.string(), z.unknown()).default({}),
+    /** Start every plugin's simulator and point the instances at them. */
+    sandbox: z.boolean().default(false),
+  })
+  .strict()
+  .superRefine((config, context) => {
+    const seen = new Set<string>();
+    config.plugins.forEach((plugin, index) => {
+      if (seen.has(plugin.id)) {
+        context.addIssue({
+          code: 'custom',
+          path: ['plugins', index, 'id'],
+          message: `duplicate instance id "${plugin.id}"`,
+        });
+      }
+      seen.add(plugin.id);
+    });
+    const keys = new Set<string>();
+    config.apiKeys.forEach((key, index) => {
+      if (keys.has(key.id)) {
+        context.addIssue({
+          code: 'custom',
+          path: ['apiKeys', index, 'id'],
+          message: `duplicate API key id "${key.id}"`,
+        });
+      }
+      keys.add(key.id);
+    });
+  });
+
+export type GatewayConfig = z.output<typeof gatewayConfigSchema>;
+export type GatewayConfigInput = z.input<typeof gatewayConfigSchema>;
+export type ApiKeyConfig = z.output<typeof apiKeySchema>;
+export type PluginEntry = z.output<typeof pluginEntrySchema>;

@@ -1,0 +1,82 @@
+/** Ordered, append-only: a released migration is never edited, only followed by a new one. */
+export const SQLITE_MIGRATIONS: readonly string[] = [
+  `CREATE TABLE messages (
+     id TEXT PRIMARY KEY,
+     channel TEXT NOT NULL,
+     payload TEXT NOT NULL,
+     status TEXT NOT NULL,
+     dispatch_state TEXT NOT NULL,
+     api_key_id TEXT NOT NULL,
+     idempotency_key TEXT,
+     callback_url TEXT,
+     override_provider TEXT,
+     provider_id TEXT,
+     provider_message_id TEXT,
+     routing_reason TEXT,
+     segments INTEGER,
+     cost_amount TEXT,
+     cost_currency TEXT,
+     error_kind TEXT,
+     error_code TEXT,
+     error_message TEXT,
+     created_at INTEGER NOT NULL,
+     updated_at INTEGER NOT NULL
+   );
+   CREATE INDEX messages_dispatch ON messages (dispatch_state, created_at);
+   CREATE INDEX messages_provider ON messages (provider_id, provider_message_id);
+   CREATE TABLE attempts (
+     message_id TEXT NOT NULL REFERENCES messages (id),
+     sequence INTEGER NOT NULL,
+     provider_id TEXT NOT NULL,
+     started_at INTEGER NOT NULL,
+     finished_at INTEGER,
+     latency_ms REAL,
+     outcome TEXT NOT NULL,
+     error_kind TEXT,
+     error_code TEXT,
+     error_message TEXT,
+     provider_message_id TEXT,
+     possible_duplicate INTEGER NOT NULL DEFAULT 0,
+     reason TEXT,
+     PRIMARY KEY (message_id, sequence)
+   );
+   CREATE INDEX attempts_provider ON attempts (provider_id, provider_message_id);
+   CREATE TABLE events (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     message_id TEXT NOT NULL REFERENCES messages (id),
+     provider_id TEXT NOT NULL,
+     provider_message_id TEXT NOT NULL,
+     status TEXT NOT NULL,
+     provider_status TEXT NOT NULL,
+     occurred_at INTEGER NOT NULL,
+     received_at INTEGER NOT NULL,
+     event_key TEXT NOT NULL UNIQUE,
+     detail TEXT
+   );
+   CREATE INDEX events_message ON events (message_id, id);
+   CREATE TABLE idempotency_keys (
+     api_key_id TEXT NOT NULL,
+     key TEXT NOT NULL,
+     request_hash TEXT NOT NULL,
+     message_id TEXT NOT NULL,
+     expires_at INTEGER NOT NULL,
+     PRIMARY KEY (api_key_id, key)
+   );
+   CREATE TABLE callback_outbox (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     message_id TEXT NOT NULL,
+     url TEXT NOT NULL,
+     body TEXT NOT NULL,
+     attempts INTEGER NOT NULL DEFAULT 0,
+     next_attempt_at INTEGER NOT NULL,
+     state TEXT NOT NULL DEFAULT 'pending'
+   );
+   CREATE INDEX callback_due ON callback_outbox (state, next_attempt_at);
+   CREATE TABLE audit_log (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     at INTEGER NOT NULL,
+     actor TEXT NOT NULL,
+     action TEXT NOT NULL,
+     detail TEXT NOT NULL
+   );`,
+];

@@ -1,0 +1,450 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { canAdvanceStatus, type DeliveryStatus, MsgError } from '@msg/core';
+import Database from 'better-sqlite3';
+import type {
+  AcceptResult,
+  AttemptRecord,
+  DispatchOutcome,
+  DispatchState,
+  EventRecord,
+  MessageStore,
+  OutboxCallback,
+  StoredMessage,
+} from './message-store.js';
+import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
+
+/** The store could not write: the API answers 503 and nothing is half-written. */
+export class StoreUnavailableError extends MsgError {
+  constructor(message: string, cause: unknown) {
+    super('MSG_ERR_STORE_UNAVAILABLE', `[msg] [store] ${message}`, { cause });
+    this.name = 'StoreUnavailableError';
+  }
+}
+
+type Row = Record<string, unknown>;
+
+function toMessage(row: Row): StoredMessage {
+  const message = JSON.parse(row.payload as string);
+  return {
+    id: row.id as string,
+    channel: row.channel as StoredMessage['channel'],
+    message,
+    status: row.status as DeliveryStatus,
+    dispatchState: row.dispatch_state as DispatchState,
+    apiKeyId: row.api_key_id as string,
+    idempotencyKey: (row.idempotency_key as string | null) ?? undefined,
+    callbackUrl: (row.callback_url as string | null) ?? undefined,
+    overrideProvider: (row.override_provider as string | null) ?? undefined,
+    providerId: (row.provider_id as string | null) ?? undefined,
+    providerMessageId: (row.provider_message_id as string | null) ?? undefined,
+    routingReason: (row.routing_reason as string | null) ?? undefined,
+    segments: (row.segments as number | null) ?? undefined,
+    cost: row.cost_amount
+      ? { amount: row.cost_amount as string, currency: row.cost_currency as string }
+      : undefined,
+    error: row.error_message
+      ? {
+          kind: row.error_kind as NonNullable<StoredMessage['error']>['kind'],
+          code: (row.error_code as string | null) ?? undefined,
+          message: row.error_message as string,
+        }
+      : undefined,
+    createdAt: row.created_at as number,
+    updatedAt: row.updated_at as number,
+  };
+}
+
+function toAttempt(row: Row): AttemptRecord {
+  return {
+    messageId: row.message_id as string,
+    sequence: row.sequence as number,
+    providerId: row.provider_id as string,
+    startedAt: row.started_at as number,
+    finishedAt: (row.finished_at as number | null) ?? undefined,
+    latencyMs: (row.latency_ms as number | null) ?? undefined,
+    outcome: row.outcome as AttemptRecord['outcome'],
+    errorKind: (row.error_kind as string | null) ?? undefined,
+    errorCode: (row.error_code as string | null) ?? undefined,
+    errorMessage: (row.error_message as string | null) ?? undefined,
+    providerMessageId: (row.provider_message_id as string | null) ?? undefined,
+    possibleDuplicate: row.possible_duplicate === 1,
+    reason: (row.reason as string | null) ?? undefined,
+  };
+}
+
+// Binary payloads (attachments) survive JSON as base64.
+function serialize(value: unknown): string {
+  return JSON.stringify(value, (_key, item) =>
+    item instanceof Uint8Array ? { $bytes: Buffer.from(item).toString('base64') } : item,
+  );
+}
+function revive(_key: string, item: unknown): unknown {
+  if (item && typeof item === 'object' && '$bytes' in item) {
+    return new Uint8Array(Buffer.from((item as { $bytes: string }).$bytes, 'base64'));
+  }
+  return item;
+}
+
+export interface SqliteStoreOptions {
+  /** File path, or `:memory:`. */
+  path: string;
+  /** `normal` survives a process crash (kill -9); `full` also a power loss, at a cost per write. */
+  synchronous?: 'normal' | 'full';
+  /** Open without write access (inspection tools; tests of the unwritable-store path). */
+  readonly?: boolean;
+}
+
+/** Embedded store on SQLite (WAL): one file, nothing to install. */
+export class SqliteMessageStore implements MessageStore {
+  private readonly db: Database.Database;
+  private readonly statements;
+
+  constructor(options: SqliteStoreOptions) {
+    try {
+      if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+      this.db = new Database(options.path, options.readonly ? { readonly: true } : {});
+      if (!options.readonly) {
+        this.db.pragma('journal_mode = WAL');
+        this.db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+        this.migrate();
+      }
+      this.db.pragma('busy_timeout = 5000');
+      this.db.pragma('foreign_keys = ON');
+    } catch (error) {
+      throw new StoreUnavailableError(`cannot open ${options.path}: ${(error as Error).message}`, error);
+    }
+    const db = this.db;
+    this.statements = {
+      insertMessage: db.prepare(
+        `INSERT INTO messages (id, channel, payload, status, dispatch_state, api_key_id, idempotency_key, callback_url,
+           override_provider, created_at, updated_at)
+         VALUES (@id, @channel, @payload, @status, @dispatchState, @apiKeyId, @idempotencyKey, @callbackUrl,
+           @overrideProvider, @createdAt, @updatedAt)`,
+      ),
+      getMessage: db.prepare('SELECT * FROM messages WHERE id = ?'),
+      getIdempotency: db.prepare('SELECT * FROM idempotency_keys WHERE api_key_id = ? AND key = ?'),
+      deleteIdempotency: db.prepare('DELETE FROM idempotency_keys WHERE api_key_id = ? AND key = ?'),
+      insertIdempotency: db.prepare(
+        'INSERT INTO idempotency_keys (api_key_id, key, request_hash, message_id, expires_at) VALUES (?, ?, ?, ?, ?)',
+      ),
+      claim: db.prepare(
+        `UPDATE messages SET dispatch_state = 'in-flight', updated_at = ? WHERE id = ? AND dispatch_state = 'queued' RETURNING *`,
+      ),
+      requeue: db.prepare(`UPDATE messages SET dispatch_state = 'queued', updated_at = ? WHERE id = ?`),
+      upsertAttempt: db.prepare(
+        `INSERT INTO attempts (message_id, sequence, provider_id, started_at, finished_at, latency_ms, outcome, error_kind,
+           error_code, error_message, provider_message_id, possible_duplicate, reason)
+         VALUES (@messageId, @sequence, @providerId, @startedAt, @finishedAt, @latencyMs, @outcome, @errorKind, @errorCode,
+           @errorMessage, @providerMessageId, @possibleDuplicate, @reason)
+         ON CONFLICT (message_id, sequence) DO UPDATE SET finished_at = excluded.finished_at, latency_ms = excluded.latency_ms,
+           outcome = excluded.outcome, error_kind = excluded.error_kind, error_code = excluded.error_code,
+           error_message = excluded.error_message, provider_message_id = excluded.provider_message_id,
+           possible_duplicate = excluded.possible_duplicate, reason = excluded.reason`,
+      ),
+      finish: db.prepare(
+        `UPDATE messages SET dispatch_state = 'done', status = @status, provider_id = @providerId,
+           provider_message_id = @providerMessageId, routing_reason = @routingReason, segments = @segments,
+           cost_amount = @costAmount, cost_currency = @costCurrency, error_kind = @errorKind, error_code = @errorCode,
+           error_message = @errorMessage, updated_at = @now
+         WHERE id = @id`,
+      ),
+      attempts: db.prepare('SELECT * FROM attempts WHERE message_id = ? ORDER BY sequence'),
+      events: db.prepare('SELECT * FROM events WHERE message_id = ? ORDER BY id'),
+      byProviderMessage: db.prepare(
+        `SELECT m.* FROM messages m WHERE m.provider_id = ? AND m.provider_message_id = ?
+         UNION SELECT m.* FROM attempts a JOIN messages m ON m.id = a.message_id
+         WHERE a.provider_id = ? AND a.provider_message_id = ? LIMIT 1`,
+      ),
+      insertEvent: db.prepare(
+        `INSERT OR IGNORE INTO events (message_id, provider_id, provider_message_id, status, provider_status, occurred_at,
+           received_at, event_key, detail)
+         VALUES (@messageId, @providerId, @providerMessageId, @status, @providerStatus, @occurredAt, @receivedAt, @eventKey, @detail)`,
+      ),
+      setStatus: db.prepare('UPDATE messages SET status = ?, updated_at = ? WHERE id = ?'),
+      queuedIds: db.prepare(
+        `SELECT id FROM messages WHERE dispatch_state = 'queued' ORDER BY created_at LIMIT ?`,
+      ),
+      inFlight: db.prepare(`SELECT * FROM messages WHERE dispatch_state = 'in-flight' ORDER BY created_at`),
+      enqueueCallback: db.prepare(
+        'INSERT INTO callback_outbox (message_id, url, body, next_attempt_at) VALUES (?, ?, ?, ?)',
+      ),
+      dueCallbacks: db.prepare(
+        `SELECT * FROM callback_outbox WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?`,
+      ),
+      callbackDone: db.prepare(
+        `UPDATE callback_outbox SET state = 'done', attempts = attempts + 1 WHERE id = ?`,
+      ),
+      callbackRetry: db.prepare(
+        'UPDATE callback_outbox SET state = ?, attempts = attempts + 1, next_attempt_at = ? WHERE id = ?',
+      ),
+      countStates: db.prepare(
+        'SELECT dispatch_state, COUNT(*) AS count FROM messages GROUP BY dispatch_state',
+      ),
+      audit: db.prepare('INSERT INTO audit_log (at, actor, action, detail) VALUES (?, ?, ?, ?)'),
+      purgeIdempotency: db.prepare('DELETE FROM idempotency_keys WHERE expires_at <= ?'),
+    };
+  }
+
+  private migrate(): void {
+    this.db.exec(
+      'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)',
+    );
+    const applied = new Set(
+      (this.db.prepare('SELECT version FROM schema_migrations').all() as Array<{ version: number }>).map(
+        (row) => row.version,
+      ),
+    );
+    SQLITE_MIGRATIONS.forEach((sql, index) => {
+      const version = index + 1;
+      if (applied.has(version)) return;
+      this.db.transaction(() => {
+        this.db.exec(sql);
+        this.db
+          .prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)')
+          .run(version, Date.now());
+      })();
+    });
+  }
+
+  /** Runs a write; any SQLite failure (disk full, read-only file) becomes a `StoreUnavailableError`. */
+  private write<T>(what: string, run: () => T): T {
+    try {
+      return run();
+    } catch (error) {
+      throw new StoreUnavailableError(`cannot ${what}: ${(error as Error).message}`, error);
+    }
+  }
+
+  async accept(
+    message: StoredMessage,
+    idempotency?: { key: string; requestHash: string; expiresAt: number },
+  ): Promise<AcceptResult> {
+    return this.write('store the message', () =>
+      this.db.transaction((): AcceptResult => {
+        if (idempotency) {
+          const existing = this.statements.getIdempotency.get(message.apiKeyId, idempotency.key) as
+            | Row
+            | undefined;
+          if (existing && (existing.expires_at as number) > message.createdAt) {
+            if (existing.request_hash !== idempotency.requestHash) {
+              return { outcome: 'conflict', messageId: existing.message_id as string };
+            }
+            const first = this.statements.getMessage.get(existing.message_id) as Row;
+            return { outcome: 'replayed', message: toMessage(first) };
+          }
+          if (existing) this.statements.deleteIdempotency.run(message.apiKeyId, idempotency.key);
+          this.statements.insertIdempotency.run(
+            message.apiKeyId,
+            idempotency.key,
+            idempotency.requestHash,
+            message.id,
+            idempotency.expiresAt,
+          );
+        }
+        this.statements.insertMessage.run({
+          id: message.id,
+          channel: message.channel,
+          payload: serialize(message.message),
+          status: message.status,
+          dispatchState: message.dispatchState,
+          apiKeyId: message.apiKeyId,
+          idempotencyKey: message.idempotencyKey ?? null,
+          callbackUrl: message.callbackUrl ?? null,
+          overrideProvider: message.overrideProvider ?? null,
+          createdAt: message.createdAt,
+          updatedAt: message.updatedAt,
+        });
+        return { outcome: 'created', message };
+      })(),
+    );
+  }
+
+  async claim(ids: readonly string[], now: number): Promise<StoredMessage[]> {
+    return this.write('claim messages', () =>
+      this.db.transaction(() => {
+        const claimed: StoredMessage[] = [];
+        for (const id of ids) {
+          const row = this.statements.claim.get(now, id) as Row | undefined;
+          if (row) claimed.push(this.revived(row));
+        }
+        return claimed;
+      })(),
+    );
+  }
+
+  private revived(row: Row): StoredMessage {
+    const stored = toMessage(row);
+    stored.message = JSON.parse(row.payload as string, revive);
+    return stored;
+  }
+
+  async recordAttempt(attempt: AttemptRecord): Promise<void> {
+    this.write('record the attempt', () =>
+      this.statements.upsertAttempt.run({
+        ...attempt,
+        finishedAt: attempt.finishedAt ?? null,
+        latencyMs: attempt.latencyMs ?? null,
+        errorKind: attempt.errorKind ?? null,
+        errorCode: attempt.errorCode ?? null,
+        errorMessage: attempt.errorMessage ?? null,
+        providerMessageId: attempt.providerMessageId ?? null,
+        possibleDuplicate: attempt.possibleDuplicate ? 1 : 0,
+        reason: attempt.reason ?? null,
+      }),
+    );
+  }
+
+  async finishDispatch(messageId: string, outcome: DispatchOutcome, now: number): Promise<void> {
+    this.write('finish the dispatch', () =>
+      this.db.transaction(() => {
+        // A receipt may have arrived before the send returned: keep whichever status is further on.
+        const current = this.statements.getMessage.get(messageId) as Row | undefined;
+        const status =
+          current && !canAdvanceStatus(current.status as DeliveryStatus, outcome.status)
+            ? (current.status as DeliveryStatus)
+            : outcome.status;
+        this.statements.finish.run({
+          id: messageId,
+          status,
+          providerId: outcome.providerId ?? null,
+          providerMessageId: outcome.providerMessageId ?? null,
+          routingReason: outcome.routingReason ?? null,
+          segments: outcome.segments ?? null,
+          costAmount: outcome.cost?.amount ?? null,
+          costCurrency: outcome.cost?.currency ?? null,
+          errorKind: outcome.error?.kind ?? null,
+          errorCode: outcome.error?.code ?? null,
+          errorMessage: outcome.error?.message ?? null,
+          now,
+        });
+      })(),
+    );
+  }
+
+  async requeue(messageId: string, now: number): Promise<void> {
+    this.write('requeue', () => this.statements.requeue.run(now, messageId));
+  }
+
+  async get(id: string): Promise<StoredMessage | undefined> {
+    const row = this.statements.getMessage.get(id) as Row | undefined;
+    return row ? this.revived(row) : undefined;
+  }
+
+  async attempts(messageId: string): Promise<AttemptRecord[]> {
+    return (this.statements.attempts.all(messageId) as Row[]).map(toAttempt);
+  }
+
+  async events(messageId: string): Promise<EventRecord[]> {
+    return (this.statements.events.all(messageId) as Row[]).map((row) => ({
+      messageId: row.message_id as string,
+      providerId: row.provider_id as string,
+      providerMessageId: row.provider_message_id as string,
+      status: row.status as DeliveryStatus,
+      providerStatus: row.provider_status as string,
+      occurredAt: row.occurred_at as number,
+      receivedAt: row.received_at as number,
+      eventKey: row.event_key as string,
+      detail: row.detail ? JSON.parse(row.detail as string) : undefined,
+    }));
+  }
+
+  async findByProviderMessageId(
+    providerId: string,
+    providerMessageId: string,
+  ): Promise<StoredMessage | undefined> {
+    const row = this.statements.byProviderMessage.get(
+      providerId,
+      providerMessageId,
+      providerId,
+      providerMessageId,
+    ) as Row | undefined;
+    return row ? this.revived(row) : undefined;
+  }
+
+  async addEvent(
+    event: EventRecord,
+  ): Promise<{ stored: boolean; status: DeliveryStatus; advanced: boolean }> {
+    return this.write('store the event', () =>
+      this.db.transaction(() => {
+        const inserted = this.statements.insertEvent.run({
+          ...event,
+          detail: event.detail ? JSON.stringify(event.detail) : null,
+        });
+        const current = this.statements.getMessage.get(event.messageId) as Row | undefined;
+        const currentStatus = current?.status as DeliveryStatus;
+        if (inserted.changes === 0) return { stored: false, status: currentStatus, advanced: false };
+        if (!canAdvanceStatus(currentStatus, event.status)) {
+          return { stored: true, status: currentStatus, advanced: false };
+        }
+        this.statements.setStatus.run(event.status, event.receivedAt, event.messageId);
+        return { stored: true, status: event.status, advanced: true };
+      })(),
+    );
+  }
+
+  async queuedIds(limit: number): Promise<string[]> {
+    return (this.statements.queuedIds.all(limit) as Array<{ id: string }>).map((row) => row.id);
+  }
+
+  async inFlight(): Promise<StoredMessage[]> {
+    return (this.statements.inFlight.all() as Row[]).map((row) => this.revived(row));
+  }
+
+  async enqueueCallback(messageId: string, url: string, body: string, now: number): Promise<void> {
+    this.write('queue the status callback', () =>
+      this.statements.enqueueCallback.run(messageId, url, body, now),
+    );
+  }
+
+  async dueCallbacks(now: number, limit: number): Promise<OutboxCallback[]> {
+    return (this.statements.dueCallbacks.all(now, limit) as Row[]).map((row) => ({
+      id: row.id as number,
+      messageId: row.message_id as string,
+      url: row.url as string,
+      body: row.body as string,
+      attempts: row.attempts as number,
+      nextAttemptAt: row.next_attempt_at as number,
+    }));
+  }
+
+  async callbackDone(id: number): Promise<void> {
+    this.write('mark the callback sent', () => this.statements.callbackDone.run(id));
+  }
+
+  async callbackRetry(id: number, nextAttemptAt: number, giveUp: boolean): Promise<void> {
+    this.write('reschedule the callback', () =>
+      this.statements.callbackRetry.run(giveUp ? 'failed' : 'pending', nextAttemptAt, id),
+    );
+  }
+
+  async countByDispatchState(): Promise<Record<DispatchState, number>> {
+    const counts: Record<DispatchState, number> = { queued: 0, 'in-flight': 0, done: 0 };
+    for (const row of this.statements.countStates.all() as Array<{
+      dispatch_state: DispatchState;
+      count: number;
+    }>) {
+      counts[row.dispatch_state] = row.count;
+    }
+    return counts;
+  }
+
+  async appendAudit(entry: {
+    at: number;
+    actor: string;
+    action: string;
+    detail: Record<string, unknown>;
+  }): Promise<void> {
+    this.write('append to the audit log', () =>
+      this.statements.audit.run(entry.at, entry.actor, entry.action, JSON.stringify(entry.detail)),
+    );
+  }
+
+  async purgeIdempotency(now: number): Promise<number> {
+    return this.write('purge idempotency keys', () => this.statements.purgeIdempotency.run(now).changes);
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}

@@ -1,0 +1,188 @@
+import { randomBytes } from 'node:crypto';
+import {
+  type ErrorCatalogue,
+  jsonResponse,
+  type SimulatorRequest,
+  type SimulatorResponse,
+  SimulatorServer,
+  textResponse,
+} from '@msg/testing';
+import {
+  MAILGUN_SIMULATOR_OUTCOMES,
+  mailgunEventData,
+  signMailgunWebhook,
+} from './mailgun-simulator-events.js';
+import { parseMultipart } from './mailgun-simulator-multipart.js';
+import { bad, MESSAGE_LIMIT, parseAddressList, validate } from './mailgun-simulator-validation.js';
+
+export {
+  type EventInput,
+  MAILGUN_SIMULATOR_OUTCOMES,
+  mailgunEventData,
+  mailgunEventId,
+  type SignOptions,
+  signMailgunWebhook,
+} from './mailgun-simulator-events.js';
+export { parseAddressList } from './mailgun-simulator-validation.js';
+
+export interface MailgunSimulatorAccount {
+  apiKey: string;
+  /** HTTP webhook signing key: signs this account's webhooks. */
+  signingKey: string;
+  /** Sending domains of the account; `request.credential` is the domain a message was sent from. */
+  domains: string[];
+  /** Where this account's webhooks go; the simulator's `callbackUrl` when absent. */
+  webhookUrl?: string;
+}
+
+export interface MailgunSimulatorOptions {
+  accounts: MailgunSimulatorAccount[];
+  now?: () => number;
+  seed?: number;
+}
+
+/** Errors as Mailgun answers them, for `failNext(name)`. */
+export const MAILGUN_SIMULATOR_ERRORS: ErrorCatalogue = {
+  'bad-request': () =>
+    jsonResponse(400, { message: "'to' parameter is not a valid address. please check documentation" }),
+  unauthorized: () => textResponse(401, 'Forbidden'),
+  'payment-required': (request) =>
+    jsonResponse(402, { message: `Domain ${request.params.domain} is disabled: payment required` }),
+  forbidden: (request) =>
+    jsonResponse(403, {
+      message: `Domain ${request.params.domain} is not allowed to send: Free accounts are for test purposes only.`,
+    }),
+  'domain-not-found': (request) =>
+    jsonResponse(404, { message: `Domain not found: ${request.params.domain}` }),
+  'payload-too-large': () => jsonResponse(413, { message: 'Request entity too large' }),
+  'rate-limited': () =>
+    jsonResponse(429, { message: 'Too many requests' }, { 'retry-after': '7', 'x-ratelimit-remaining': '0' }),
+  'server-error': () => jsonResponse(500, { message: 'Internal Server Error' }),
+  'service-unavailable': () => textResponse(503, 'Service Unavailable'),
+};
+
+function authenticate(request: SimulatorRequest, accounts: MailgunSimulatorAccount[]) {
+  const header = String(request.headers.authorization ?? '');
+  if (!header.startsWith('Basic ')) return undefined;
+  const decoded = Buffer.from(header.slice(6), 'base64').toString('utf8');
+  const separator = decoded.indexOf(':');
+  if (decoded.slice(0, separator) !== 'api') return undefined;
+  return accounts.find((account) => account.apiKey === decoded.slice(separator + 1));
+}
+
+function readForm(request: SimulatorRequest): FormData | undefined {
+  const contentType = String(request.headers['content-type'] ?? '');
+  if (/^multipart\/form-data/i.test(contentType)) return parseMultipart(request.rawBody, contentType);
+  if (!/^application\/x-www-form-urlencoded/i.test(contentType)) return undefined;
+  const form = new FormData();
+  for (const [name, value] of request.form()) form.append(name, value);
+  return form;
+}
+
+/** A loopback Mailgun: `POST /v3/{domain}/messages` (multipart, Basic `api:KEY`), `GET /v4/domains/{domain}`, signed webhooks. */
+export function createMailgunSimulator(options: MailgunSimulatorOptions): SimulatorServer {
+  const now = options.now ?? Date.now;
+  const server = new SimulatorServer({
+    name: 'mailgun',
+    errors: MAILGUN_SIMULATOR_ERRORS,
+    seed: options.seed,
+    now,
+  });
+  let sequence = 0;
+
+  const accountFor = (request: SimulatorRequest): SimulatorResponse | MailgunSimulatorAccount => {
+    const account = authenticate(request, options.accounts);
+    if (!account) return textResponse(401, 'Forbidden');
+    const domain = request.params.domain ?? '';
+    if (!account.domains.includes(domain))
+      return jsonResponse(404, { message: `Domain not found: ${domain}` });
+    request.credential = domain;
+    return account;
+  };
+
+  server.route('POST', '/v3/:domain/messages', async (request) => {
+    const account = accountFor(request);
+    if ('status' in account) return account;
+    const form = readForm(request);
+    if (!form)
+      return bad('The request body must be multipart/form-data or application/x-www-form-urlencoded');
+    const invalid = validate(form);
+    if (invalid) return invalid;
+    const recipients = ['to', 'cc', 'bcc'].flatMap((field) =>
+      form.getAll(field).flatMap((item) => parseAddressList(String(item)) as string[]),
+    );
+    if (recipients.length > MESSAGE_LIMIT) return bad(`Too many recipients: the limit is ${MESSAGE_LIMIT}`);
+    const stamp = new Date(now()).toISOString().replace(/\D/g, '').slice(0, 14);
+    const messageId = `${stamp}.${++sequence}.${randomBytes(8).toString('hex').toUpperCase()}@${request.params.domain}`;
+    scheduleEvents(server, account, form, recipients, messageId, now);
+    return jsonResponse(200, { id: `<${messageId}>`, message: 'Queued. Thank you.' });
+  });
+
+  server.route('GET', '/v4/domains/:domain', (request) => {
+    const account = accountFor(request);
+    if ('status' in account) return account;
+    const domain = {
+      name: request.params.domain,
+      state: 'active',
+      is_disabled: false,
+      created_at: new Date(0).toUTCString(),
+    };
+    return jsonResponse(200, { domain, receiving_dns_records: [], sending_dns_records: [] });
+  });
+
+  return server;
+}
+
+function userVariables(form: FormData, recipient: string): Record<string, string> {
+  let perRecipient: Record<string, Record<string, unknown>> = {};
+  const raw = form.get('recipient-variables');
+  if (typeof raw === 'string') perRecipient = JSON.parse(raw) as typeof perRecipient;
+  const own = perRecipient[recipient] ?? {};
+  const variables: Record<string, string> = {};
+  for (const [name, value] of form) {
+    if (!name.startsWith('v:') || typeof value !== 'string') continue;
+    // `%recipient.x%` in a user variable becomes that recipient's value, as Mailgun does.
+    variables[name.slice(2)] = value.replace(/%recipient\.([^%]+)%/g, (_, key: string) =>
+      String(own[key] ?? ''),
+    );
+  }
+  return variables;
+}
+
+function scheduleEvents(
+  server: SimulatorServer,
+  account: MailgunSimulatorAccount,
+  form: FormData,
+  recipients: string[],
+  messageId: string,
+  now: () => number,
+): void {
+  const url = account.webhookUrl ?? server.callbackUrl;
+  if (!url) return;
+  const tags = form.getAll('o:tag').map(String);
+  let order = 0;
+  for (const recipient of recipients) {
+    const outcome = MAILGUN_SIMULATOR_OUTCOMES[server.outcomeFor(recipient)] ?? [];
+    for (const spec of [{ event: 'accepted' }, ...outcome]) {
+      const eventData = mailgunEventData({
+        event: spec.event,
+        messageId,
+        recipient,
+        timestampMs: now() + order,
+        userVariables: userVariables(form, recipient),
+        tags,
+        severity: 'severity' in spec ? spec.severity : undefined,
+        reason: 'reason' in spec ? spec.reason : undefined,
+        deliveryStatus: 'delivery-status' in spec ? spec['delivery-status'] : undefined,
+        from: String(form.get('from') ?? ''),
+        subject: String(form.get('subject') ?? ''),
+      });
+      const timestamp = String(Math.floor(now() / 1000));
+      const body = JSON.stringify(signMailgunWebhook(eventData, account.signingKey, { timestamp }));
+      server.callbacks.schedule(
+        { url, headers: { 'content-type': 'application/json' }, body },
+        server.callbackDelayMs + order++,
+      );
+    }
+  }
+}

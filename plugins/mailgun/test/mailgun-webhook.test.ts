@@ -1,0 +1,212 @@
+import { type Provider, WebhookVerificationError } from '@msg/core';
+import { describe, expect, it } from 'vitest';
+import {
+  createMailgunProvider,
+  isValidMailgunSignature,
+  type MailgunProviderSettings,
+} from '../src/index.js';
+import { MemoryReplayCache } from '../src/mailgun-replay-cache.js';
+import { mailgunEventData } from '../src/simulator.js';
+import { ACCOUNT_A, signedEvent, webhookRequest } from './helpers.js';
+
+/** mailgun-php tests/MailgunTest.php (testVerifyWebhookGood / testVerifyWebhookBad). */
+const PUBLIC_VECTOR = {
+  key: 'key-3ax6xnjp29jd6fds4gc373sgvjxteol0',
+  timestamp: '1403645220',
+  token: '5egbgr1vjgqxtrnp65xfznchgdccwh5d6i09vijqi3whgowmn6',
+  signature: '9cfc5c41582e51246e73c88d34db3af0a3a2692a76fbab81492842f000256d33',
+  otherToken: 'owyldpe6nxhmrn78epljl6bj0orrki1u3d2v5e6cnlmmuox8jr',
+};
+
+function provider(settings: Partial<MailgunProviderSettings> = {}): Provider<'email'> {
+  return createMailgunProvider('mailgun-webhooks', {
+    apiKey: 'unused',
+    domain: 'mg.acme.example',
+    baseUrl: 'http://127.0.0.1:9',
+    webhookSigningKey: ACCOUNT_A.signingKey,
+    ...settings,
+  });
+}
+
+async function refusal(promise: Promise<unknown>): Promise<Error> {
+  const error = await promise.then(
+    () => undefined,
+    (reason: unknown) => reason,
+  );
+  expect(WebhookVerificationError.isInstance(error), 'a WebhookVerificationError').toBe(true);
+  return error as Error;
+}
+
+async function onlyEvent(target: Provider<'email'>, request: ReturnType<typeof signedEvent>) {
+  const result = await target.parseWebhook!(request);
+  expect(result.events).toHaveLength(1);
+  return result.events[0]!;
+}
+
+describe('signature', () => {
+  it("accepts Mailgun's own test vector (freshness disabled) and refuses it with another token", async () => {
+    const { key, timestamp, token, signature, otherToken } = PUBLIC_VECTOR;
+    expect(isValidMailgunSignature({ timestamp, token, signature }, key)).toBe(true);
+    expect(isValidMailgunSignature({ timestamp, token: otherToken, signature }, key)).toBe(false);
+    const target = provider({ webhookSigningKey: key, maxAgeSeconds: 0 });
+    const eventData = mailgunEventData({
+      event: 'delivered',
+      messageId: 'vector@mg.acme.example',
+      recipient: 'alice@example.com',
+      timestampMs: 1403645220000,
+    });
+    const good = webhookRequest({ signature: { timestamp, token, signature }, 'event-data': eventData });
+    await expect(target.parseWebhook!(good)).resolves.toMatchObject({ events: [{ status: 'delivered' }] });
+    const bad = webhookRequest({
+      signature: { timestamp, token: otherToken, signature },
+      'event-data': eventData,
+    });
+    await refusal(target.parseWebhook!(bad));
+  });
+
+  it('refuses the public vector when freshness is on (it is from 2014)', async () => {
+    const { key, timestamp, token, signature } = PUBLIC_VECTOR;
+    const request = webhookRequest({
+      signature: { timestamp, token, signature },
+      'event-data': mailgunEventData({
+        event: 'delivered',
+        messageId: 'x',
+        recipient: 'a@b.co',
+        timestampMs: 0,
+      }),
+    });
+    const error = await refusal(provider({ webhookSigningKey: key }).parseWebhook!(request));
+    expect(error.message).toContain('outside 300s');
+  });
+
+  it('refuses a token it has already accepted (replay)', async () => {
+    const target = provider();
+    const request = signedEvent(ACCOUNT_A.signingKey, { event: 'delivered' });
+    await target.parseWebhook!(request);
+    const error = await refusal(target.parseWebhook!(request));
+    expect(error.message).toContain('already used');
+  });
+
+  it('refuses timestamps too far in the past or future, honouring maxAgeSeconds', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const target = provider({ maxAgeSeconds: 60 });
+    for (const timestamp of [now - 120, now + 120]) {
+      await refusal(
+        target.parseWebhook!(
+          signedEvent(ACCOUNT_A.signingKey, { event: 'delivered' }, { timestamp: String(timestamp) }),
+        ),
+      );
+    }
+    await expect(
+      target.parseWebhook!(
+        signedEvent(ACCOUNT_A.signingKey, { event: 'delivered' }, { timestamp: String(now - 30) }),
+      ),
+    ).resolves.toBeDefined();
+  });
+
+  it('refuses every webhook when no signing key is configured, and bodies that are not JSON', async () => {
+    await refusal(
+      provider({ webhookSigningKey: undefined }).parseWebhook!(signedEvent('x', { event: 'delivered' })),
+    );
+    const notJson = { ...webhookRequest({}), rawBody: new TextEncoder().encode('timestamp=1&token=2') };
+    await refusal(provider().parseWebhook!(notJson));
+  });
+
+  it('does not remember tokens of webhooks that failed verification', async () => {
+    const target = provider();
+    const good = signedEvent(ACCOUNT_A.signingKey, { event: 'delivered' });
+    const body = JSON.parse(Buffer.from(good.rawBody).toString('utf8'));
+    await refusal(
+      target.parseWebhook!(webhookRequest({ ...body, signature: { ...body.signature, signature: '00' } })),
+    );
+    await expect(target.parseWebhook!(good)).resolves.toBeDefined();
+  });
+});
+
+describe('replay cache', () => {
+  it('forgets tokens after the max age and drops the oldest past capacity', () => {
+    const cache = new MemoryReplayCache(2, 1000);
+    expect(cache.remember('a', 0)).toBe(true);
+    expect(cache.remember('a', 500)).toBe(false);
+    expect(cache.remember('a', 1500)).toBe(true);
+    cache.remember('b', 1600);
+    cache.remember('c', 1700);
+    expect(cache.size).toBe(2);
+    expect(cache.remember('a', 1800)).toBe(true);
+  });
+});
+
+describe('status mapping', () => {
+  const target = provider();
+  const event = (input: Parameters<typeof signedEvent>[1]) =>
+    onlyEvent(target, signedEvent(ACCOUNT_A.signingKey, input));
+
+  it('maps a delivered event with its ids, recipient and time', async () => {
+    const occurredMs = Date.UTC(2024, 0, 2, 3, 4, 5, 678);
+    const result = await event({
+      event: 'delivered',
+      messageId: '20240102030405.1.ABC@mg.acme.example',
+      userVariables: { msg_id: 'our-id-1' },
+      timestampMs: occurredMs,
+    });
+    expect(result).toMatchObject({
+      status: 'delivered',
+      providerStatus: 'delivered',
+      providerMessageId: '20240102030405.1.ABC@mg.acme.example',
+      messageId: 'our-id-1',
+      recipient: 'alice@example.com',
+      occurredAt: new Date(occurredMs),
+    });
+    expect(result.eventId).toMatch(/^[\w-]{22}$/);
+  });
+
+  it('maps a permanent bounce to bounced (permanent) with the SMTP code', async () => {
+    const result = await event({
+      event: 'failed',
+      severity: 'permanent',
+      reason: 'bounce',
+      deliveryStatus: { code: 550, message: '5.1.1 No such user', description: '' },
+    });
+    expect(result).toMatchObject({
+      status: 'bounced',
+      providerStatus: 'failed-permanent',
+      bounceType: 'permanent',
+      error: { code: '550', message: '5.1.1 No such user' },
+      details: { reason: 'bounce', severity: 'permanent' },
+    });
+  });
+
+  it('maps a temporary failure to sent (Mailgun keeps retrying)', async () => {
+    const result = await event({ event: 'failed', severity: 'temporary', deliveryStatus: { code: 452 } });
+    expect(result).toMatchObject({
+      status: 'sent',
+      providerStatus: 'failed-temporary',
+      bounceType: 'transient',
+    });
+  });
+
+  it('maps a drop for a suppressed address to failed, and a give-up after retrying to expired', async () => {
+    for (const reason of ['suppress-bounce', 'suppress-unsubscribe', 'suppress-complaint']) {
+      const result = await event({ event: 'failed', severity: 'permanent', reason });
+      expect(result, reason).toMatchObject({
+        status: 'failed',
+        providerStatus: 'failed-permanent',
+        bounceType: undefined,
+      });
+    }
+    const old = await event({ event: 'failed', severity: 'permanent', reason: 'old' });
+    expect(old.status).toBe('expired');
+  });
+
+  it('maps unsubscribed to delivered, keeping the word', async () => {
+    await expect(event({ event: 'unsubscribed' })).resolves.toMatchObject({
+      status: 'delivered',
+      providerStatus: 'unsubscribed',
+    });
+  });
+
+  it('returns no event for an event type without a delivery meaning', async () => {
+    const result = await target.parseWebhook!(signedEvent(ACCOUNT_A.signingKey, { event: 'stored' }));
+    expect(result.events).toEqual([]);
+  });
+});

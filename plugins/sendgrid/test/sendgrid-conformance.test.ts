@@ -1,0 +1,81 @@
+import { runConformanceSuite } from '@msg/testing/conformance';
+import sendgridPlugin, {
+  SENDGRID_STATUS_MAP,
+  type SendgridPluginOptions,
+  SIGNATURE_HEADER,
+  TIMESTAMP_HEADER,
+} from '../src/index.js';
+import { createSendgridSimulator, generateSendgridApiKey } from '../src/simulator.js';
+
+const simulator = createSendgridSimulator({
+  accounts: [
+    { apiKey: generateSendgridApiKey(), label: 'account-a' },
+    { apiKey: generateSendgridApiKey(), label: 'account-b' },
+  ],
+});
+const accountA = simulator.account('account-a');
+const accountB = simulator.account('account-b');
+
+function callback(providerMessageId: string, providerStatus: string, timestamp?: string) {
+  const event = {
+    email: 'to@example.com',
+    timestamp: Math.floor(Date.now() / 1000),
+    event: providerStatus === 'blocked' ? 'bounce' : providerStatus,
+    ...(providerStatus === 'blocked' && { type: 'blocked' }),
+    ...(providerStatus === 'bounce' && { type: 'bounce' }),
+    sg_event_id: `evt-${providerStatus}`,
+    sg_message_id: `${providerMessageId}.filterdrecv-1-0`,
+    msg_id: 'message-1',
+  };
+  const signed = simulator.signEvents(accountA, [event], timestamp);
+  return {
+    method: 'POST',
+    url: 'https://gateway.example.com/webhooks/sendgrid-main',
+    headers: signed.headers,
+    rawBody: new TextEncoder().encode(signed.body),
+  };
+}
+
+runConformanceSuite<SendgridPluginOptions>({
+  plugin: sendgridPlugin,
+  async setup() {
+    const url = await simulator.start();
+    const options = (account: typeof accountA): SendgridPluginOptions => ({
+      apiKey: account.apiKey,
+      baseUrl: url,
+      webhookVerificationKey: account.webhookVerificationKey,
+    });
+    return {
+      options: options(accountA),
+      otherOptions: options(accountB),
+      credentialOf: (chosen) => simulator.account(chosen.apiKey).label,
+      simulator,
+      message: (id) => ({
+        id,
+        channel: 'email',
+        from: { email: 'sender@example.com', name: 'Sender' },
+        to: [{ email: 'to@example.com' }],
+        subject: 'Conformance',
+        text: 'Hello from the conformance suite',
+      }),
+      errors: [
+        { error: 'bad-request', kind: 'permanent', providerCode: '400' },
+        { error: 'unauthorized', kind: 'configuration', providerCode: '401' },
+        { error: 'unverified-sender', kind: 'configuration', providerCode: '403' },
+        { error: 'payload-too-large', kind: 'permanent', providerCode: '413' },
+        { error: 'rate-limited', kind: 'rate-limited', providerCode: '429' },
+        { error: 'server-error', kind: 'transient', providerCode: '500' },
+        { error: 'service-unavailable', kind: 'transient', providerCode: '503' },
+      ],
+      webhooks: {
+        statuses: { ...SENDGRID_STATUS_MAP },
+        signatureHeaders: [SIGNATURE_HEADER, TIMESTAMP_HEADER],
+        signed: ({ providerMessageId, providerStatus }) => callback(providerMessageId, providerStatus),
+        stale: ({ providerMessageId, providerStatus }) =>
+          callback(providerMessageId, providerStatus, String(Math.floor(Date.now() / 1000) - 3600)),
+      },
+      webhookUrl: 'https://gateway.example.com/webhooks/sendgrid-main',
+      teardown: () => simulator.stop(),
+    };
+  },
+});

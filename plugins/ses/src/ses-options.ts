@@ -1,0 +1,37 @@
+import { z } from 'zod';
+
+const emailAddress = z.object({ email: z.email(), name: z.string().optional() }).strict();
+
+export const sesOptionsSchema = z
+  .object({
+    /** AWS region of the SES account (`eu-west-1`). */
+    region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'must be an AWS region such as eu-west-1'),
+    /** Static credentials; leave both out to use the SDK's default chain (env, profile, IAM role). */
+    accessKeyId: z.string().min(1).optional(),
+    secretAccessKey: z.string().min(1).optional(),
+    sessionToken: z.string().min(1).optional(),
+    /** Endpoint override (the simulator); the SDK's regional endpoint when absent. */
+    baseUrl: z.url().optional(),
+    /** Sender for messages that name none. */
+    defaultFrom: emailAddress.optional(),
+    /** SES configuration set: event publishing to SNS is set up on it. */
+    configurationSetName: z.string().min(1).optional(),
+    /** SNS topics whose notifications this instance accepts; none accepted while empty. */
+    allowedTopicArns: z.array(z.string().startsWith('arn:')).default([]),
+    /** Notifications older than this are refused as replays. */
+    webhookMaxAgeSeconds: z.number().int().positive().default(3600),
+    /** Confirm SNS subscriptions by visiting their SubscribeURL (otherwise they are only logged). */
+    autoConfirmSubscriptions: z.boolean().default(false),
+    /** Keep-alive sockets to SES. */
+    maxConnections: z.number().int().positive().default(64),
+  })
+  .strict()
+  .refine((options) => (options.accessKeyId === undefined) === (options.secretAccessKey === undefined), {
+    message: 'accessKeyId and secretAccessKey go together',
+    path: ['secretAccessKey'],
+  });
+
+/** Options as written in config (defaults not yet applied). */
+export type SesPluginOptions = z.input<typeof sesOptionsSchema>;
+/** Options after validation. */
+export type SesOptions = z.output<typeof sesOptionsSchema>;

@@ -1,0 +1,263 @@
+import { createHmac, randomBytes, randomUUID } from 'node:crypto';
+import { countSmsSegments } from '@msg/core';
+import {
+  type ErrorCatalogue,
+  jsonResponse,
+  type SimulatorRequest,
+  type SimulatorResponse,
+  SimulatorServer,
+} from '@msg/testing';
+import type { TwilioErrorBody, TwilioMessageResource } from './twilio-api-types.js';
+
+const API_VERSION = '2010-04-01';
+const E164 = /^\+[1-9]\d{6,14}$/;
+
+export interface TwilioSimulatorOptions {
+  /** Accounts the simulator knows: AccountSid -> AuthToken. Several, so two instances can coexist. */
+  accounts: Readonly<Record<string, string>>;
+  /** Seed for `setFaults({ errorRate })`. */
+  seed?: number;
+  now?: () => number;
+  /** Delay before the first status callback; the final one follows after as long again. */
+  callbackDelayMs?: number;
+}
+
+/** Twilio's error JSON, as its API answers it. */
+export function twilioErrorResponse(
+  status: number,
+  code: number,
+  message: string,
+  headers: Record<string, string> = {},
+): SimulatorResponse {
+  const body: TwilioErrorBody = {
+    code,
+    message,
+    more_info: `https://www.twilio.com/docs/errors/${code}`,
+    status,
+  };
+  return jsonResponse(status, body, headers);
+}
+
+/**
+ * Every error the plugin maps, by Twilio code, answered with Twilio's HTTP status and message.
+ * The 30xxx codes normally arrive in status callbacks; answering them at send time lets a test
+ * check their mapping too.
+ */
+export const TWILIO_SIMULATOR_ERRORS: ErrorCatalogue = {
+  '20003': () =>
+    twilioErrorResponse(401, 20003, 'Authenticate', { 'www-authenticate': 'Basic realm="Twilio API"' }),
+  '20404': (request) =>
+    twilioErrorResponse(404, 20404, `The requested resource ${request.path} was not found`),
+  '20429': () => twilioErrorResponse(429, 20429, 'Too Many Requests', { 'retry-after': '2' }),
+  '20500': () => twilioErrorResponse(500, 20500, 'An internal server error has occurred'),
+  '20503': () => twilioErrorResponse(503, 20503, 'Service is unavailable. Please try again'),
+  '21211': (request) =>
+    twilioErrorResponse(
+      400,
+      21211,
+      `The 'To' number ${request.form().get('To') ?? ''} is not a valid phone number.`,
+    ),
+  '21408': (request) =>
+    twilioErrorResponse(
+      400,
+      21408,
+      `Permission to send an SMS has not been enabled for the region indicated by the 'To' number: ${request.form().get('To') ?? ''}.`,
+    ),
+  '21602': () => twilioErrorResponse(400, 21602, 'Message body is required.'),
+  '21603': () => twilioErrorResponse(400, 21603, "A 'From' phone number is required."),
+  '21604': () => twilioErrorResponse(400, 21604, "A 'To' phone number is required."),
+  '21606': (request) =>
+    twilioErrorResponse(
+      400,
+      21606,
+      `The From phone number ${request.form().get('From') ?? ''} is not a valid, SMS-capable inbound phone number or short code for your account.`,
+    ),
+  '21610': () => twilioErrorResponse(400, 21610, 'Attempt to send to unsubscribed recipient'),
+  '21612': () =>
+    twilioErrorResponse(
+      400,
+      21612,
+      "The 'To' phone number is not currently reachable using the 'From' phone number via SMS.",
+    ),
+  '21614': (request) =>
+    twilioErrorResponse(
+      400,
+      21614,
+      `'To' number ${request.form().get('To') ?? ''} is not a valid mobile number`,
+    ),
+  '21617': () =>
+    twilioErrorResponse(400, 21617, 'The concatenated message body exceeds the 1600 character limit.'),
+  '30001': () => twilioErrorResponse(400, 30001, 'Queue overflow'),
+  '30002': () => twilioErrorResponse(400, 30002, 'Account suspended'),
+  '30003': () => twilioErrorResponse(400, 30003, 'Unreachable destination handset'),
+  '30004': () => twilioErrorResponse(400, 30004, 'Message blocked'),
+  '30005': () => twilioErrorResponse(400, 30005, 'Unknown destination handset'),
+  '30006': () => twilioErrorResponse(400, 30006, 'Landline or unreachable carrier'),
+  '30007': () => twilioErrorResponse(400, 30007, 'Message filtered'),
+};
+
+/** Callback error codes for failed outcomes that do not name one (`undelivered:30005` does). */
+const DEFAULT_OUTCOME_CODES: Readonly<Record<string, string>> = { undelivered: '30003', failed: '30008' };
+
+/** Twilio's dates: RFC 2822 with a numeric zone (`Thu, 24 Aug 2023 05:01:45 +0000`). */
+export function rfc2822(date: Date): string {
+  return date.toUTCString().replace(/GMT$/, '+0000');
+}
+
+/** `RawDlrDoneDate`: YYMMDDhhmm in UTC. */
+function rawDlrDoneDate(date: Date): string {
+  return date.toISOString().replace(/^\d{2}(\d{2})-(\d{2})-(\d{2})T(\d{2}):(\d{2}).*$/, '$1$2$3$4$5');
+}
+
+/** `X-Twilio-Signature` as Twilio computes it: base64(HMAC-SHA1(token, url + sorted name+value)). */
+export function signTwilioCallback(authToken: string, url: string, params: URLSearchParams): string {
+  const entries = [...params].sort(([left], [right]) => (left < right ? -1 : left > right ? 1 : 0));
+  const data = entries.reduce((text, [name, value]) => text + name + value, url);
+  return createHmac('sha1', authToken).update(data, 'utf8').digest('base64');
+}
+
+function basicCredentials(request: SimulatorRequest): { username: string; password: string } | undefined {
+  const value = request.headers.authorization;
+  if (!value?.startsWith('Basic ')) return undefined;
+  const decoded = Buffer.from(value.slice(6), 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 0) return undefined;
+  return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+}
+
+/** A loopback Twilio: the Messages API with Basic auth, real errors, and signed status callbacks. */
+export class TwilioSimulator extends SimulatorServer {
+  readonly accounts: Map<string, string>;
+  private readonly clock: () => number;
+
+  constructor(options: TwilioSimulatorOptions) {
+    super({ name: 'twilio', errors: TWILIO_SIMULATOR_ERRORS, seed: options.seed, now: options.now });
+    this.accounts = new Map(Object.entries(options.accounts));
+    this.clock = options.now ?? Date.now;
+    if (options.callbackDelayMs !== undefined) this.callbackDelayMs = options.callbackDelayMs;
+    this.route('POST', `/${API_VERSION}/Accounts/:accountSid/Messages.json`, (request) =>
+      this.createMessage(request),
+    );
+    this.route('GET', `/${API_VERSION}/Accounts/:accountFile`, (request) => this.fetchAccount(request), {
+      faults: false,
+    });
+  }
+
+  /** The account whose credentials the request carries, if they are right for the path's account. */
+  private authenticate(request: SimulatorRequest, accountSid: string): string | undefined {
+    const credentials = basicCredentials(request);
+    if (!credentials || credentials.username !== accountSid) return undefined;
+    const token = this.accounts.get(credentials.username);
+    if (token === undefined || token !== credentials.password) return undefined;
+    request.credential = accountSid;
+    return token;
+  }
+
+  private fetchAccount(request: SimulatorRequest): SimulatorResponse {
+    const accountSid = (request.params.accountFile ?? '').replace(/\.json$/, '');
+    if (!this.authenticate(request, accountSid)) return this.errorResponse('20003', request);
+    const created = rfc2822(new Date(this.clock()));
+    return jsonResponse(200, {
+      sid: accountSid,
+      friendly_name: 'Simulated account',
+      status: 'active',
+      type: 'Full',
+      date_created: created,
+      date_updated: created,
+      uri: `/${API_VERSION}/Accounts/${accountSid}.json`,
+    });
+  }
+
+  private createMessage(request: SimulatorRequest): SimulatorResponse {
+    const accountSid = request.params.accountSid ?? '';
+    const authToken = this.authenticate(request, accountSid);
+    if (authToken === undefined) return this.errorResponse('20003', request);
+    const form = request.form();
+    const to = form.get('To');
+    const from = form.get('From');
+    const serviceSid = form.get('MessagingServiceSid');
+    const body = form.get('Body') ?? '';
+    if (!to) return this.errorResponse('21604', request);
+    if (!E164.test(to)) return this.errorResponse('21211', request);
+    if (!from && !serviceSid) return this.errorResponse('21603', request);
+    if (body.length === 0) return this.errorResponse('21602', request);
+    if (body.length > 1600) return this.errorResponse('21617', request);
+
+    const sid = `SM${randomBytes(16).toString('hex')}`;
+    const created = rfc2822(new Date(this.clock()));
+    const uri = `/${API_VERSION}/Accounts/${accountSid}/Messages/${sid}.json`;
+    const message: TwilioMessageResource = {
+      account_sid: accountSid,
+      api_version: API_VERSION,
+      body,
+      date_created: created,
+      date_sent: null,
+      date_updated: created,
+      direction: 'outbound-api',
+      error_code: null,
+      error_message: null,
+      from: from ?? null,
+      messaging_service_sid: serviceSid ?? null,
+      num_media: '0',
+      num_segments: String(countSmsSegments(body).segments),
+      price: null,
+      price_unit: 'USD',
+      sid,
+      // A Messaging Service accepts first and picks the sender later.
+      status: serviceSid && !from ? 'accepted' : 'queued',
+      subresource_uris: { media: `/${API_VERSION}/Accounts/${accountSid}/Messages/${sid}/Media.json` },
+      to,
+      uri,
+    };
+    this.scheduleCallbacks(authToken, message, form.get('StatusCallback') ?? this.callbackUrl);
+    return jsonResponse(201, message);
+  }
+
+  /** `sent`, then the recipient's outcome (`outcomeFor`); a `failed` message never left, so only that. */
+  private scheduleCallbacks(
+    authToken: string,
+    message: TwilioMessageResource,
+    url: string | undefined,
+  ): void {
+    if (!url) return;
+    const [outcome = 'delivered', code] = this.outcomeFor(message.to).split(':');
+    const statuses = outcome === 'failed' ? ['failed'] : outcome === 'sent' ? ['sent'] : ['sent', outcome];
+    statuses.forEach((status, index) => {
+      const params = new URLSearchParams({
+        ApiVersion: API_VERSION,
+        AccountSid: message.account_sid,
+        SmsSid: message.sid,
+        SmsStatus: status,
+        MessageSid: message.sid,
+        MessageStatus: status,
+        To: message.to,
+      });
+      if (message.from) params.set('From', message.from);
+      if (message.messaging_service_sid) params.set('MessagingServiceSid', message.messaging_service_sid);
+      if (status === 'undelivered' || status === 'failed') {
+        params.set('ErrorCode', code ?? DEFAULT_OUTCOME_CODES[status] ?? '30008');
+      }
+      if (status === 'delivered' || status === 'undelivered') {
+        params.set('RawDlrDoneDate', rawDlrDoneDate(new Date(this.clock())));
+      }
+      this.callbacks.schedule(
+        {
+          url,
+          headers: {
+            'content-type': 'application/x-www-form-urlencoded; charset=utf-8',
+            'user-agent': 'TwilioProxy/1.1',
+            'i-twilio-idempotency-token': randomUUID(),
+            'x-twilio-signature': signTwilioCallback(authToken, url, params),
+          },
+          body: params.toString(),
+        },
+        this.callbackDelayMs * (index + 1),
+      );
+    });
+  }
+}
+
+/** A Twilio simulator, not yet started: `await simulator.start()` and point `baseUrl` at `simulator.url`. */
+export function createTwilioSimulator(options: TwilioSimulatorOptions): TwilioSimulator {
+  return new TwilioSimulator(options);
+}
