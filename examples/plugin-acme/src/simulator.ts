@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { countSmsSegments } from '@msg/core';
-import { jsonResponse, SimulatorServer } from '@msg/testing';
+import { jsonResponse, type SandboxFactory, SimulatorServer } from '@msg/testing';
 import { signAcme } from './acme-webhook.js';
 
 const error = (status: number, code: string, message: string, headers: Record<string, string> = {}) =>
@@ -48,3 +48,13 @@ export function createAcmeSimulator(accounts: Record<string, string>): Simulator
   });
   return simulator;
 }
+
+/** Sandbox: an Acme simulator with one account, sending its signed callbacks to the gateway. */
+export const sandbox: SandboxFactory = async ({ webhookUrl }) => {
+  const apiKey = 'sandbox-acme-key';
+  const webhookSecret = 'sandbox-acme-webhook-secret';
+  const simulator = createAcmeSimulator({ [apiKey]: webhookSecret });
+  const url = await simulator.start();
+  simulator.callbackUrl = webhookUrl;
+  return { options: { apiKey, baseUrl: url, webhookSecret }, url, stop: () => simulator.stop() };
+};

@@ -3,7 +3,7 @@ import { webhookReceiver } from '@msg/testing';
 import { runConformanceSuite } from '@msg/testing/conformance';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import acmePlugin, { acmeStatuses, signAcme } from '../src/index.js';
-import { createAcmeSimulator } from '../src/simulator.js';
+import { createAcmeSimulator, sandbox } from '../src/simulator.js';
 
 const accounts = { 'key-one': 'secret-one-0123456789', 'key-two': 'secret-two-0123456789' };
 
@@ -108,6 +108,31 @@ describe('@msg/example-plugin-acme', () => {
       }),
     ]);
     await provider.close();
+    await receiver.close();
+  });
+});
+
+describe('acme sandbox', () => {
+  it('gives options that send through the simulator and call the gateway back', async () => {
+    const receiver = await webhookReceiver();
+    const started = await sandbox({
+      instanceId: 'acme-sandbox',
+      webhookUrl: `${receiver.url}/webhooks/acme-sandbox`,
+    });
+    const provider = await createProvider(acmePlugin, started.options, {
+      instanceId: 'acme-sandbox',
+      logger: silentLogger,
+      now: Date.now,
+    });
+    await provider.send(
+      { id: 'sb-1', channel: 'sms', to: '+260971234567', text: 'hi' },
+      { signal: new AbortController().signal },
+    );
+    const [callback] = await receiver.waitFor(1);
+    expect(callback?.path).toBe('/webhooks/acme-sandbox');
+    expect((await provider.parseWebhook!(callback!)).events[0]?.status).toBe('delivered');
+    await provider.close();
+    await started.stop();
     await receiver.close();
   });
 });

@@ -1,4 +1,6 @@
 // The simulator toolkit. The conformance suite, which needs vitest, is `@msg/testing/conformance`.
+
+export type { SandboxFactory, SandboxInput, SandboxSimulator } from './sandbox.js';
 export {
   type ErrorCatalogue,
   type FaultSettings,

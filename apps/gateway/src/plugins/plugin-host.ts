@@ -6,15 +6,13 @@ import {
   PluginError,
   type Provider,
 } from '@msg/core';
+import type { SandboxFactory } from '@msg/testing';
 import type { PluginEntry } from '../config/config-schema.js';
 import { resolvePluginModule } from './resolve-module.js';
 
-/** What a plugin's `./simulator` export offers the sandbox (see @msg/testing `SandboxFactory`). */
+/** What a plugin's `./simulator` export offers the sandbox. */
 interface SandboxModule {
-  sandbox?: (input: { instanceId: string; webhookUrl: string }) => Promise<{
-    options: Record<string, unknown>;
-    stop(): Promise<void>;
-  }>;
+  sandbox?: SandboxFactory;
 }
 
 export interface HostedProvider {
@@ -69,7 +67,8 @@ export async function loadProviders(
         ).catch(() => ({}))) as SandboxModule;
         if (typeof simulatorModule.sandbox === 'function') {
           const started = await simulatorModule.sandbox({ instanceId: entry.id, webhookUrl });
-          pluginOptions = { ...started.options, ...entry.options };
+          // The simulator's credentials and URL win over the real ones a config may carry.
+          pluginOptions = { ...entry.options, ...started.options };
           stopSimulator = started.stop;
           options.logger.info(`sandbox: ${entry.id} -> simulator of ${plugin.name}`);
         }
