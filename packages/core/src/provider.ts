@@ -104,5 +104,11 @@ export interface Provider<C extends Channel = Channel> {
   /** Verifies the request (throws `WebhookVerificationError`) and returns normalised events. */
   parseWebhook?(request: WebhookRequest): Promise<WebhookResult>;
   health?(options: { signal: AbortSignal }): Promise<HealthStatus>;
+  /**
+   * Delivery events that arrive over the provider's own connection (SMPP receipts) rather than
+   * as webhooks. The host subscribes once after `create` and stores them like webhook events;
+   * the returned function unsubscribes. A listener that throws never disturbs the provider.
+   */
+  onDeliveryEvent?(listener: (event: DeliveryEvent) => void): () => void;
   close(): Promise<void>;
 }
