@@ -13,6 +13,7 @@ export {
   WebhookVerificationError,
 } from './errors.js';
 export { murmur3, stableBucket } from './hash.js';
+export { IpAllowList, isIpAddressOrBlock } from './ip-allow-list.js';
 export {
   CHANNELS,
   type Channel,

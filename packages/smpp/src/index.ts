@@ -1,5 +1,6 @@
 export {
   type CommandStatusInfo,
+  commandStatusByName,
   commandStatusError,
   describeCommandStatus,
   formatCommandStatus,
@@ -23,6 +24,7 @@ export {
   messageIdVariants,
   normaliseMessageId,
 } from './smpp-message-id.js';
+export { createSmppProvider, type SmppProvider, type SmppProviderOptions } from './smpp-provider.js';
 export { TokenBucket } from './smpp-rate-limiter.js';
 export {
   type DeliverSmFields,
@@ -41,6 +43,7 @@ export {
   receiptStatus,
   reconcileReceipts,
 } from './smpp-receipt.js';
+export { ReceiptTracker, type ReceiptTrackerOptions } from './smpp-receipt-tracker.js';
 export {
   createSmppSession,
   SmppSession,

@@ -13,6 +13,14 @@ import {
 import { ESM_CLASS_UDH_INDICATOR } from './smpp-encoding.js';
 import type { ReceiptStat } from './smpp-receipt.js';
 
+export {
+  SMSC_ERRORS,
+  SmscConformanceAdapter,
+  type SmscConformanceAdapterOptions,
+  type SmscErrorName,
+  type SmscRecordedRequest,
+} from './simulator-conformance.js';
+
 const STATUS = {
   ESME_ROK: 0x00,
   ESME_RINVBNDSTS: 0x04,

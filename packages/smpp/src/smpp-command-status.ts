@@ -71,6 +71,12 @@ const STATUSES: ReadonlyMap<number, Entry> = new Map<number, Entry>([
   [0xff, ['ESME_RUNKNOWNERR', 'transient', 'Unknown error']],
 ]);
 
+/** The command_status of an SMPP 3.4 name (`ESME_RINVDSTADR` -> 0x0B); undefined for unknown names. */
+export function commandStatusByName(name: string): number | undefined {
+  for (const [status, [entryName]] of STATUSES) if (entryName === name) return status;
+  return undefined;
+}
+
 /** `0x0000000B`: eight upper-case hex digits, as SMPP specifications print command_status. */
 export function formatCommandStatus(status: number): string {
   return `0x${(status >>> 0).toString(16).toUpperCase().padStart(8, '0')}`;

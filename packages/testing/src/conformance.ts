@@ -15,7 +15,7 @@ import {
   WebhookVerificationError,
 } from '@msg/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SimulatorServer } from './simulator.js';
+import type { FaultSettings } from './simulator.js';
 
 /** A named simulator error and the kind (and provider code) the plugin must turn it into. */
 export interface ExpectedError {
@@ -47,6 +47,20 @@ export interface WebhookHarness {
   unsigned?(request: WebhookRequest): WebhookRequest;
 }
 
+/**
+ * What the suite drives on a simulator. `SimulatorServer` satisfies it; a simulator that speaks no
+ * HTTP (an SMSC) can too, without being a `SimulatorServer`.
+ */
+export interface SimulatorControl {
+  /** Requests received so far, with the credential the simulator's auth check accepted. */
+  readonly requests: ReadonlyArray<{ readonly credential?: string | undefined }>;
+  /** Answers the next request with the named error of the simulator's catalogue. */
+  failNext(error: string): void;
+  /** Applies a fault (`reset`, `hang`) to the next request. */
+  faultNext(settings: FaultSettings): void;
+  clearFaults(): void;
+}
+
 export interface ConformanceSetup<Options> {
   /** Options for the first instance. */
   options: Options;
@@ -54,7 +68,7 @@ export interface ConformanceSetup<Options> {
   otherOptions?: Options;
   /** The credential the simulator records for an instance made with these options. */
   credentialOf?(options: Options): string | undefined;
-  simulator?: SimulatorServer;
+  simulator?: SimulatorControl;
   /** A message this provider can send; `id` is filled in by the suite. */
   message(id: string): Message;
   /** Every error the plugin maps, and how to make the simulator produce it. */

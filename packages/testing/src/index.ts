@@ -2,6 +2,14 @@
 
 export type { SandboxFactory, SandboxInput, SandboxSimulator } from './sandbox.js';
 export {
+  computeSigV4Signature,
+  parseAmzDate,
+  parseSigV4Authorization,
+  type SigV4Authorization,
+  type SigV4Request,
+  verifySigV4Signature,
+} from './sigv4.js';
+export {
   type ErrorCatalogue,
   type FaultSettings,
   jsonResponse,

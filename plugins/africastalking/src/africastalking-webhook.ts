@@ -2,13 +2,13 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import {
   type DeliveryEvent,
   type DeliveryStatus,
+  IpAllowList,
   isFailureStatus,
   ValidationError,
   type WebhookRequest,
   WebhookVerificationError,
 } from '@msg/core';
 import type { AfricasTalkingDeliveryReport } from './africastalking-api-types.js';
-import { IpAllowList } from './africastalking-ip-allow-list.js';
 
 /** The query parameter of the registered callback URL that carries the secret token. */
 export const WEBHOOK_TOKEN_PARAMETER = 'token';

@@ -1,8 +1,7 @@
 import { createRequire } from 'node:module';
-import { definePlugin } from '@msg/core';
+import { definePlugin, isIpAddressOrBlock } from '@msg/core';
 import { z } from 'zod';
 import { defaultBaseUrl } from './africastalking-api-types.js';
-import { isAddressOrBlock } from './africastalking-ip-allow-list.js';
 import { createAfricasTalkingProvider, PLUGIN_NAME } from './africastalking-provider.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
@@ -26,7 +25,7 @@ export const africasTalkingOptionsSchema = z
     webhookToken: z.string().min(16).optional(),
     /** Addresses or CIDR blocks delivery reports may come from (checked against the caller's address). */
     allowedIps: z
-      .array(z.string().refine(isAddressOrBlock, { message: 'must be an IP address or a CIDR block' }))
+      .array(z.string().refine(isIpAddressOrBlock, { message: 'must be an IP address or a CIDR block' }))
       .optional(),
   })
   .strict();

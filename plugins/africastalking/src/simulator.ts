@@ -3,6 +3,7 @@ import { countSmsSegments } from '@msg/core';
 import {
   type ErrorCatalogue,
   jsonResponse,
+  type SandboxFactory,
   type SimulatorRequest,
   type SimulatorResponse,
   SimulatorServer,
@@ -16,6 +17,7 @@ import {
   USER_PATH,
 } from './africastalking-api-types.js';
 import { RECIPIENT_STATUS_CODES } from './africastalking-error.js';
+import { WEBHOOK_TOKEN_PARAMETER } from './africastalking-webhook.js';
 
 export interface AfricasTalkingSimulatorAccount {
   apiKey: string;
@@ -214,3 +216,26 @@ export function createAfricasTalkingSimulator(
 ): AfricasTalkingSimulator {
   return new AfricasTalkingSimulator(options);
 }
+
+/**
+ * Sandbox: an Africa's Talking simulator with one made-up account whose delivery-report URL is
+ * `webhookUrl` with the instance's secret token, as an account's callback URL is registered.
+ */
+export const sandbox: SandboxFactory = async ({ webhookUrl }) => {
+  const username = 'msg-sandbox';
+  const apiKey = 'atsk_sandbox_0123456789';
+  const webhookToken = 'sandbox-africastalking-webhook-token';
+  const callbackUrl = new URL(webhookUrl);
+  callbackUrl.searchParams.set(WEBHOOK_TOKEN_PARAMETER, webhookToken);
+  const simulator = createAfricasTalkingSimulator({
+    accounts: { [username]: { apiKey, callbackUrl: callbackUrl.toString() } },
+  });
+  const url = await simulator.start();
+  // `allowedIps: []`: the reports come from the simulator, not from Africa's Talking's addresses a
+  // config may list; the token still guards them.
+  return {
+    options: { username, apiKey, baseUrl: url, webhookToken, allowedIps: [] },
+    url,
+    stop: () => simulator.stop(),
+  };
+};

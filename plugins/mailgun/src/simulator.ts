@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import {
   type ErrorCatalogue,
   jsonResponse,
+  type SandboxFactory,
   type SimulatorRequest,
   type SimulatorResponse,
   SimulatorServer,
@@ -186,3 +187,28 @@ function scheduleEvents(
     }
   }
 }
+
+/**
+ * Sandbox: a Mailgun simulator with one made-up account and sending domain whose webhooks go to
+ * `webhookUrl`, signed with the account's HTTP webhook signing key, which the plugin is given.
+ */
+export const sandbox: SandboxFactory = async ({ webhookUrl }) => {
+  const account: MailgunSimulatorAccount = {
+    apiKey: 'key-sandbox-0123456789abcdef',
+    signingKey: 'sandbox-mailgun-signing-key',
+    domains: ['mg.sandbox.example'],
+    webhookUrl,
+  };
+  const simulator = createMailgunSimulator({ accounts: [account] });
+  const url = await simulator.start();
+  return {
+    options: {
+      apiKey: account.apiKey,
+      domain: 'mg.sandbox.example',
+      baseUrl: url,
+      webhookSigningKey: account.signingKey,
+    },
+    url,
+    stop: () => simulator.stop(),
+  };
+};

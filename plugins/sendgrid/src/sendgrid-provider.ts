@@ -58,6 +58,10 @@ export function createSendgridProvider(id: string, settings: SendgridProviderSet
     : undefined;
   let closed = false;
 
+  /** This instance's `ProviderError` for a failure; `dispatched`: the request may have reached SendGrid. */
+  const failureOf = (error: unknown, signal: AbortSignal, dispatched = true) =>
+    toProviderError(error, { provider: id, signal, dispatched, now: now() });
+
   const assertOpen = () => {
     if (closed) {
       throw new ProviderError({
@@ -89,7 +93,7 @@ export function createSendgridProvider(id: string, settings: SendgridProviderSet
       const header = (response.headers as Record<string, unknown>)['x-message-id'];
       return { xMessageId: typeof header === 'string' && header ? header : undefined };
     } catch (error) {
-      throw toProviderError(error, { provider: id, signal, dispatched: state.dispatched, now: now() });
+      throw failureOf(error, signal, state.dispatched);
     }
   };
 
@@ -130,12 +134,7 @@ export function createSendgridProvider(id: string, settings: SendgridProviderSet
             };
           }
         } catch (error) {
-          const failure = toProviderError(error, {
-            provider: id,
-            signal: options.signal,
-            dispatched: true,
-            now: now(),
-          });
+          const failure = failureOf(error, options.signal);
           for (const index of indexes) {
             results[index] = { messageId: (messages[index] as EmailMessage).id, ok: false, error: failure };
           }
@@ -161,12 +160,7 @@ export function createSendgridProvider(id: string, settings: SendgridProviderSet
       const canSend = Array.isArray(scopes) && scopes.includes('mail.send');
       return canSend ? { ok: true } : { ok: false, detail: 'the API key lacks the mail.send scope' };
     } catch (error) {
-      const failure = toProviderError(error, {
-        provider: id,
-        signal: options.signal,
-        dispatched: true,
-        now: now(),
-      });
+      const failure = failureOf(error, options.signal);
       return { ok: false, detail: failure.message };
     }
   };

@@ -1,5 +1,11 @@
 import { generateKeyPairSync, type KeyObject, randomBytes, sign } from 'node:crypto';
-import { jsonResponse, type SimulatorRequest, type SimulatorResponse, SimulatorServer } from '@msg/testing';
+import {
+  jsonResponse,
+  type SandboxFactory,
+  type SimulatorRequest,
+  type SimulatorResponse,
+  SimulatorServer,
+} from '@msg/testing';
 import type { SendgridErrorItem, SendgridEvent, SendgridMailBody } from './sendgrid-api-types.js';
 import { validateMailBody } from './sendgrid-simulator-validation.js';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER } from './sendgrid-webhook.js';
@@ -255,3 +261,20 @@ export class SendgridSimulator extends SimulatorServer {
 export function createSendgridSimulator(options: SendgridSimulatorOptions = {}): SendgridSimulator {
   return new SendgridSimulator(options);
 }
+
+/**
+ * Sandbox: a SendGrid simulator with one made-up account whose Event Webhook posts to
+ * `webhookUrl`, signed with the account's key; the plugin gets the matching verification key.
+ */
+export const sandbox: SandboxFactory = async ({ webhookUrl }) => {
+  const simulator = createSendgridSimulator({
+    accounts: [{ apiKey: generateSendgridApiKey(), label: 'sandbox', eventWebhookUrl: webhookUrl }],
+  });
+  const url = await simulator.start();
+  const account = simulator.account();
+  return {
+    options: { apiKey: account.apiKey, baseUrl: url, webhookVerificationKey: account.webhookVerificationKey },
+    url,
+    stop: () => simulator.stop(),
+  };
+};

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { namesCertificate } from './ses-sns.js';
 
 const emailAddress = z.object({ email: z.email(), name: z.string().optional() }).strict();
 
@@ -22,6 +23,17 @@ export const sesOptionsSchema = z
     webhookMaxAgeSeconds: z.number().int().positive().default(3600),
     /** Confirm SNS subscriptions by visiting their SubscribeURL (otherwise they are only logged). */
     autoConfirmSubscriptions: z.boolean().default(false),
+    /**
+     * SigningCertURL -> PEM served inline instead of downloaded: for the simulator, whose
+     * certificate is not on AWS. An entry is refused unless its URL is an SNS URL named after the
+     * PEM's own SHA-256 (as the simulator names its certificate), so it can never replace AWS's.
+     */
+    trustedCertificates: z
+      .record(z.string(), z.string().includes('-----BEGIN CERTIFICATE-----'))
+      .refine((entries) => Object.entries(entries).every(([url, pem]) => namesCertificate(url, pem)), {
+        message: "each URL must be an https SNS URL named after its PEM's SHA-256, as the simulator names it",
+      })
+      .optional(),
     /** Keep-alive sockets to SES. */
     maxConnections: z.number().int().positive().default(64),
   })

@@ -25,6 +25,7 @@ import {
   SnsSignatureVerifier,
   SnsVerificationFailure,
   type SubscriptionConfirmer,
+  trustedCertificateFetcher,
 } from './ses-sns.js';
 import { sesDeliveryEvents } from './ses-webhook.js';
 
@@ -69,8 +70,11 @@ export function createSesProvider(
     toMiddleware: 'httpSigningMiddleware',
     name: 'msgAbortSignalMiddleware',
   });
+  const download = dependencies.certificateFetcher ?? fetchCertificate;
   const verifier = new SnsSignatureVerifier({
-    fetchCertificate: dependencies.certificateFetcher ?? fetchCertificate,
+    fetchCertificate: options.trustedCertificates
+      ? trustedCertificateFetcher(options.trustedCertificates, download)
+      : download,
   });
   const confirm = dependencies.subscriptionConfirmer ?? confirmSubscription;
   const allowedTopics = new Set(options.allowedTopicArns);

@@ -1,5 +1,5 @@
-import { createHash, createSign, type KeyObject, randomUUID } from 'node:crypto';
-import { type SnsMessage, snsStringToSign } from './ses-sns.js';
+import { createSign, type KeyObject, randomUUID } from 'node:crypto';
+import { certificateFileName, type SnsMessage, snsStringToSign } from './ses-sns.js';
 
 export interface SnsSigner {
   privateKey: KeyObject;
@@ -17,8 +17,7 @@ export interface SnsDelivery {
 
 /** The SigningCertURL SNS would use for a certificate: a regional host, a name from its hash. */
 export function signingCertificateUrl(region: string, certificatePem: string): string {
-  const name = createHash('sha256').update(certificatePem).digest('hex').slice(0, 32);
-  return `https://sns.${region}.amazonaws.com/SimpleNotificationService-${name}.pem`;
+  return `https://sns.${region}.amazonaws.com/${certificateFileName(certificatePem)}`;
 }
 
 /** Signs the message fields as SNS does and returns the JSON body and headers it would post. */

@@ -1,4 +1,4 @@
-import { createPublicKey, createVerify, type KeyObject } from 'node:crypto';
+import { createHash, createPublicKey, createVerify, type KeyObject } from 'node:crypto';
 import { request } from 'undici';
 
 /** An SNS HTTP(S) delivery: the JSON body SNS posts to a subscribed endpoint. */
@@ -102,6 +102,30 @@ export const fetchCertificate: CertificateFetcher = async (url) => {
   if (body.length > MAX_CERTIFICATE_BYTES) throw new Error('certificate too large');
   return body;
 };
+
+/**
+ * The certificate file name the simulator signs under: `SimpleNotificationService-` and the first
+ * 32 hex digits of the PEM's SHA-256. A URL that names a certificate by its own hash can only ever
+ * stand for that certificate, which is what makes an inline `trustedCertificates` entry safe.
+ */
+export function certificateFileName(certificatePem: string): string {
+  const hash = createHash('sha256').update(certificatePem).digest('hex').slice(0, 32);
+  return `SimpleNotificationService-${hash}.pem`;
+}
+
+/** Whether `url` is an SNS certificate URL named after `certificatePem` itself. */
+export function namesCertificate(url: string, certificatePem: string): boolean {
+  return isSnsUrl(url) && new URL(url).pathname === `/${certificateFileName(certificatePem)}`;
+}
+
+/** Serves the given PEMs for their URLs without a download; any other URL goes to `fallback`. */
+export function trustedCertificateFetcher(
+  certificates: Readonly<Record<string, string>>,
+  fallback: CertificateFetcher,
+): CertificateFetcher {
+  const trusted = new Map(Object.entries(certificates));
+  return async (url) => trusted.get(url) ?? fallback(url);
+}
 
 /** The default confirmer: one HTTPS GET of the SubscribeURL. */
 export const confirmSubscription: SubscriptionConfirmer = async (url) => {

@@ -1,10 +1,17 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { jsonResponse, type SimulatorRequest, type SimulatorResponse, SimulatorServer } from '@msg/testing';
+import {
+  jsonResponse,
+  parseSigV4Authorization,
+  type SandboxFactory,
+  type SimulatorRequest,
+  type SimulatorResponse,
+  SimulatorServer,
+  verifySigV4Signature,
+} from '@msg/testing';
 import { createSelfSignedCertificate } from './ses-simulator-certificate.js';
 import { bareAddress, type ReceivedEmail, readEmail, type SendEmailBody } from './ses-simulator-email.js';
 import { awsError, SES_SIMULATOR_ERRORS } from './ses-simulator-errors.js';
 import { OUTCOME_EVENTS, type SimulatedMail, sesEventRecord } from './ses-simulator-events.js';
-import { parseAuthorization, signatureMatches } from './ses-simulator-sigv4.js';
 import {
   type SnsDelivery,
   type SnsSigner,
@@ -195,8 +202,16 @@ export class SesSimulator extends SimulatorServer {
   }
 
   private authenticate(request: SimulatorRequest): SimulatorResponse | undefined {
-    const credential = parseAuthorization(request);
-    if ('error' in credential) return awsError(credential.error, credential.status, credential.message);
+    const header = request.headers.authorization;
+    if (!header) return awsError('MissingAuthenticationTokenException', 403, 'Missing Authentication Token');
+    const credential = parseSigV4Authorization(header);
+    if (!credential) {
+      return awsError(
+        'IncompleteSignatureException',
+        400,
+        `Authorization header requires 'Credential', 'SignedHeaders' and 'Signature' parameters`,
+      );
+    }
     if (credential.service !== 'ses') {
       return awsError(
         'InvalidSignatureException',
@@ -217,7 +232,7 @@ export class SesSimulator extends SimulatorServer {
     if (this.accounts) {
       const secret = this.accounts[credential.accessKeyId];
       if (secret === undefined) return SES_SIMULATOR_ERRORS.UnrecognizedClientException?.(request);
-      if (!signatureMatches(request, credential, secret))
+      if (!verifySigV4Signature({ ...request, body: request.rawBody }, credential, secret))
         return SES_SIMULATOR_ERRORS.InvalidSignatureException?.(request);
     }
     request.credential = credential.accessKeyId;
@@ -356,3 +371,29 @@ export class SesSimulator extends SimulatorServer {
 export function createSesSimulator(options: SesSimulatorOptions = {}): SesSimulator {
   return new SesSimulator(options);
 }
+
+/**
+ * Sandbox: a SES simulator with one made-up account, its event notifications posted to
+ * `webhookUrl` through the simulated SNS topic. The plugin accepts that topic and is given the
+ * simulator's signing certificate inline (`trustedCertificates`), as it cannot download it from AWS.
+ */
+export const sandbox: SandboxFactory = async ({ webhookUrl }) => {
+  const region = 'us-east-1';
+  const accessKeyId = 'AKIASANDBOXSES000001';
+  const secretAccessKey = 'sandbox-ses-secret';
+  const simulator = createSesSimulator({ region, accounts: { [accessKeyId]: secretAccessKey } });
+  const url = await simulator.start();
+  simulator.callbackUrl = webhookUrl;
+  return {
+    options: {
+      region,
+      accessKeyId,
+      secretAccessKey,
+      baseUrl: url,
+      allowedTopicArns: [simulator.topicArn],
+      trustedCertificates: { [simulator.signingCertUrl]: simulator.certificatePem },
+    },
+    url,
+    stop: () => simulator.stop(),
+  };
+};

@@ -504,3 +504,48 @@ describe('event publishing from the simulator', () => {
     }
   });
 });
+
+describe('inline trusted certificates', () => {
+  const noDownload = vi.fn(async (url: string): Promise<string> => {
+    throw new Error(`downloaded ${url}`);
+  });
+
+  it("verifies with the simulator's certificate given inline, without downloading it", async () => {
+    const provider = await make(
+      { trustedCertificates: { [simulator.signingCertUrl]: simulator.certificatePem } },
+      { certificateFetcher: noDownload },
+    );
+    const parsed = await events(
+      provider,
+      simulator.notification({ eventType: 'Delivery', messageId: 'm-1' }),
+    );
+    expect(parsed.map((event) => event.status)).toEqual(['delivered']);
+    expect(noDownload).not.toHaveBeenCalled();
+  });
+
+  it('still downloads certificates at other URLs', async () => {
+    const other = createSesSimulator();
+    const provider = await make(
+      {
+        allowedTopicArns: [other.topicArn],
+        trustedCertificates: { [simulator.signingCertUrl]: simulator.certificatePem },
+      },
+      { certificateFetcher: other.certificateFetcher },
+    );
+    const parsed = await events(provider, other.notification({ eventType: 'Send', messageId: 'm-2' }));
+    expect(parsed.map((event) => event.status)).toEqual(['sent']);
+  });
+
+  it.each([
+    [
+      'a real AWS certificate URL',
+      () =>
+        'https://sns.us-east-1.amazonaws.com/SimpleNotificationService-0123456789abcdef0123456789abcdef.pem',
+    ],
+    ['a URL off the SNS hosts', () => simulator.signingCertUrl.replace('.amazonaws.com', '.example.com')],
+  ])('refuses an entry at %s', async (_name, url) => {
+    await expect(make({ trustedCertificates: { [url()]: simulator.certificatePem } })).rejects.toMatchObject({
+      code: 'MSG_ERR_PLUGIN_OPTIONS',
+    });
+  });
+});

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   type ErrorCatalogue,
+  type SandboxFactory,
   type SimulatorRequest,
   type SimulatorResponse,
   SimulatorServer,
@@ -221,3 +222,15 @@ export class SnsSimulator extends SimulatorServer {
 export function createSnsSimulator(options: SnsSimulatorOptions = {}): SnsSimulator {
   return new SnsSimulator(options);
 }
+
+/**
+ * Sandbox: an SNS simulator with one made-up account. SNS sends no delivery callbacks (the
+ * simulator keeps CloudWatch-shaped `deliveryLogs` instead), so nothing reaches `webhookUrl`.
+ */
+export const sandbox: SandboxFactory = async () => {
+  const region = 'us-east-1';
+  const account = { accessKeyId: 'AKIASANDBOX000000001', secretAccessKey: 'sandbox-sns-secret' };
+  const simulator = createSnsSimulator({ region, accounts: [account] });
+  const url = await simulator.start();
+  return { options: { region, ...account, baseUrl: url }, url, stop: () => simulator.stop() };
+};

@@ -1,10 +1,10 @@
-import type { SimulatorRequest, SimulatorResponse } from '@msg/testing';
 import {
-  computeSigV4Signature,
   parseAmzDate,
   parseSigV4Authorization,
-  signaturesEqual,
-} from './sns-sigv4.js';
+  type SimulatorRequest,
+  type SimulatorResponse,
+  verifySigV4Signature,
+} from '@msg/testing';
 import { errorResponse } from './sns-simulator-xml.js';
 
 export interface SnsSimulatorAccount {
@@ -90,21 +90,11 @@ export function authenticate(
   if (mustSign.some((name) => !signed.has(name))) {
     return errorResponse(403, 'SignatureDoesNotMatch', SIGNATURE_MISMATCH);
   }
-  if (settings.verifySignatures) {
-    const expected = computeSigV4Signature(
-      {
-        method: request.method,
-        path: request.path,
-        query: request.query,
-        headers: request.headers,
-        body: request.rawBody,
-      },
-      authorization,
-      account.secretAccessKey,
-    );
-    if (!signaturesEqual(expected, authorization.signature)) {
-      return errorResponse(403, 'SignatureDoesNotMatch', SIGNATURE_MISMATCH);
-    }
+  if (
+    settings.verifySignatures &&
+    !verifySigV4Signature({ ...request, body: request.rawBody }, authorization, account.secretAccessKey)
+  ) {
+    return errorResponse(403, 'SignatureDoesNotMatch', SIGNATURE_MISMATCH);
   }
   request.credential = account.accessKeyId;
   return undefined;

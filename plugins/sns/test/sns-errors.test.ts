@@ -1,28 +1,15 @@
 import { ThrottledException } from '@aws-sdk/client-sns';
 import { SimulatorServer, textResponse } from '@msg/testing';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { SNS_ERROR_KINDS, type SnsPluginOptions, toProviderError } from '../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { SNS_ERROR_KINDS, toProviderError } from '../src/index.js';
 import { createSnsSimulator, SNS_SIMULATOR_ACCOUNTS } from '../src/simulator.js';
-import { makeProvider, providerError, send, sms } from './sns-helpers.js';
+import { makeProvider, providerError, send, simulatorForFile, sms } from './sns-helpers.js';
 
 const [account, other] = SNS_SIMULATOR_ACCOUNTS as [
   (typeof SNS_SIMULATOR_ACCOUNTS)[number],
   (typeof SNS_SIMULATOR_ACCOUNTS)[number],
 ];
-const simulator = createSnsSimulator({ region: 'eu-west-1' });
-let options: SnsPluginOptions;
-
-beforeAll(async () => {
-  const baseUrl = await simulator.start();
-  options = {
-    region: 'eu-west-1',
-    accessKeyId: account.accessKeyId,
-    secretAccessKey: account.secretAccessKey,
-    baseUrl,
-  };
-});
-afterEach(() => simulator.reset());
-afterAll(() => simulator.stop());
+const { simulator, options } = simulatorForFile();
 
 describe('errors SNS answers', () => {
   it('maps every code PROVIDERS.md lists to its kind', () => {

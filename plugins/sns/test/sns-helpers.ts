@@ -1,5 +1,7 @@
 import { createProvider, type Provider, ProviderError, type SmsMessage, silentLogger } from '@msg/core';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import snsPlugin, { type SnsPluginOptions } from '../src/index.js';
+import { createSnsSimulator, SNS_SIMULATOR_ACCOUNTS, type SnsSimulator } from '../src/simulator.js';
 
 let counter = 0;
 
@@ -34,4 +36,24 @@ export async function providerError(promise: Promise<unknown>): Promise<Provider
     throw new Error(`expected a ProviderError, got ${String(error)}`);
   }
   throw new Error('expected the send to fail, but it succeeded');
+}
+
+/**
+ * One eu-west-1 simulator for a test file: started before its tests, reset after each, stopped
+ * after all. `options` (the first simulator account) gets its `baseUrl` once the simulator starts.
+ */
+export function simulatorForFile(): { simulator: SnsSimulator; options: SnsPluginOptions } {
+  const account = SNS_SIMULATOR_ACCOUNTS[0]!;
+  const simulator = createSnsSimulator({ region: 'eu-west-1' });
+  const options: SnsPluginOptions = {
+    region: 'eu-west-1',
+    accessKeyId: account.accessKeyId,
+    secretAccessKey: account.secretAccessKey,
+  };
+  beforeAll(async () => {
+    options.baseUrl = await simulator.start();
+  });
+  afterEach(() => simulator.reset());
+  afterAll(() => simulator.stop());
+  return { simulator, options };
 }

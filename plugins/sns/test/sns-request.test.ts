@@ -1,24 +1,10 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { SnsPluginOptions } from '../src/index.js';
+import { describe, expect, it } from 'vitest';
 import { createSnsSimulator, SNS_SIMULATOR_ACCOUNTS } from '../src/simulator.js';
 import { publishResponse } from '../src/sns-simulator-xml.js';
-import { makeProvider, providerError, send, sms } from './sns-helpers.js';
+import { makeProvider, providerError, send, simulatorForFile, sms } from './sns-helpers.js';
 
 const account = SNS_SIMULATOR_ACCOUNTS[0]!;
-const simulator = createSnsSimulator({ region: 'eu-west-1' });
-let options: SnsPluginOptions;
-
-beforeAll(async () => {
-  const baseUrl = await simulator.start();
-  options = {
-    region: 'eu-west-1',
-    accessKeyId: account.accessKeyId,
-    secretAccessKey: account.secretAccessKey,
-    baseUrl,
-  };
-});
-afterEach(() => simulator.reset());
-afterAll(() => simulator.stop());
+const { simulator, options } = simulatorForFile();
 
 function lastRequest() {
   const request = simulator.requests.at(-1);

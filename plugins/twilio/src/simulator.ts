@@ -3,6 +3,7 @@ import { countSmsSegments } from '@msg/core';
 import {
   type ErrorCatalogue,
   jsonResponse,
+  type SandboxFactory,
   type SimulatorRequest,
   type SimulatorResponse,
   SimulatorServer,
@@ -261,3 +262,21 @@ export class TwilioSimulator extends SimulatorServer {
 export function createTwilioSimulator(options: TwilioSimulatorOptions): TwilioSimulator {
   return new TwilioSimulator(options);
 }
+
+/**
+ * Sandbox: a Twilio simulator with one made-up account. Each message's `StatusCallback` is
+ * `webhookUrl` (named here too, so a configured `statusCallbackUrl` cannot send the simulator's
+ * callbacks elsewhere), and the simulator posts its signed callbacks there.
+ */
+export const sandbox: SandboxFactory = async ({ webhookUrl }) => {
+  const accountSid = `AC${'5a'.repeat(16)}`;
+  const authToken = 'sandbox-twilio-auth-token';
+  const simulator = createTwilioSimulator({ accounts: { [accountSid]: authToken } });
+  const url = await simulator.start();
+  // Twilio's magic test number: the sender every sandbox message goes out from unless it names one.
+  return {
+    options: { accountSid, authToken, from: '+15005550006', baseUrl: url, statusCallbackUrl: webhookUrl },
+    url,
+    stop: () => simulator.stop(),
+  };
+};

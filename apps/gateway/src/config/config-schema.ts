@@ -44,20 +44,39 @@ export const gatewayConfigSchema = z
     apiKeys: z.array(apiKeySchema).min(1, 'at least one API key is needed'),
     store: z
       .discriminatedUnion('driver', [
-        z.object({ driver: z.literal('sqlite'), path: z.string().min(1) }).strict(),
+        z
+          .object({
+            driver: z.literal('sqlite'),
+            /** Relative to the config file's folder. */
+            path: z.string().min(1),
+            /** `normal` survives kill -9 (WAL); `full` also survives a power loss, at a cost per commit. */
+            synchronous: z.enum(['normal', 'full']).default('normal'),
+          })
+          .strict(),
         z.object({ driver: z.literal('memory') }).strict(),
       ])
-      .default({ driver: 'sqlite', path: './.msg-data/gateway.sqlite' }),
+      .default({ driver: 'sqlite', path: './.msg-data/gateway.sqlite', synchronous: 'normal' }),
     dispatch: z
       .object({
         concurrency: z.number().int().positive().max(1024).default(32),
         /** How long SIGTERM waits for in-flight sends before exiting. */
         shutdownTimeoutMs: z.number().int().positive().default(10_000),
-        /** What happens to a message that was in flight when the gateway died. */
-        onRestartInFlight: z.enum(['fail', 'retry']).default('fail'),
+        /**
+         * What happens to a message that was in flight when the gateway died (its outcome is
+         * ambiguous): `route` follows the route's rule (re-dispatched, flagged as a possible
+         * duplicate, when the route fails over on `ambiguous`; failed otherwise).
+         */
+        onRestartInFlight: z.enum(['route', 'fail', 'retry']).default('route'),
+        /** Longest wait of a synchronous send (`?wait=true`) before it answers 202. */
+        syncTimeoutMs: z.number().int().positive().default(10_000),
       })
       .strict()
-      .default({ concurrency: 32, shutdownTimeoutMs: 10_000, onRestartInFlight: 'fail' }),
+      .default({
+        concurrency: 32,
+        shutdownTimeoutMs: 10_000,
+        onRestartInFlight: 'route',
+        syncTimeoutMs: 10_000,
+      }),
     idempotency: z
       .object({ windowSeconds: z.number().int().positive().default(86_400) })
       .strict()
@@ -68,14 +87,24 @@ export const gatewayConfigSchema = z
         signingSecret: z.string().min(16).optional(),
         attempts: z.number().int().positive().max(20).default(8),
         timeoutMs: z.number().int().positive().default(5000),
+        /** First retry delay; each next one doubles, up to `maxBackoffMs`. */
+        initialBackoffMs: z.number().int().positive().default(1000),
+        maxBackoffMs: z.number().int().positive().default(300_000),
       })
       .strict()
-      .default({ attempts: 8, timeoutMs: 5000 }),
+      .default({ attempts: 8, timeoutMs: 5000, initialBackoffMs: 1000, maxBackoffMs: 300_000 }),
     plugins: z.array(pluginEntrySchema).min(1, 'configure at least one provider plugin'),
     /** Router configuration; validated by @msg/core's router. */
     routing: z.record(z.string(), z.unknown()).default({}),
     /** Start every plugin's simulator and point the instances at them. */
     sandbox: z.boolean().default(false),
+    log: z
+      .object({
+        level: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+        format: z.enum(['json', 'pretty']).default('json'),
+      })
+      .strict()
+      .default({ level: 'info', format: 'json' }),
   })
   .strict()
   .superRefine((config, context) => {

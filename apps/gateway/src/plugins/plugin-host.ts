@@ -30,6 +30,8 @@ export interface LoadProvidersOptions {
   publicUrl: string;
   sandbox: boolean;
   now?: () => number;
+  /** Export conditions for plugin packages; the process's `--conditions` when absent. */
+  conditions?: readonly string[];
 }
 
 /**
@@ -43,7 +45,7 @@ export async function loadProviders(
   const hosted: HostedProvider[] = [];
   try {
     for (const entry of entries) {
-      const specifier = resolvePluginModule(entry.resolve, options.directory);
+      const specifier = resolvePluginModule(entry.resolve, options.directory, options.conditions);
       const plugin = await importPlugin(specifier).catch((error: unknown) => {
         // Name the package as the user wrote it, not the resolved file URL.
         if (PluginError.isInstance(error) && error.code === 'MSG_ERR_PLUGIN_NOT_FOUND') {
@@ -63,7 +65,7 @@ export async function loadProviders(
       let stopSimulator: (() => Promise<void>) | undefined;
       if (options.sandbox && entry.sandbox) {
         const simulatorModule = (await import(
-          resolvePluginModule(`${entry.resolve}/simulator`, options.directory)
+          resolvePluginModule(`${entry.resolve}/simulator`, options.directory, options.conditions)
         ).catch(() => ({}))) as SandboxModule;
         if (typeof simulatorModule.sandbox === 'function') {
           const started = await simulatorModule.sandbox({ instanceId: entry.id, webhookUrl });

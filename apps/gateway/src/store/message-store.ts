@@ -67,6 +67,12 @@ export type AcceptResult =
   | { outcome: 'replayed'; message: StoredMessage }
   | { outcome: 'conflict'; messageId: string };
 
+/** A status callback to queue in the same transaction as the change it reports. */
+export interface CallbackRequest {
+  url: string;
+  body: string;
+}
+
 export interface DispatchOutcome {
   status: DeliveryStatus;
   providerId?: string | undefined;
@@ -75,6 +81,10 @@ export interface DispatchOutcome {
   segments?: number | undefined;
   cost?: { amount: string; currency: string } | undefined;
   error?: StoredMessage['error'];
+  /** Every attempt the router made, stored with the outcome in one transaction. */
+  attempts?: readonly AttemptRecord[] | undefined;
+  /** Queued in the same transaction, so a crash never loses the client's callback. */
+  callback?: CallbackRequest | undefined;
 }
 
 /**
@@ -104,7 +114,11 @@ export interface MessageStore {
    * Stores a delivery event unless its key was seen; moves the message's status forward only.
    * Returns whether the event was new and the message's status after it.
    */
-  addEvent(event: EventRecord): Promise<{ stored: boolean; status: DeliveryStatus; advanced: boolean }>;
+  addEvent(
+    event: EventRecord,
+    /** Queued only when the event moved the message forward, in the same transaction. */
+    callback?: CallbackRequest,
+  ): Promise<{ stored: boolean; status: DeliveryStatus; advanced: boolean }>;
   /** Ids of messages still queued, oldest first (restart recovery). */
   queuedIds(limit: number): Promise<string[]>;
   /** Messages that were in flight when the process died. */

@@ -1,0 +1,29 @@
+import type { DeliveryStatus } from '@msg/core';
+import type { CallbackRequest, StoredMessage } from '../store/message-store.js';
+
+export interface StatusChange {
+  status: DeliveryStatus;
+  provider?: string | undefined;
+  providerMessageId?: string | undefined;
+  providerStatus?: string | undefined;
+  error?: { kind?: string | undefined; code?: string | undefined; message?: string | undefined } | undefined;
+  occurredAt: number;
+}
+
+/** The body of a status callback (`type: "message.status"`), or nothing when the message has no callback URL. */
+export function statusCallback(message: StoredMessage, change: StatusChange): CallbackRequest | undefined {
+  if (!message.callbackUrl) return undefined;
+  return {
+    url: message.callbackUrl,
+    body: JSON.stringify({
+      type: 'message.status',
+      id: message.id,
+      status: change.status,
+      provider: change.provider,
+      providerMessageId: change.providerMessageId,
+      providerStatus: change.providerStatus,
+      error: change.error,
+      occurredAt: new Date(change.occurredAt).toISOString(),
+    }),
+  };
+}

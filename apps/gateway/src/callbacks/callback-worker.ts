@@ -1,0 +1,136 @@
+import type { Logger } from '@msg/core';
+import { Agent } from 'undici';
+import type { GatewayMetrics } from '../metrics.js';
+import type { MessageStore, OutboxCallback } from '../store/message-store.js';
+import { SIGNATURE_HEADER, signCallback, TIMESTAMP_HEADER } from './callback-signature.js';
+
+export interface CallbackWorkerOptions {
+  store: MessageStore;
+  secret: string;
+  /** Deliveries per callback before it is given up. */
+  attempts: number;
+  timeoutMs: number;
+  initialBackoffMs: number;
+  maxBackoffMs: number;
+  logger: Logger;
+  metrics: GatewayMetrics;
+  now: () => number;
+  /** How often the outbox is polled when nothing kicks it. */
+  pollIntervalMs?: number;
+  /** Callbacks delivered at once. */
+  concurrency?: number;
+}
+
+/**
+ * Drains the store's callback outbox in the background: signs each body, POSTs it to the client,
+ * and on a failure reschedules it with exponential backoff (with jitter). It never runs on the
+ * request path, so a slow client never slows webhook ingestion or sends.
+ */
+export class CallbackWorker {
+  private readonly agent: Agent;
+  private readonly sending = new Set<number>();
+  private timer: NodeJS.Timeout | undefined;
+  private scheduled = false;
+  private running = false;
+  private stopped = false;
+
+  constructor(private readonly options: CallbackWorkerOptions) {
+    this.agent = new Agent({
+      connections: 16,
+      headersTimeout: options.timeoutMs,
+      bodyTimeout: options.timeoutMs,
+      connectTimeout: options.timeoutMs,
+    });
+  }
+
+  start(): void {
+    this.timer = setInterval(() => this.kick(), this.options.pollIntervalMs ?? 250);
+    this.timer.unref();
+    this.kick();
+  }
+
+  /** Runs the outbox soon: called when a callback was just queued. */
+  kick(): void {
+    if (this.stopped || this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    if (this.running || this.stopped) return;
+    this.running = true;
+    try {
+      const room = (this.options.concurrency ?? 32) - this.sending.size;
+      if (room <= 0) return;
+      const due = await this.options.store.dueCallbacks(this.options.now(), room + this.sending.size);
+      for (const callback of due) {
+        if (this.sending.has(callback.id) || this.sending.size >= (this.options.concurrency ?? 32)) continue;
+        this.sending.add(callback.id);
+        void this.deliver(callback).finally(() => {
+          this.sending.delete(callback.id);
+          this.kick();
+        });
+      }
+    } catch (error) {
+      this.options.logger.error('status callbacks: cannot read the outbox', { error });
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async deliver(callback: OutboxCallback): Promise<void> {
+    const { store, secret, logger, metrics } = this.options;
+    const timestamp = Math.floor(this.options.now() / 1000);
+    let failure: string | undefined;
+    try {
+      const target = new URL(callback.url);
+      const response = await this.agent.request({
+        origin: target.origin,
+        path: `${target.pathname}${target.search}`,
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'user-agent': 'msg-gateway',
+          [TIMESTAMP_HEADER]: String(timestamp),
+          [SIGNATURE_HEADER]: signCallback(secret, timestamp, callback.body),
+        },
+        body: callback.body,
+      });
+      await response.body.dump();
+      if (response.statusCode >= 200 && response.statusCode < 300) {
+        await store.callbackDone(callback.id);
+        metrics.callbacks.inc({ outcome: 'delivered' });
+        return;
+      }
+      failure = `HTTP ${response.statusCode}`;
+    } catch (error) {
+      failure = (error as Error).message;
+    }
+    const attempt = callback.attempts + 1;
+    const giveUp = attempt >= this.options.attempts;
+    const step = Math.min(this.options.maxBackoffMs, this.options.initialBackoffMs * 2 ** (attempt - 1));
+    const delay = Math.round(step / 2 + (Math.random() * step) / 2);
+    metrics.callbacks.inc({ outcome: giveUp ? 'given-up' : 'retry' });
+    logger.warn(`status callback for ${callback.messageId} failed (${failure})`, {
+      messageId: callback.messageId,
+      attempt,
+      giveUp,
+      retryInMs: giveUp ? undefined : delay,
+    });
+    try {
+      await store.callbackRetry(callback.id, this.options.now() + delay, giveUp);
+    } catch (error) {
+      logger.error('status callbacks: cannot reschedule', { error });
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    // Undelivered callbacks stay pending in the outbox; the next start sends them.
+    await this.agent.destroy().catch(() => {});
+  }
+}

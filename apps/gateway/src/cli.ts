@@ -1,0 +1,212 @@
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { MsgError, Router, validateRouterConfig } from '@msg/core';
+import { request } from 'undici';
+import { ConfigError, loadConfig } from './config/load-config.js';
+import { createGateway, defaultRouting, type Gateway } from './gateway.js';
+import { createLogger } from './logger.js';
+import { closeProviders, loadProviders } from './plugins/plugin-host.js';
+
+const USAGE = `msg — the @msg gateway
+
+  msg start --config <file> [--port <n>]   run the gateway
+  msg sandbox [--config <file>] [--port <n>]
+                                           run it with every plugin on its simulator
+  msg check --config <file>                validate a config: schema, plugins, options, routes
+  msg send --to <number|email> --text <text> [--from <sender>] [--subject <s>] [--wait]
+           [--url <gateway>] [--api-key <key>]  send a test message
+  msg providers [--url <gateway>] [--api-key <key>]
+                                           show provider health, breakers and scores
+
+--url defaults to MSG_URL or http://127.0.0.1:8080, --api-key to MSG_API_KEY.`;
+
+const print = (line: string) => process.stdout.write(`${line}\n`);
+const fail = (line: string): never => {
+  process.stderr.write(`${line}\n`);
+  process.exit(1);
+};
+
+function options(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      config: { type: 'string', short: 'c' },
+      port: { type: 'string', short: 'p' },
+      url: { type: 'string' },
+      'api-key': { type: 'string' },
+      to: { type: 'string' },
+      text: { type: 'string' },
+      from: { type: 'string' },
+      subject: { type: 'string' },
+      wait: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  }).values;
+}
+
+/** Runs until SIGTERM/SIGINT, then drains within the config's bound; a second signal exits at once. */
+function stopOnSignals(gateway: Gateway): void {
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    process.stderr.write(`${signal}: draining…\n`);
+    gateway.stop().then(
+      () => process.exit(0),
+      (error: unknown) => fail(`shutdown failed: ${(error as Error).message}`),
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+}
+
+async function start(argv: string[], sandbox: boolean): Promise<void> {
+  const values = options(argv);
+  let generatedKey: string | undefined;
+  if (sandbox && !process.env.MSG_API_KEY) {
+    generatedKey = `sk_sandbox_${randomBytes(18).toString('base64url')}`;
+    process.env.MSG_API_KEY = generatedKey;
+  }
+  const file =
+    values.config ??
+    (sandbox ? fileURLToPath(new URL('../sandbox/gateway.yaml', import.meta.url)) : undefined);
+  if (!file) fail('msg start: --config <file> is required');
+  const loaded = await loadConfig(file as string);
+  const gateway = createGateway(loaded, values.port === undefined ? {} : { port: Number(values.port) });
+  stopOnSignals(gateway);
+  const { url } = await gateway.start();
+  if (sandbox) {
+    const key = process.env.MSG_API_KEY as string;
+    print('');
+    print(`  @msg sandbox is running at ${url}`);
+    print(`  API key: ${key}${generatedKey ? ' (generated; set MSG_API_KEY to choose one)' : ''}`);
+    print('');
+    print('  Send a message:');
+    print(`    curl -s -X POST ${url}/v1/messages \\`);
+    print(`      -H 'authorization: Bearer ${key}' -H 'content-type: application/json' \\`);
+    print(`      -d '{"to":"+260971234567","text":"Hello from @msg"}'`);
+    print('  Then its delivery receipt, a moment later:');
+    print(`    curl -s ${url}/v1/messages/<id> -H 'authorization: Bearer ${key}'`);
+    print(`  Providers: curl -s ${url}/v1/providers -H 'authorization: Bearer ${key}'`);
+    print(`  OpenAPI: ${url}/openapi.json   Metrics: ${url}/metrics`);
+    print('');
+  } else {
+    print(`msg gateway listening on ${url}`);
+  }
+}
+
+async function check(argv: string[]): Promise<void> {
+  const values = options(argv);
+  if (!values.config) fail('msg check: --config <file> is required');
+  const loaded = await loadConfig(values.config as string);
+  const logger = createLogger({ level: 'warn', secrets: loaded.secrets });
+  // Plugins are imported and their options validated, but nothing is started or sent.
+  const providers = await loadProviders(loaded.config.plugins, {
+    directory: loaded.directory,
+    logger,
+    publicUrl: loaded.config.server.publicUrl ?? 'http://localhost',
+    sandbox: false,
+  });
+  try {
+    const routing = Array.isArray((loaded.config.routing as { routes?: unknown }).routes)
+      ? loaded.config.routing
+      : { ...loaded.config.routing, routes: defaultRouting(providers).routes };
+    const config = validateRouterConfig(routing, { providers: providers.map((hosted) => hosted.provider) });
+    new Router({ config, providers: providers.map((hosted) => hosted.provider) }).close();
+    print(`${loaded.file}: OK`);
+    for (const hosted of providers) {
+      print(
+        `  ${hosted.entry.id}: ${hosted.plugin.name}@${hosted.plugin.version} (${hosted.provider.channel})`,
+      );
+    }
+    print(`  routes: ${config.routes.map((route) => route.id).join(', ')}`);
+  } finally {
+    await closeProviders(providers);
+  }
+}
+
+function client(values: ReturnType<typeof options>) {
+  const base = (values.url ?? process.env.MSG_URL ?? 'http://127.0.0.1:8080').replace(/\/$/, '');
+  const key = values['api-key'] ?? process.env.MSG_API_KEY;
+  if (!key) fail('an API key is needed: --api-key or MSG_API_KEY');
+  return async (method: 'GET' | 'POST', path: string, body?: unknown) => {
+    const response = await request(`${base}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${key}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      ...(body ? { body: JSON.stringify(body) } : {}),
+    });
+    const text = await response.body.text();
+    return { status: response.statusCode, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+  };
+}
+
+async function send(argv: string[]): Promise<void> {
+  const values = options(argv);
+  if (!values.to || !values.text) fail('msg send: --to and --text are required');
+  const call = client(values);
+  const email = values.to?.includes('@');
+  const response = await call('POST', `/v1/messages${values.wait ? '?wait=true' : ''}`, {
+    to: values.to,
+    text: values.text,
+    ...(values.from ? { from: values.from } : {}),
+    ...(email ? { subject: values.subject ?? 'Test message from msg' } : {}),
+  });
+  print(JSON.stringify(response.body, null, 2));
+  if (response.status >= 400) process.exit(1);
+}
+
+async function providers(argv: string[]): Promise<void> {
+  const response = await client(options(argv))('GET', '/v1/providers');
+  if (response.status >= 400) fail(JSON.stringify(response.body));
+  const list = (response.body.providers ?? []) as Array<{
+    id: string;
+    channel: string;
+    breaker: string;
+    halted: boolean;
+    score?: number;
+    health: { successRate?: number; meanLatencyMs?: number; samples: number };
+  }>;
+  print('provider          channel  breaker    halted  score  success  latency  samples');
+  for (const provider of list) {
+    const rate =
+      provider.health.successRate === undefined ? '-' : `${(provider.health.successRate * 100).toFixed(1)}%`;
+    const latency =
+      provider.health.meanLatencyMs === undefined ? '-' : `${provider.health.meanLatencyMs.toFixed(0)}ms`;
+    print(
+      `${provider.id.padEnd(18)}${provider.channel.padEnd(9)}${provider.breaker.padEnd(11)}${String(provider.halted).padEnd(8)}${String(provider.score ?? '-').padEnd(7)}${rate.padEnd(9)}${latency.padEnd(9)}${provider.health.samples}`,
+    );
+  }
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'start':
+        return await start(rest, false);
+      case 'sandbox':
+        return await start(rest, true);
+      case 'check':
+        return await check(rest);
+      case 'send':
+        return await send(rest);
+      case 'providers':
+        return await providers(rest);
+      default:
+        print(USAGE);
+        if (command && command !== 'help' && command !== '--help' && command !== '-h') process.exit(1);
+    }
+  } catch (error) {
+    // Config and plugin errors already name the file, path and reason; anything else is a bug.
+    if (error instanceof ConfigError || MsgError.isInstance(error)) fail((error as Error).message);
+    const code = (error as { code?: string }).code;
+    if (code === 'ECONNREFUSED' || code === 'UND_ERR_CONNECT_TIMEOUT') {
+      fail(`cannot reach the gateway (${(error as Error).message}); is it running? Set --url or MSG_URL`);
+    }
+    throw error;
+  }
+}
+
+await main(process.argv.slice(2));

@@ -1,0 +1,86 @@
+// tsyringe needs the Reflect polyfill before it loads; this facade is its only importer.
+import 'reflect-metadata';
+import type { Logger, Router } from '@msg/core';
+import { type DependencyContainer, container as rootContainer } from 'tsyringe';
+import type { CallbackWorker } from './callbacks/callback-worker.js';
+import type { LoadedConfig } from './config/load-config.js';
+import type { Dispatcher } from './dispatch/dispatcher.js';
+import type { GatewayMetrics } from './metrics.js';
+import type { HostedProvider } from './plugins/plugin-host.js';
+import type { MessageStore } from './store/message-store.js';
+
+const ConfigToken: unique symbol = Symbol.for('msg.Config');
+const LoggerToken: unique symbol = Symbol.for('msg.Logger');
+const ClockToken: unique symbol = Symbol.for('msg.Clock');
+const MessageStoreToken: unique symbol = Symbol.for('msg.MessageStore');
+const MetricsToken: unique symbol = Symbol.for('msg.Metrics');
+const ProvidersToken: unique symbol = Symbol.for('msg.Providers');
+const RouterToken: unique symbol = Symbol.for('msg.Router');
+const DispatcherToken: unique symbol = Symbol.for('msg.Dispatcher');
+const CallbackWorkerToken: unique symbol = Symbol.for('msg.CallbackWorker');
+
+/** Explicit tokens: interfaces have no runtime identity, and no decorator metadata is needed. */
+export const Tokens = {
+  Config: ConfigToken,
+  Logger: LoggerToken,
+  Clock: ClockToken,
+  MessageStore: MessageStoreToken,
+  Metrics: MetricsToken,
+  Providers: ProvidersToken,
+  Router: RouterToken,
+  Dispatcher: DispatcherToken,
+  CallbackWorker: CallbackWorkerToken,
+} as const;
+
+/** What each token resolves to. */
+export interface Services {
+  [Tokens.Config]: LoadedConfig;
+  [Tokens.Logger]: Logger;
+  [Tokens.Clock]: () => number;
+  [Tokens.MessageStore]: MessageStore;
+  [Tokens.Metrics]: GatewayMetrics;
+  [Tokens.Providers]: readonly HostedProvider[];
+  [Tokens.Router]: Router;
+  [Tokens.Dispatcher]: Dispatcher;
+  [Tokens.CallbackWorker]: CallbackWorker;
+}
+
+export type Token = keyof Services;
+
+/**
+ * The gateway's one DI container, behind a small typed facade: the composition root registers,
+ * the gateway's parts resolve. Plugins never see it. Each gateway gets a child container, so two
+ * gateways in one process (tests) never share a registration.
+ */
+export class GatewayContainer {
+  private readonly container: DependencyContainer = rootContainer.createChildContainer();
+
+  value<T extends Token>(token: T, value: Services[T]): this {
+    this.container.register(token, { useValue: value });
+    return this;
+  }
+
+  /** Built on first resolve, then kept. */
+  factory<T extends Token>(token: T, build: (container: GatewayContainer) => Services[T]): this {
+    let built: { value: Services[T] } | undefined;
+    this.container.register(token, {
+      useFactory: () => {
+        built ??= { value: build(this) };
+        return built.value;
+      },
+    });
+    return this;
+  }
+
+  get<T extends Token>(token: T): Services[T] {
+    return this.container.resolve<Services[T]>(token);
+  }
+
+  has(token: Token): boolean {
+    return this.container.isRegistered(token);
+  }
+
+  async dispose(): Promise<void> {
+    await this.container.dispose();
+  }
+}

@@ -1,0 +1,99 @@
+import { DEFAULT_FAILOVER_TRIGGERS, type Logger, type Router, type RouterConfig } from '@msg/core';
+import { statusCallback } from '../callbacks/callback-body.js';
+import type { MessageStore, StoredMessage } from '../store/message-store.js';
+import type { Dispatcher } from './dispatcher.js';
+
+export type InFlightPolicy = 'route' | 'fail' | 'retry';
+
+export interface RecoveryOptions {
+  store: MessageStore;
+  router: Router;
+  routerConfig: RouterConfig;
+  dispatcher: Dispatcher;
+  policy: InFlightPolicy;
+  logger: Logger;
+  now: () => number;
+}
+
+export const RESTART_ERROR_CODE = 'MSG_RESTART_IN_FLIGHT';
+
+/** Whether the message's route fails over on an ambiguous outcome (then a re-send is its rule too). */
+function routeRetriesAmbiguous(message: StoredMessage, router: Router, config: RouterConfig): boolean {
+  try {
+    const decision = router.decide(message.message);
+    const route = config.routes.find((candidate) => candidate.id === decision.route);
+    return (route?.failoverOn ?? DEFAULT_FAILOVER_TRIGGERS).includes('ambiguous');
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Start-up after a crash: a message that was in flight has an ambiguous outcome (the provider may
+ * have it). By the route's rule it is dispatched again, flagged as a possible duplicate, or failed
+ * with kind `ambiguous`. Then every queued message is queued again, oldest first.
+ */
+export async function recoverMessages(
+  options: RecoveryOptions,
+): Promise<{ redispatched: number; failed: number; queued: number }> {
+  const { store, router, routerConfig, dispatcher, policy, logger, now } = options;
+  let redispatched = 0;
+  let failed = 0;
+  const requeued = new Set<string>();
+  for (const message of await store.inFlight()) {
+    const attempts = await store.attempts(message.id);
+    const retry =
+      policy === 'retry' || (policy === 'route' && routeRetriesAmbiguous(message, router, routerConfig));
+    const open = attempts.filter((attempt) => attempt.outcome === 'in-flight');
+    const reason = 'the gateway stopped while this attempt was in flight; it may have been delivered';
+    const settled = (open.length > 0 ? open : [undefined]).map((attempt, index) => ({
+      messageId: message.id,
+      sequence: attempt?.sequence ?? attempts.length + 1 + index,
+      providerId: attempt?.providerId ?? '(unknown)',
+      startedAt: attempt?.startedAt ?? message.updatedAt,
+      finishedAt: now(),
+      outcome: 'ambiguous' as const,
+      errorKind: 'ambiguous',
+      errorCode: RESTART_ERROR_CODE,
+      errorMessage: reason,
+      possibleDuplicate: retry,
+      reason: attempt?.reason,
+    }));
+    const lastProvider = settled.at(-1)?.providerId;
+    if (retry) {
+      for (const attempt of settled) await store.recordAttempt(attempt);
+      await store.requeue(message.id, now());
+      requeued.add(message.id);
+      dispatcher.enqueue(
+        message.id,
+        Math.max(attempts.length, ...settled.map((attempt) => attempt.sequence)),
+      );
+      redispatched++;
+    } else {
+      const error = { kind: 'ambiguous' as const, code: RESTART_ERROR_CODE, message: reason };
+      await store.finishDispatch(
+        message.id,
+        {
+          status: 'failed',
+          providerId: lastProvider,
+          error,
+          attempts: settled,
+          callback: statusCallback(message, {
+            status: 'failed',
+            provider: lastProvider,
+            error,
+            occurredAt: now(),
+          }),
+        },
+        now(),
+      );
+      failed++;
+    }
+  }
+  const queued = (await store.queuedIds(Number.MAX_SAFE_INTEGER)).filter((id) => !requeued.has(id));
+  for (const id of queued) dispatcher.enqueue(id);
+  if (redispatched + failed + queued.length > 0) {
+    logger.info('recovered messages from the store', { redispatched, failed, queued: queued.length });
+  }
+  return { redispatched, failed, queued: queued.length };
+}

@@ -1,0 +1,199 @@
+import { randomBytes } from 'node:crypto';
+import { isAbsolute, resolve } from 'node:path';
+import { type Logger, Router, type RouterConfig, validateRouterConfig } from '@msg/core';
+import type { FastifyInstance } from 'fastify';
+import { CallbackWorker } from './callbacks/callback-worker.js';
+import type { GatewayConfig } from './config/config-schema.js';
+import type { LoadedConfig } from './config/load-config.js';
+import { GatewayContainer, Tokens } from './container.js';
+import { Dispatcher } from './dispatch/dispatcher.js';
+import { recoverMessages } from './dispatch/recovery.js';
+import { ApiKeys } from './http/auth.js';
+import { buildServer } from './http/server.js';
+import { type Lifecycle, ServerContext } from './http/server-context.js';
+import { createLogger } from './logger.js';
+import { GatewayMetrics } from './metrics.js';
+import { closeProviders, type HostedProvider, loadProviders } from './plugins/plugin-host.js';
+import type { MessageStore } from './store/message-store.js';
+import { SqliteMessageStore } from './store/sqlite-store.js';
+
+export interface GatewayOptions {
+  /** A store to use instead of the config's (tests; embedding with another adapter). */
+  store?: MessageStore;
+  logger?: Logger;
+  now?: () => number;
+  /** Override the config's listen address (the CLI's `--port`). */
+  port?: number;
+  host?: string;
+  /** Export conditions for resolving plugin packages (`@msg/source` runs plugins from source). */
+  pluginConditions?: readonly string[];
+}
+
+export interface Gateway {
+  /** Listens, loads the plugins, recovers the store's unfinished messages and starts dispatching. */
+  start(): Promise<{ url: string }>;
+  /** Graceful: refuses new work, drains sends in flight within the bound, closes everything. */
+  stop(options?: { timeoutMs?: number }): Promise<void>;
+  readonly url: string;
+  readonly container: GatewayContainer;
+  /** The callback signing secret in force (generated when the config has none). */
+  readonly callbackSecret: string;
+}
+
+/** Routes per channel over every provider in config order, when the config names none. */
+export function defaultRouting(providers: readonly HostedProvider[]): RouterConfig {
+  const routes = (['sms', 'email'] as const)
+    .map((channel) => ({
+      id: channel,
+      match: { channel },
+      providers: providers
+        .filter((hosted) => hosted.provider.channel === channel)
+        .map((hosted) => hosted.entry.id),
+    }))
+    .filter((route) => route.providers.length > 0);
+  return { routes };
+}
+
+function openStore(config: GatewayConfig, directory: string): MessageStore {
+  if (config.store.driver === 'memory') return new SqliteMessageStore({ path: ':memory:' });
+  const path = isAbsolute(config.store.path) ? config.store.path : resolve(directory, config.store.path);
+  return new SqliteMessageStore({ path, synchronous: config.store.synchronous });
+}
+
+/**
+ * The composition root: the only place that reads config, loads plugins and wires the container.
+ * Nothing starts until `start()`.
+ */
+export function createGateway(loaded: LoadedConfig, options: GatewayOptions = {}): Gateway {
+  const { config } = loaded;
+  const now = options.now ?? Date.now;
+  const logger =
+    options.logger ??
+    createLogger({ level: config.log.level, format: config.log.format, secrets: loaded.secrets });
+  const callbackSecret = config.callbacks.signingSecret ?? randomBytes(32).toString('hex');
+  if (!config.callbacks.signingSecret) {
+    logger.warn(
+      'callbacks.signingSecret is not set: status callbacks are signed with a secret generated for this run',
+    );
+  }
+  const container = new GatewayContainer()
+    .value(Tokens.Config, loaded)
+    .value(Tokens.Logger, logger)
+    .value(Tokens.Clock, now)
+    .value(Tokens.Metrics, new GatewayMetrics())
+    .factory(Tokens.MessageStore, () => options.store ?? openStore(config, loaded.directory));
+  const lifecycle: Lifecycle = { ready: false, stopping: false, publicUrl: '' };
+  let app: FastifyInstance | undefined;
+  let url = '';
+  let stopMetrics: (() => void) | undefined;
+
+  async function start(): Promise<{ url: string }> {
+    const store = container.get(Tokens.MessageStore);
+    const metrics = container.get(Tokens.Metrics);
+    const context = new ServerContext(container, lifecycle, new ApiKeys(config.apiKeys, now));
+    app = await buildServer(context);
+    const address = await app.listen({
+      host: options.host ?? config.server.host,
+      port: options.port ?? config.server.port,
+    });
+    url = address.replace('[::1]', 'localhost');
+    lifecycle.publicUrl = config.server.publicUrl ?? url;
+    try {
+      // Plugins learn their webhook URL from the bound address, so they load after listening;
+      // until then the API answers 503 and /readyz says starting.
+      const providers = await loadProviders(config.plugins, {
+        directory: loaded.directory,
+        logger,
+        publicUrl: lifecycle.publicUrl,
+        sandbox: config.sandbox,
+        now,
+        ...(options.pluginConditions ? { conditions: options.pluginConditions } : {}),
+      });
+      container.value(Tokens.Providers, providers);
+      const routing = Array.isArray((config.routing as { routes?: unknown }).routes)
+        ? config.routing
+        : { ...config.routing, routes: defaultRouting(providers).routes };
+      const routerConfig = validateRouterConfig(routing, {
+        providers: providers.map((hosted) => hosted.provider),
+      });
+      const router = new Router({
+        config: routerConfig,
+        providers: providers.map((hosted) => hosted.provider),
+        now,
+        onListenerError: (error) => logger.warn('router listener failed', { error }),
+      });
+      container.value(Tokens.Router, router);
+      const callbacks = new CallbackWorker({
+        store,
+        secret: callbackSecret,
+        attempts: config.callbacks.attempts,
+        timeoutMs: config.callbacks.timeoutMs,
+        initialBackoffMs: config.callbacks.initialBackoffMs,
+        maxBackoffMs: config.callbacks.maxBackoffMs,
+        logger,
+        metrics,
+        now,
+      });
+      container.value(Tokens.CallbackWorker, callbacks);
+      const dispatcher = new Dispatcher({
+        store,
+        router,
+        logger,
+        metrics,
+        now,
+        concurrency: config.dispatch.concurrency,
+        onCallbackQueued: () => callbacks.kick(),
+      });
+      container.value(Tokens.Dispatcher, dispatcher);
+      stopMetrics = metrics.observe(router, () => dispatcher.depth);
+      await recoverMessages({
+        store,
+        router,
+        routerConfig,
+        dispatcher,
+        policy: config.dispatch.onRestartInFlight,
+        logger,
+        now,
+      });
+      callbacks.start();
+      lifecycle.ready = true;
+      logger.info(`gateway listening on ${url}`, { providers: providers.map((hosted) => hosted.entry.id) });
+      return { url };
+    } catch (error) {
+      await shutdown(0);
+      throw error;
+    }
+  }
+
+  async function shutdown(timeoutMs: number): Promise<void> {
+    // New sends get 503 from here on; accepted ones drain while the server closes.
+    lifecycle.stopping = true;
+    const drained = container.has(Tokens.Dispatcher)
+      ? container.get(Tokens.Dispatcher).drain(timeoutMs)
+      : Promise.resolve({ finished: true });
+    await Promise.all([app?.close(), drained]);
+    if (!(await drained).finished) {
+      logger.warn('shutdown: sends still in flight were cut short; the next start resolves them');
+    }
+    if (container.has(Tokens.CallbackWorker)) await container.get(Tokens.CallbackWorker).stop();
+    stopMetrics?.();
+    if (container.has(Tokens.Router)) container.get(Tokens.Router).close();
+    if (container.has(Tokens.Providers)) await closeProviders(container.get(Tokens.Providers));
+    await container.get(Tokens.MessageStore).close();
+    await container.dispose();
+  }
+
+  let stopping: Promise<void> | undefined;
+  return {
+    start,
+    stop(stopOptions = {}) {
+      stopping ??= shutdown(stopOptions.timeoutMs ?? config.dispatch.shutdownTimeoutMs);
+      return stopping;
+    },
+    get url() {
+      return url;
+    },
+    container,
+    callbackSecret,
+  };
+}

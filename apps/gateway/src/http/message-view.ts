@@ -1,0 +1,67 @@
+import type { AttemptRecord, EventRecord, StoredMessage } from '../store/message-store.js';
+
+const iso = (time: number | undefined) => (time === undefined ? undefined : new Date(time).toISOString());
+
+function recipient(message: StoredMessage): string | string[] {
+  const payload = message.message;
+  return payload.channel === 'sms' ? payload.to : payload.to.map((address) => address.email);
+}
+
+/** What `POST /v1/messages` answers: enough to poll for the rest. */
+export function acceptedView(message: StoredMessage) {
+  return {
+    id: message.id,
+    channel: message.channel,
+    status: message.status,
+    createdAt: iso(message.createdAt),
+  };
+}
+
+/** A message with its history: attempts (provider, latency, error), events, cost and routing reason. */
+export function messageView(
+  message: StoredMessage,
+  attempts: readonly AttemptRecord[],
+  events: readonly EventRecord[],
+) {
+  return {
+    id: message.id,
+    channel: message.channel,
+    to: recipient(message),
+    status: message.status,
+    dispatch: message.dispatchState,
+    provider: message.providerId,
+    providerMessageId: message.providerMessageId,
+    routingReason: message.routingReason,
+    segments: message.segments,
+    cost: message.cost,
+    error: message.error,
+    possibleDuplicate: attempts.some((attempt) => attempt.possibleDuplicate),
+    tags: message.message.tags,
+    metadata: message.message.metadata,
+    callbackUrl: message.callbackUrl,
+    createdAt: iso(message.createdAt),
+    updatedAt: iso(message.updatedAt),
+    attempts: attempts.map((attempt) => ({
+      number: attempt.sequence,
+      provider: attempt.providerId,
+      outcome: attempt.outcome,
+      startedAt: iso(attempt.startedAt),
+      finishedAt: iso(attempt.finishedAt),
+      latencyMs: attempt.latencyMs,
+      providerMessageId: attempt.providerMessageId,
+      error: attempt.errorKind
+        ? { kind: attempt.errorKind, code: attempt.errorCode, message: attempt.errorMessage }
+        : undefined,
+      possibleDuplicate: attempt.possibleDuplicate,
+      reason: attempt.reason,
+    })),
+    events: events.map((event) => ({
+      status: event.status,
+      providerStatus: event.providerStatus,
+      provider: event.providerId,
+      occurredAt: iso(event.occurredAt),
+      receivedAt: iso(event.receivedAt),
+      detail: event.detail,
+    })),
+  };
+}

@@ -1,0 +1,185 @@
+import { randomUUID } from 'node:crypto';
+import { ValidationError, type ValidationIssue } from '@msg/core';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { AcceptResult, StoredMessage } from '../store/message-store.js';
+import { StoreUnavailableError } from '../store/store-error.js';
+import { HttpError, invalidRequest } from './http-error.js';
+import { type MessageRequestBody, parseMessageRequest, requestHash } from './message-request.js';
+import { acceptedView, messageView } from './message-view.js';
+import { batchSchema, idParamsSchema, messageSchema, sendQuerySchema } from './schemas.js';
+import type { ServerContext } from './server-context.js';
+
+const MAX_IDEMPOTENCY_KEY = 255;
+
+function idempotencyKeyOf(request: FastifyRequest): string | undefined {
+  const key = request.headers['idempotency-key'];
+  if (key === undefined) return undefined;
+  if (typeof key !== 'string' || key.length === 0 || key.length > MAX_IDEMPOTENCY_KEY) {
+    throw invalidRequest([
+      { path: 'headers.idempotency-key', message: `must be 1-${MAX_IDEMPOTENCY_KEY} characters` },
+    ]);
+  }
+  return key;
+}
+
+export function registerMessageRoutes(app: FastifyInstance, context: ServerContext): void {
+  const { store, metrics, config, now } = context;
+  const windowMs = config.idempotency.windowSeconds * 1000;
+
+  /** Validates and persists one message; nothing is queued until the store has it. */
+  async function accept(
+    body: MessageRequestBody,
+    apiKeyId: string,
+    idempotencyKey: string | undefined,
+  ): Promise<AcceptResult> {
+    const runtime = context.runtime();
+    const id = `msg_${randomUUID().replaceAll('-', '')}`;
+    const parsed = parseMessageRequest(body, id, { providers: runtime.channels, idempotencyKey });
+    const time = now();
+    const stored: StoredMessage = {
+      id,
+      channel: parsed.message.channel,
+      message: parsed.message,
+      status: 'queued',
+      dispatchState: 'queued',
+      apiKeyId,
+      idempotencyKey,
+      callbackUrl: parsed.callbackUrl,
+      overrideProvider: parsed.override?.provider,
+      createdAt: time,
+      updatedAt: time,
+    };
+    const result = await store.accept(
+      stored,
+      idempotencyKey
+        ? { key: idempotencyKey, requestHash: requestHash(body), expiresAt: time + windowMs }
+        : undefined,
+    );
+    if (result.outcome === 'created') metrics.accepted.inc({ channel: stored.channel });
+    return result;
+  }
+
+  const conflict = (key: string, messageId: string) =>
+    new HttpError(
+      409,
+      'idempotency_conflict',
+      `Idempotency-Key "${key}" was first used with another request body (message ${messageId})`,
+    );
+
+  app.post<{ Body: MessageRequestBody; Querystring: { wait?: string } }>(
+    '/v1/messages',
+    {
+      onRequest: context.apiKeys.require('send'),
+      schema: { body: messageSchema, querystring: sendQuerySchema },
+    },
+    async (request, reply: FastifyReply) => {
+      const key = idempotencyKeyOf(request);
+      const wait = request.query.wait === 'true' || request.query.wait === '1';
+      const result = await accept(request.body, request.principal?.keyId as string, key);
+      if (result.outcome === 'conflict') throw conflict(key as string, result.messageId);
+      if (result.outcome === 'replayed') {
+        // The first result, never a second send.
+        return reply.code(202).header('idempotent-replayed', 'true').send(acceptedView(result.message));
+      }
+      const { dispatcher } = context.runtime();
+      const finished = wait
+        ? dispatcher.waitFor(result.message.id, config.dispatch.syncTimeoutMs)
+        : undefined;
+      dispatcher.enqueue(result.message.id);
+      if (finished && (await finished)) {
+        const id = result.message.id;
+        const [message, attempts, events] = await Promise.all([
+          store.get(id),
+          store.attempts(id),
+          store.events(id),
+        ]);
+        if (message) return reply.code(200).send(messageView(message, attempts, events));
+      }
+      return reply
+        .code(202)
+        .header('location', `/v1/messages/${result.message.id}`)
+        .send(acceptedView(result.message));
+    },
+  );
+
+  app.post<{ Body: { messages: MessageRequestBody[] } }>(
+    '/v1/messages/batch',
+    { onRequest: context.apiKeys.require('send'), schema: { body: batchSchema } },
+    async (request, reply) => {
+      const keyId = request.principal?.keyId as string;
+      const { messages } = request.body;
+      const wait = context.apiKeys.takeFor(keyId, messages.length - 1);
+      if (wait !== undefined) {
+        throw new HttpError(
+          429,
+          'rate_limited',
+          `a batch of ${messages.length} exceeds this key's rate limit`,
+          undefined,
+          {
+            'retry-after': String(wait),
+          },
+        );
+      }
+      const baseKey = idempotencyKeyOf(request);
+      const settled = await Promise.allSettled(
+        messages.map((body, index) => accept(body, keyId, baseKey ? `${baseKey}:${index}` : undefined)),
+      );
+      const { dispatcher } = context.runtime();
+      let accepted = 0;
+      const results = settled.map((outcome, index) => {
+        if (outcome.status === 'fulfilled') {
+          const result = outcome.value;
+          if (result.outcome === 'conflict') {
+            return { index, ...conflict(`${baseKey}:${index}`, result.messageId).toBody() };
+          }
+          if (result.outcome === 'created') dispatcher.enqueue(result.message.id);
+          accepted++;
+          return {
+            index,
+            ...acceptedView(result.message),
+            ...(result.outcome === 'replayed' ? { replayed: true } : {}),
+          };
+        }
+        const error = outcome.reason;
+        if (ValidationError.isInstance(error)) {
+          const issues: ValidationIssue[] = error.issues.map((issue) => ({
+            path: `messages.${index}${issue.path ? `.${issue.path}` : ''}`,
+            message: issue.message,
+          }));
+          return { index, ...invalidRequest(issues).toBody() };
+        }
+        if (StoreUnavailableError.isInstance(error)) {
+          return {
+            index,
+            error: { code: 'store_unavailable', message: 'the message store cannot be written' },
+          };
+        }
+        throw error;
+      });
+      const storeDown = results.some(
+        (result) => 'error' in result && result.error.code === 'store_unavailable',
+      );
+      return reply
+        .code(accepted > 0 ? 202 : storeDown ? 503 : 400)
+        .send({ accepted, rejected: messages.length - accepted, results });
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/v1/messages/:id',
+    { onRequest: context.apiKeys.require('read'), schema: { params: idParamsSchema } },
+    async (request, reply) => {
+      const { id } = request.params;
+      const message = await store.get(id);
+      // Another key's message is as good as absent, unless the key is an operator's.
+      if (
+        !message ||
+        (message.apiKeyId !== request.principal?.keyId && !request.principal?.scopes.has('admin'))
+      ) {
+        throw new HttpError(404, 'not_found', `no message ${id}`);
+      }
+      const [attempts, events] = await Promise.all([store.attempts(id), store.events(id)]);
+      return reply.send(messageView(message, attempts, events));
+    },
+  );
+}

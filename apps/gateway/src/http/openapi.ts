@@ -1,0 +1,161 @@
+import { batchSchema, emailAddressSchema, messageSchema, percentageSchema } from './schemas.js';
+
+const errorSchema = {
+  type: 'object',
+  required: ['error'],
+  properties: {
+    error: {
+      type: 'object',
+      required: ['code', 'message'],
+      properties: {
+        code: { type: 'string' },
+        message: { type: 'string' },
+        issues: {
+          type: 'array',
+          items: { type: 'object', properties: { path: { type: 'string' }, message: { type: 'string' } } },
+        },
+      },
+    },
+  },
+};
+
+const json = (schema: unknown) => ({ content: { 'application/json': { schema } } });
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const errors = {
+  '400': { description: 'Invalid request: the field and the reason', ...json(ref('Error')) },
+  '401': { description: 'Missing or wrong API key', ...json(ref('Error')) },
+  '403': { description: 'The key lacks the scope', ...json(ref('Error')) },
+  '429': { description: 'Rate limit of the key exceeded (Retry-After)', ...json(ref('Error')) },
+  '503': { description: 'Store unavailable or gateway not ready', ...json(ref('Error')) },
+};
+const secured = { security: [{ bearer: [] }] };
+
+/** The API as OpenAPI 3.1, from the same schemas that validate requests. */
+export function openApiDocument(version: string) {
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: '@msg gateway',
+      version,
+      description:
+        'Send SMS and email through pluggable providers with failover; delivery receipts; signed status callbacks.',
+    },
+    components: {
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer', description: 'An API key from the config' },
+      },
+      schemas: {
+        Message: messageSchema,
+        Batch: batchSchema,
+        EmailAddress: emailAddressSchema,
+        Error: errorSchema,
+        Accepted: {
+          type: 'object',
+          properties: {
+            id: { type: 'string' },
+            channel: { type: 'string' },
+            status: { type: 'string' },
+            createdAt: { type: 'string' },
+          },
+        },
+      },
+    },
+    paths: {
+      '/v1/messages': {
+        post: {
+          summary: 'Send one message (scope send)',
+          ...secured,
+          parameters: [
+            { name: 'Idempotency-Key', in: 'header', schema: { type: 'string', maxLength: 255 } },
+            {
+              name: 'wait',
+              in: 'query',
+              schema: { type: 'string', enum: ['true', 'false'] },
+              description: "Wait for the provider's answer (bounded by dispatch.syncTimeoutMs)",
+            },
+          ],
+          requestBody: { required: true, ...json(ref('Message')) },
+          responses: {
+            '200': { description: 'Dispatched (wait=true): the message with its attempts' },
+            '202': { description: 'Accepted and persisted', ...json(ref('Accepted')) },
+            '409': { description: 'Idempotency-Key reused with another body', ...json(ref('Error')) },
+            '413': { description: 'Body too large', ...json(ref('Error')) },
+            ...errors,
+          },
+        },
+      },
+      '/v1/messages/batch': {
+        post: {
+          summary: 'Send many messages in one request (scope send)',
+          ...secured,
+          requestBody: { required: true, ...json(ref('Batch')) },
+          responses: { '202': { description: 'Per-message results' }, ...errors },
+        },
+      },
+      '/v1/messages/{id}': {
+        get: {
+          summary: 'Status, event history, attempts, cost and routing reason (scope read)',
+          ...secured,
+          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: {
+            '200': { description: 'The message' },
+            '404': { description: 'Unknown message' },
+            ...errors,
+          },
+        },
+      },
+      '/v1/providers': {
+        get: {
+          summary: 'Provider health, breaker state and score; migrations (scope read)',
+          ...secured,
+          parameters: [{ name: 'check', in: 'query', schema: { type: 'string', enum: ['true', 'false'] } }],
+          responses: { '200': { description: 'Providers' }, ...errors },
+        },
+      },
+      '/v1/admin/providers/{id}/halt': {
+        post: { summary: 'Take a provider out of routing (scope admin)', ...secured },
+      },
+      '/v1/admin/providers/{id}/resume': {
+        post: { summary: 'Put a halted provider back (scope admin)', ...secured },
+      },
+      '/v1/admin/providers/{id}/reset-breaker': {
+        post: { summary: "Close a provider's breaker (scope admin)", ...secured },
+      },
+      '/v1/admin/migrations/{id}/percentage': {
+        post: {
+          summary: "Set a migration's rollout percentage (scope admin)",
+          ...secured,
+          requestBody: { required: true, ...json(percentageSchema) },
+        },
+      },
+      '/v1/admin/migrations/{id}/emergency-stop': {
+        post: { summary: 'Send all traffic back (scope admin)', ...secured },
+      },
+      '/v1/admin/migrations/{id}/resume': {
+        post: { summary: 'Lift an emergency stop (scope admin)', ...secured },
+      },
+      '/webhooks/{providerInstanceId}': {
+        post: {
+          summary: "A provider's delivery receipts; verified by the provider's plugin",
+          responses: {
+            '200': { description: 'Accepted' },
+            '401': { description: 'Bad or missing signature' },
+          },
+        },
+      },
+      '/healthz': { get: { summary: 'The process is alive', responses: { '200': { description: 'ok' } } } },
+      '/readyz': {
+        get: {
+          summary: 'Providers loaded and the store open',
+          responses: { '200': { description: 'ready' }, '503': { description: 'starting or stopping' } },
+        },
+      },
+      '/metrics': {
+        get: { summary: 'Prometheus metrics', responses: { '200': { description: 'text format' } } },
+      },
+      '/openapi.json': {
+        get: { summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1' } } },
+      },
+    },
+  };
+}

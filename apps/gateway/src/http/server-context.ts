@@ -1,0 +1,71 @@
+import type { Channel, Logger, Router } from '@msg/core';
+import type { CallbackWorker } from '../callbacks/callback-worker.js';
+import type { GatewayConfig } from '../config/config-schema.js';
+import { type GatewayContainer, Tokens } from '../container.js';
+import type { Dispatcher } from '../dispatch/dispatcher.js';
+import type { GatewayMetrics } from '../metrics.js';
+import type { HostedProvider } from '../plugins/plugin-host.js';
+import type { MessageStore } from '../store/message-store.js';
+import type { ApiKeys } from './auth.js';
+import { HttpError } from './http-error.js';
+
+/** The parts that exist only once the providers are loaded. */
+export interface GatewayRuntime {
+  router: Router;
+  dispatcher: Dispatcher;
+  callbacks: CallbackWorker;
+  providers: ReadonlyMap<string, HostedProvider>;
+  channels: ReadonlyMap<string, Channel>;
+}
+
+export interface Lifecycle {
+  ready: boolean;
+  stopping: boolean;
+  /** Base of webhook URLs, as providers reach this gateway. */
+  publicUrl: string;
+}
+
+/** What the HTTP layer is built from: resolved from the container once, not per request. */
+export class ServerContext {
+  readonly config: GatewayConfig;
+  readonly logger: Logger;
+  readonly store: MessageStore;
+  readonly metrics: GatewayMetrics;
+  readonly now: () => number;
+  private current: GatewayRuntime | undefined;
+
+  constructor(
+    private readonly container: GatewayContainer,
+    readonly lifecycle: Lifecycle,
+    readonly apiKeys: ApiKeys,
+  ) {
+    this.config = container.get(Tokens.Config).config;
+    this.logger = container.get(Tokens.Logger);
+    this.store = container.get(Tokens.MessageStore);
+    this.metrics = container.get(Tokens.Metrics);
+    this.now = container.get(Tokens.Clock);
+  }
+
+  /** The loaded runtime, or a 503 while the gateway starts or stops. */
+  runtime(): GatewayRuntime {
+    if (this.current && this.lifecycle.ready && !this.lifecycle.stopping) return this.current;
+    if (this.lifecycle.ready && !this.lifecycle.stopping) {
+      const providers = this.container.get(Tokens.Providers);
+      this.current = {
+        router: this.container.get(Tokens.Router),
+        dispatcher: this.container.get(Tokens.Dispatcher),
+        callbacks: this.container.get(Tokens.CallbackWorker),
+        providers: new Map(providers.map((hosted) => [hosted.entry.id, hosted])),
+        channels: new Map(providers.map((hosted) => [hosted.entry.id, hosted.provider.channel])),
+      };
+      return this.current;
+    }
+    throw new HttpError(
+      503,
+      'not_ready',
+      this.lifecycle.stopping ? 'the gateway is shutting down' : 'the gateway is starting',
+      undefined,
+      { 'retry-after': '1' },
+    );
+  }
+}

@@ -1,0 +1,31 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import { webhookRoutes } from '../webhooks/webhook-routes.js';
+import { createErrorHandler } from './error-handler.js';
+import { HttpError } from './http-error.js';
+import { registerMessageRoutes } from './messages-routes.js';
+import { registerProviderRoutes } from './providers-routes.js';
+import type { ServerContext } from './server-context.js';
+import { registerSystemRoutes } from './system-routes.js';
+
+/** The Fastify app: API, webhooks, health, metrics and the OpenAPI document. */
+export async function buildServer(context: ServerContext): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: false,
+    bodyLimit: context.config.server.bodyLimitBytes,
+    // Unknown fields are errors, never silently dropped; types are never coerced.
+    ajv: {
+      customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false },
+    },
+    return503OnClosing: true,
+  });
+  app.setErrorHandler(createErrorHandler(context.logger));
+  app.setNotFoundHandler((request) => {
+    throw new HttpError(404, 'not_found', `no route ${request.method} ${request.url.split('?')[0]}`);
+  });
+  registerSystemRoutes(app, context);
+  registerMessageRoutes(app, context);
+  registerProviderRoutes(app, context);
+  // Its own encapsulated scope: raw-body parsing applies to webhooks only.
+  await app.register(async (scope) => webhookRoutes(scope, context));
+  return app;
+}

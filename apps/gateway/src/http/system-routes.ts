@@ -1,0 +1,25 @@
+import { createRequire } from 'node:module';
+import type { FastifyInstance } from 'fastify';
+import { openApiDocument } from './openapi.js';
+import type { ServerContext } from './server-context.js';
+
+const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
+
+export function registerSystemRoutes(app: FastifyInstance, context: ServerContext): void {
+  const document = JSON.stringify(openApiDocument(version));
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_request, reply) => {
+    const { lifecycle } = context;
+    if (!lifecycle.ready || lifecycle.stopping) {
+      return reply.code(503).send({ status: lifecycle.stopping ? 'stopping' : 'starting' });
+    }
+    const depth = context.runtime().dispatcher.depth;
+    return { status: 'ready', queue: depth };
+  });
+  app.get('/metrics', async (_request, reply) => {
+    return reply.header('content-type', context.metrics.contentType).send(await context.metrics.text());
+  });
+  app.get('/openapi.json', async (_request, reply) =>
+    reply.header('content-type', 'application/json').send(document),
+  );
+}

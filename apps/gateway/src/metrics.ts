@@ -1,0 +1,135 @@
+import type { Router } from '@msg/core';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+const BREAKER_VALUE = { closed: 0, 'half-open': 1, open: 2 } as const;
+
+export interface QueueDepth {
+  queued: number;
+  inFlight: number;
+}
+
+/**
+ * Prometheus series of one gateway, on its own registry (never prom-client's global one, so two
+ * gateways in a process, or a host application's metrics, never collide).
+ */
+export class GatewayMetrics {
+  readonly registry = new Registry();
+  readonly accepted = new Counter({
+    name: 'msg_messages_accepted_total',
+    help: 'Messages accepted by the API (persisted, 202).',
+    labelNames: ['channel'],
+    registers: [this.registry],
+  });
+  readonly sends = new Counter({
+    name: 'msg_provider_sends_total',
+    help: 'Provider calls, by provider and outcome.',
+    labelNames: ['provider', 'outcome'],
+    registers: [this.registry],
+  });
+  readonly failures = new Counter({
+    name: 'msg_provider_failures_total',
+    help: 'Failed provider calls, by provider and error kind.',
+    labelNames: ['provider', 'kind'],
+    registers: [this.registry],
+  });
+  readonly latency = new Histogram({
+    name: 'msg_provider_send_duration_seconds',
+    help: 'Latency of provider calls.',
+    labelNames: ['provider'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+  readonly failovers = new Counter({
+    name: 'msg_failovers_total',
+    help: 'Times the router left a provider for the next one.',
+    labelNames: ['from', 'trigger'],
+    registers: [this.registry],
+  });
+  readonly dispatched = new Counter({
+    name: 'msg_messages_dispatched_total',
+    help: 'Messages whose dispatch finished, by result.',
+    labelNames: ['result'],
+    registers: [this.registry],
+  });
+  readonly webhookEvents = new Counter({
+    name: 'msg_webhook_events_total',
+    help: 'Delivery events received, by provider instance and what became of them.',
+    labelNames: ['provider', 'outcome'],
+    registers: [this.registry],
+  });
+  readonly callbacks = new Counter({
+    name: 'msg_status_callbacks_total',
+    help: 'Status callbacks to clients, by outcome.',
+    labelNames: ['outcome'],
+    registers: [this.registry],
+  });
+  private router: Router | undefined;
+  private depth: (() => QueueDepth) | undefined;
+
+  constructor() {
+    const metrics = this;
+    new Gauge({
+      name: 'msg_breaker_state',
+      help: 'Circuit breaker per provider: 0 closed, 1 half-open, 2 open.',
+      labelNames: ['provider'],
+      registers: [this.registry],
+      collect() {
+        for (const provider of metrics.router?.status().providers ?? []) {
+          this.set({ provider: provider.id }, BREAKER_VALUE[provider.breaker]);
+        }
+      },
+    });
+    new Gauge({
+      name: 'msg_provider_in_flight',
+      help: 'Provider calls in flight.',
+      labelNames: ['provider'],
+      registers: [this.registry],
+      collect() {
+        for (const provider of metrics.router?.status().providers ?? []) {
+          this.set({ provider: provider.id }, provider.inFlight);
+        }
+      },
+    });
+    new Gauge({
+      name: 'msg_queue_depth',
+      help: 'Messages waiting for dispatch (queued) and being dispatched (in_flight).',
+      labelNames: ['state'],
+      registers: [this.registry],
+      collect() {
+        const depth = metrics.depth?.();
+        if (!depth) return;
+        this.set({ state: 'queued' }, depth.queued);
+        this.set({ state: 'in_flight' }, depth.inFlight);
+      },
+    });
+  }
+
+  /** Subscribes to the router's events; returns the function that unsubscribes. */
+  observe(router: Router, depth: () => QueueDepth): () => void {
+    this.router = router;
+    this.depth = depth;
+    const off = [
+      router.on('attempt-succeeded', (event) => {
+        this.sends.inc({ provider: event.provider, outcome: 'succeeded' });
+        this.latency.observe({ provider: event.provider }, event.attempt.latencyMs / 1000);
+      }),
+      router.on('attempt-failed', (event) => {
+        this.sends.inc({ provider: event.provider, outcome: 'failed' });
+        this.failures.inc({ provider: event.provider, kind: event.attempt.errorKind ?? 'unknown' });
+        this.latency.observe({ provider: event.provider }, event.attempt.latencyMs / 1000);
+      }),
+      router.on('failover', (event) => this.failovers.inc({ from: event.from, trigger: event.trigger })),
+    ];
+    return () => {
+      for (const stop of off) stop();
+    };
+  }
+
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}
