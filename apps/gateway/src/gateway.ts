@@ -16,6 +16,7 @@ import { GatewayMetrics } from './metrics.js';
 import { closeProviders, type HostedProvider, loadProviders } from './plugins/plugin-host.js';
 import type { MessageStore } from './store/message-store.js';
 import { SqliteMessageStore } from './store/sqlite-store.js';
+import { subscribeDeliveryEvents } from './webhooks/delivery-subscriptions.js';
 
 export interface GatewayOptions {
   /** A store to use instead of the config's (tests; embedding with another adapter). */
@@ -86,6 +87,7 @@ export function createGateway(loaded: LoadedConfig, options: GatewayOptions = {}
   let app: FastifyInstance | undefined;
   let url = '';
   let stopMetrics: (() => void) | undefined;
+  let unsubscribeReceipts: Array<() => void> = [];
 
   async function start(): Promise<{ url: string }> {
     const store = container.get(Tokens.MessageStore);
@@ -135,6 +137,14 @@ export function createGateway(loaded: LoadedConfig, options: GatewayOptions = {}
         now,
       });
       container.value(Tokens.CallbackWorker, callbacks);
+      // Receipts that arrive over a provider's own connection (SMPP) are stored like webhook events.
+      unsubscribeReceipts = subscribeDeliveryEvents(providers, {
+        store,
+        logger,
+        metrics,
+        now,
+        onCallbackQueued: () => callbacks.kick(),
+      });
       const dispatcher = new Dispatcher({
         store,
         router,
@@ -175,6 +185,7 @@ export function createGateway(loaded: LoadedConfig, options: GatewayOptions = {}
     if (!(await drained).finished) {
       logger.warn('shutdown: sends still in flight were cut short; the next start resolves them');
     }
+    for (const unsubscribe of unsubscribeReceipts) unsubscribe();
     if (container.has(Tokens.CallbackWorker)) await container.get(Tokens.CallbackWorker).stop();
     stopMetrics?.();
     if (container.has(Tokens.Router)) container.get(Tokens.Router).close();
