@@ -64,7 +64,8 @@ describe('crash safety (separate process, SIGKILL under load)', () => {
           {
             resolve: join(GATEWAY_DIRECTORY, 'test/fixtures/slow-plugin.ts'),
             id: 'slow',
-            options: { delayMs: 25 },
+            // Slow enough that a backlog builds and every worker is busy when the kill comes.
+            options: { delayMs: 100 },
           },
         ],
         log: { level: 'info' },
@@ -94,13 +95,25 @@ describe('crash safety (separate process, SIGKILL under load)', () => {
         } catch {
           // The connection died with the process: this request was never acknowledged.
         }
-        if ((accepted.length >= 400 || Date.now() > loadDeadline) && !killed) {
+      }
+    };
+    // Kill only when the store holds both kinds of unfinished work, so both recovery paths run
+    // whatever the machine's load: messages in flight at a provider, and messages still queued.
+    const killer = async () => {
+      const probe = new Pool(first.url, { connections: 1 });
+      while (!killed) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        const response = await probe.request({ method: 'GET', path: '/readyz' });
+        const body = (await response.body.json()) as { queue?: { queued: number; inFlight: number } };
+        const busy = (body.queue?.inFlight ?? 0) > 0 && (body.queue?.queued ?? 0) > 0;
+        if ((accepted.length >= 400 && busy) || Date.now() > loadDeadline) {
           killed = true;
           first.process.kill('SIGKILL');
         }
       }
+      await probe.destroy().catch(() => {});
     };
-    await Promise.all(Array.from({ length: 16 }, (_, index) => worker(index)));
+    await Promise.all([killer(), ...Array.from({ length: 16 }, (_, index) => worker(index))]);
     await first.exited;
     await pool.destroy();
     expect(accepted.length).toBeGreaterThanOrEqual(400);
