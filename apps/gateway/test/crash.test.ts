@@ -59,7 +59,7 @@ describe('crash safety (separate process, SIGKILL under load)', () => {
         server: { host: '127.0.0.1', port: 0 },
         apiKeys: [{ id: 'load', key: KEY, scopes: ['send', 'read'], rateLimitPerMinute: 10_000_000 }],
         store: { driver: 'sqlite', path: storePath },
-        dispatch: { concurrency: 8, shutdownTimeoutMs: 5000 },
+        dispatch: { concurrency: 4, shutdownTimeoutMs: 5000 },
         plugins: [
           {
             resolve: join(GATEWAY_DIRECTORY, 'test/fixtures/slow-plugin.ts'),
@@ -77,7 +77,7 @@ describe('crash safety (separate process, SIGKILL under load)', () => {
     const pool = new Pool(first.url, { connections: 16 });
     const accepted: string[] = [];
     let killed = false;
-    const loadDeadline = Date.now() + 15_000;
+    const loadDeadline = Date.now() + 30_000;
     const worker = async (index: number) => {
       for (let sequence = 0; !killed; sequence++) {
         try {
@@ -106,9 +106,16 @@ describe('crash safety (separate process, SIGKILL under load)', () => {
         const response = await probe.request({ method: 'GET', path: '/readyz' });
         const body = (await response.body.json()) as { queue?: { queued: number; inFlight: number } };
         const busy = (body.queue?.inFlight ?? 0) > 0 && (body.queue?.queued ?? 0) > 0;
-        if ((accepted.length >= 400 && busy) || Date.now() > loadDeadline) {
+        if (accepted.length >= 200 && busy) {
           killed = true;
           first.process.kill('SIGKILL');
+        } else if (Date.now() > loadDeadline) {
+          // Killing without work both in flight and queued would test less than this test claims.
+          killed = true;
+          first.process.kill('SIGKILL');
+          throw new Error(
+            `no backlog built up in time: ${JSON.stringify(body.queue)}, ${accepted.length} accepted`,
+          );
         }
       }
       await probe.destroy().catch(() => {});
@@ -116,7 +123,7 @@ describe('crash safety (separate process, SIGKILL under load)', () => {
     await Promise.all([killer(), ...Array.from({ length: 16 }, (_, index) => worker(index))]);
     await first.exited;
     await pool.destroy();
-    expect(accepted.length).toBeGreaterThanOrEqual(400);
+    expect(accepted.length).toBeGreaterThanOrEqual(200);
 
     // Restart on the same store: recovery finishes what the crash left.
     const second = await startChild(config);
@@ -141,9 +148,9 @@ describe('crash safety (separate process, SIGKILL under load)', () => {
       failed: number;
       queued: number;
     };
-    // The crash left accepted work behind, and the restart picked it up. (Resolving messages that
-    // were in flight is also tested deterministically in faults.test.ts.)
-    expect(counts.redispatched + counts.failed + counts.queued).toBeGreaterThan(0);
+    // Both recovery paths ran: messages in flight at the kill, and messages still queued.
+    expect(counts.redispatched + counts.failed).toBeGreaterThan(0);
+    expect(counts.queued).toBeGreaterThan(0);
 
     const store = new SqliteMessageStore({ path: storePath });
     try {
