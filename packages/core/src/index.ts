@@ -154,3 +154,4 @@ export {
   type SmsDeliveryStatus,
   statusRank,
 } from './status.js';
+export { type UrlTokenGuardOptions, urlTokenGuard } from './webhook-guard.js';

@@ -1,12 +1,10 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import {
   type DeliveryEvent,
   type DeliveryStatus,
-  IpAllowList,
   isFailureStatus,
+  urlTokenGuard,
   ValidationError,
   type WebhookRequest,
-  WebhookVerificationError,
 } from '@msg/core';
 import type { AfricasTalkingDeliveryReport } from './africastalking-api-types.js';
 
@@ -36,10 +34,6 @@ export interface AfricasTalkingWebhookSettings {
   /** Addresses or CIDR blocks the reports may come from; any address when absent. */
   allowedIps: readonly string[] | undefined;
   now(): number;
-}
-
-function digest(value: string): Buffer {
-  return createHash('sha256').update(value).digest();
 }
 
 function readReport(request: WebhookRequest): AfricasTalkingDeliveryReport {
@@ -82,27 +76,15 @@ function readReport(request: WebhookRequest): AfricasTalkingDeliveryReport {
  * when an allow-list is set, the caller's address is in it.
  */
 export function createWebhookParser(settings: AfricasTalkingWebhookSettings) {
-  const expected = settings.webhookToken === undefined ? undefined : digest(settings.webhookToken);
-  const allowList = settings.allowedIps?.length ? new IpAllowList(settings.allowedIps) : undefined;
-  const refuse = (reason: string) => new WebhookVerificationError(settings.provider, reason);
+  const verify = urlTokenGuard({
+    provider: settings.provider,
+    token: settings.webhookToken,
+    parameter: WEBHOOK_TOKEN_PARAMETER,
+    allowedIps: settings.allowedIps,
+  });
 
   return function parseWebhook(request: WebhookRequest): { events: DeliveryEvent[] } {
-    if (!expected) throw refuse('no webhookToken is configured, so delivery reports cannot be verified');
-    if (allowList && !allowList.allows(request.remoteAddress)) {
-      throw refuse(
-        `delivery report from an address outside allowedIps (${request.remoteAddress ?? 'unknown'})`,
-      );
-    }
-    let token: string | null = null;
-    try {
-      token = new URL(request.url, 'http://placeholder').searchParams.get(WEBHOOK_TOKEN_PARAMETER);
-    } catch {
-      token = null;
-    }
-    // Hashing first makes the comparison constant-time whatever the length of the given token.
-    if (token === null || !timingSafeEqual(digest(token), expected)) {
-      throw refuse(`delivery report without the right "${WEBHOOK_TOKEN_PARAMETER}" in its URL`);
-    }
+    verify(request);
     const report = readReport(request);
     const status: DeliveryStatus =
       (AFRICASTALKING_STATUS_MAP as Record<string, DeliveryStatus>)[report.status] ?? 'unknown';

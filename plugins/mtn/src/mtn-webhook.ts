@@ -1,13 +1,11 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import {
   type DeliveryEvent,
   type DeliveryStatus,
-  IpAllowList,
   isFailureStatus,
+  urlTokenGuard,
   ValidationError,
   type WebhookRequest,
   type WebhookResult,
-  WebhookVerificationError,
 } from '@msg/core';
 import type { MtnDeliveryReport, MtnDeliveryStatus } from './mtn-api-types.js';
 
@@ -38,10 +36,6 @@ export interface MtnWebhookSettings {
   /** Addresses or CIDR blocks reports may come from; any address when absent. */
   allowedIps: readonly string[] | undefined;
   now(): number;
-}
-
-function digest(value: string): Buffer {
-  return createHash('sha256').update(value).digest();
 }
 
 function field(record: Record<string, unknown>, name: string): string | undefined {
@@ -101,27 +95,15 @@ function readReports(request: WebhookRequest): MtnDeliveryReport[] {
 export function createWebhookParser(
   settings: MtnWebhookSettings,
 ): (request: WebhookRequest) => WebhookResult {
-  const expected = settings.webhookToken === undefined ? undefined : digest(settings.webhookToken);
-  const allowList = settings.allowedIps?.length ? new IpAllowList(settings.allowedIps) : undefined;
-  const refuse = (reason: string) => new WebhookVerificationError(settings.provider, reason);
+  const verify = urlTokenGuard({
+    provider: settings.provider,
+    token: settings.webhookToken,
+    parameter: WEBHOOK_TOKEN_PARAMETER,
+    allowedIps: settings.allowedIps,
+  });
 
   return (request) => {
-    if (!expected) throw refuse('no webhookToken is configured, so delivery reports cannot be verified');
-    if (allowList && !allowList.allows(request.remoteAddress)) {
-      throw refuse(
-        `delivery report from an address outside allowedIps (${request.remoteAddress ?? 'unknown'})`,
-      );
-    }
-    let token: string | null;
-    try {
-      token = new URL(request.url, 'http://placeholder').searchParams.get(WEBHOOK_TOKEN_PARAMETER);
-    } catch {
-      token = null;
-    }
-    // Hashing first makes the comparison constant-time whatever the length of the given token.
-    if (token === null || !timingSafeEqual(digest(token), expected)) {
-      throw refuse(`delivery report without the right "${WEBHOOK_TOKEN_PARAMETER}" in its URL`);
-    }
+    verify(request);
     const events = readReports(request).map((report): DeliveryEvent => {
       const status: DeliveryStatus =
         (MTN_STATUS_MAP as Record<string, DeliveryStatus>)[report.deliveryStatus] ?? 'unknown';
