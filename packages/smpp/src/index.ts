@@ -24,6 +24,7 @@ export {
   messageIdVariants,
   normaliseMessageId,
 } from './smpp-message-id.js';
+export { smppProviderOptionsShape } from './smpp-options-schema.js';
 export { createSmppProvider, type SmppProvider, type SmppProviderOptions } from './smpp-provider.js';
 export { TokenBucket } from './smpp-rate-limiter.js';
 export {
