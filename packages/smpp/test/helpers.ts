@@ -1,4 +1,5 @@
-import { ProviderError } from '@msg/core';
+export { rejectionOf, waitFor } from '@msg/testing';
+
 import { afterEach } from 'vitest';
 import { createSmppSession, type SmppSession, type SmppSessionOptions } from '../src/index.js';
 import { createSmscSimulator, type SmscSimulator, type SmscSimulatorOptions } from '../src/simulator.js';
@@ -34,22 +35,4 @@ export function openSession(
   });
   cleanups.push(() => session.close({ timeoutMs: 500 }));
   return session;
-}
-
-export async function rejectionOf(promise: Promise<unknown>): Promise<ProviderError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (!ProviderError.isInstance(error)) throw error;
-    return error;
-  }
-  throw new Error('expected a rejection');
-}
-
-export async function waitFor(check: () => boolean, timeoutMs = 3000): Promise<void> {
-  const started = Date.now();
-  while (!check()) {
-    if (Date.now() - started > timeoutMs) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
 }

@@ -27,4 +27,5 @@ export {
   StatusCallbacks,
   type StatusCallbacksOptions,
 } from './status-callbacks.js';
+export { type ErrorGuard, rejectionOf, waitFor } from './test-helpers.js';
 export { type ReceivedWebhook, type WebhookReceiver, webhookReceiver } from './webhook-receiver.js';

@@ -2,11 +2,11 @@ import {
   type BatchItemResult,
   createProvider,
   type Provider,
-  ProviderError,
+  type ProviderError,
   type SmsMessage,
   silentLogger,
 } from '@msg/core';
-import { SimulatorServer, textResponse } from '@msg/testing';
+import { rejectionOf, SimulatorServer, textResponse } from '@msg/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import africasTalkingPlugin, {
   AFRICASTALKING_BASE_URL,
@@ -37,15 +37,6 @@ async function make(
 
 function sms(id: string, to: string, text = 'Your code is 123456', from?: string): SmsMessage {
   return { id, channel: 'sms', to, text, from };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<ProviderError> {
-  const error = await promise.then(
-    () => undefined,
-    (reason: unknown) => reason,
-  );
-  expect(ProviderError.isInstance(error), 'a ProviderError').toBe(true);
-  return error as ProviderError;
 }
 
 function failure(item: BatchItemResult | undefined): ProviderError {
@@ -172,7 +163,7 @@ describe('a single send', () => {
         await expect(sending, `code ${code}`).resolves.toMatchObject({ status: outcome });
         continue;
       }
-      const error = await rejection(sending);
+      const error = await rejectionOf(sending);
       expect(error.kind, `code ${code}`).toBe(outcome);
       expect(error.providerCode).toBe(code);
       expect(error.message).toContain(RECIPIENT_STATUS_CODES[Number(code)]?.name);
@@ -182,7 +173,7 @@ describe('a single send', () => {
   it('classifies an undocumented recipient code by its HTTP-like class', async () => {
     const provider = await make(optionsFor(ACME, simulator));
     simulator.outcomes.set('+254711000009', '499');
-    expect((await rejection(provider.send(sms('m', '+254711000009'), { signal: signal() }))).kind).toBe(
+    expect((await rejectionOf(provider.send(sms('m', '+254711000009'), { signal: signal() }))).kind).toBe(
       'permanent',
     );
   });
@@ -190,7 +181,7 @@ describe('a single send', () => {
   it('fails a 201 with an empty Recipients list, taking the reason as the code', async () => {
     simulator.allowedSenderIds = ['ACME'];
     const provider = await make(optionsFor(ACME, simulator));
-    const error = await rejection(
+    const error = await rejectionOf(
       provider.send(sms('m', '+254711000001', 'hi', 'UNKNOWN'), { signal: signal() }),
     );
     expect(error.kind).toBe('configuration');
@@ -200,7 +191,7 @@ describe('a single send', () => {
 
   it('reports a bad API key (401 text/plain) as configuration without echoing the key', async () => {
     const provider = await make({ ...optionsFor(ACME, simulator), apiKey: 'atsk_wrong_key_123' });
-    const error = await rejection(provider.send(sms('m', '+254711000001'), { signal: signal() }));
+    const error = await rejectionOf(provider.send(sms('m', '+254711000001'), { signal: signal() }));
     expect(error.kind).toBe('configuration');
     expect(error.httpStatus).toBe(401);
     expect(error.message).toContain('The supplied authentication is invalid');
@@ -211,7 +202,7 @@ describe('a single send', () => {
   it('keeps the Retry-After of a 429 in the error', async () => {
     const provider = await make(optionsFor(ACME, simulator));
     simulator.failNext('http:429');
-    const error = await rejection(provider.send(sms('m', '+254711000001'), { signal: signal() }));
+    const error = await rejectionOf(provider.send(sms('m', '+254711000001'), { signal: signal() }));
     expect(error.kind).toBe('rate-limited');
     expect(error.retryAfterMs).toBe(3000);
   });
@@ -223,7 +214,7 @@ describe('a single send', () => {
     await odd.start();
     try {
       const provider = await make({ ...ACME, baseUrl: odd.url });
-      const error = await rejection(provider.send(sms('m', '+254711000001'), { signal: signal() }));
+      const error = await rejectionOf(provider.send(sms('m', '+254711000001'), { signal: signal() }));
       expect(error.kind).toBe('ambiguous');
       expect(error.providerCode).toBe('UNREADABLE_ANSWER');
     } finally {
@@ -234,7 +225,7 @@ describe('a single send', () => {
   it('refuses to send after close, without a request', async () => {
     const provider = await make(optionsFor(ACME, simulator));
     await provider.close();
-    const error = await rejection(provider.send(sms('m', '+254711000001'), { signal: signal() }));
+    const error = await rejectionOf(provider.send(sms('m', '+254711000001'), { signal: signal() }));
     expect(error.kind).toBe('transient');
     expect(simulator.requests).toHaveLength(0);
   });

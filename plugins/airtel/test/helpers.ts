@@ -1,9 +1,10 @@
+export { rejectionOf, waitFor } from '@msg/testing';
+
 import {
   createProvider,
   type DeliveryEvent,
   type Logger,
   type PluginContext,
-  ProviderError,
   type SmsMessage,
   silentLogger,
 } from '@msg/core';
@@ -71,24 +72,6 @@ export function sms(text = 'Your code is 123456', to = '+260971234567'): SmsMess
 }
 
 export const signal = (): AbortSignal => new AbortController().signal;
-
-export async function rejectionOf(promise: Promise<unknown>): Promise<ProviderError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (!ProviderError.isInstance(error)) throw error;
-    return error;
-  }
-  throw new Error('expected a rejection');
-}
-
-export async function waitFor(check: () => boolean, timeoutMs = 3000): Promise<void> {
-  const started = Date.now();
-  while (!check()) {
-    if (Date.now() - started > timeoutMs) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 export function collectEvents(provider: AirtelProvider): DeliveryEvent[] {
   const events: DeliveryEvent[] = [];

@@ -1,5 +1,5 @@
-import { createProvider, type Provider, ProviderError, silentLogger } from '@msg/core';
-import { SimulatorServer, textResponse } from '@msg/testing';
+import { createProvider, type Provider, silentLogger } from '@msg/core';
+import { rejectionOf, SimulatorServer, textResponse } from '@msg/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import mailgunPlugin, {
   createMailgunProvider,
@@ -37,15 +37,6 @@ async function lastForm(): Promise<FormData> {
   const request = simulator.requests.at(-1)!;
   const contentType = String(request.headers['content-type']);
   return new Response(request.body, { headers: { 'content-type': contentType } }).formData();
-}
-
-async function rejection(promise: Promise<unknown>): Promise<ProviderError> {
-  const error = await promise.then(
-    () => undefined,
-    (reason: unknown) => reason,
-  );
-  expect(ProviderError.isInstance(error), 'a ProviderError').toBe(true);
-  return error as ProviderError;
 }
 
 beforeAll(async () => {
@@ -140,7 +131,7 @@ describe('send', () => {
 describe('errors', () => {
   it('maps a wrong API key to configuration without echoing the key', async () => {
     const provider = await make({ apiKey: 'key-wrong-secret-value' });
-    const error = await rejection(provider.send(emailMessage('msg-bad-key'), { signal: signal() }));
+    const error = await rejectionOf(provider.send(emailMessage('msg-bad-key'), { signal: signal() }));
     expect(error).toMatchObject({ kind: 'configuration', providerCode: '401', httpStatus: 401 });
     expect(error.message).toContain('Forbidden');
     expect(JSON.stringify(error)).not.toContain('key-wrong-secret-value');
@@ -148,14 +139,14 @@ describe('errors', () => {
 
   it("maps another account's domain to configuration (404 domain not found)", async () => {
     const provider = await make({ domain: ACCOUNT_B.domains[0] });
-    const error = await rejection(provider.send(emailMessage('msg-other-domain'), { signal: signal() }));
+    const error = await rejectionOf(provider.send(emailMessage('msg-other-domain'), { signal: signal() }));
     expect(error).toMatchObject({ kind: 'configuration', providerCode: '404' });
     expect(error.message).toContain('Domain not found: mg.other.example');
   });
 
   it("passes Mailgun's validation message through as a permanent error", async () => {
     const provider = await make();
-    const error = await rejection(
+    const error = await rejectionOf(
       provider.send(emailMessage('msg-bad-to', { to: [{ email: 'not-an-address' }] }), { signal: signal() }),
     );
     expect(error).toMatchObject({ kind: 'permanent', providerCode: '400' });
@@ -165,7 +156,7 @@ describe('errors', () => {
   it('keeps the Retry-After of a 429 as retryAfterMs', async () => {
     const provider = await make();
     simulator.failNext('rate-limited');
-    const error = await rejection(provider.send(emailMessage('msg-429'), { signal: signal() }));
+    const error = await rejectionOf(provider.send(emailMessage('msg-429'), { signal: signal() }));
     expect(error).toMatchObject({ kind: 'rate-limited', retryAfterMs: 7000 });
   });
 
@@ -200,7 +191,7 @@ describe('errors', () => {
     const provider = await make();
     const controller = new AbortController();
     controller.abort(new Error('deadline'));
-    const error = await rejection(
+    const error = await rejectionOf(
       provider.send(emailMessage('msg-pre-abort'), { signal: controller.signal }),
     );
     expect(error).toMatchObject({ kind: 'transient', providerCode: 'MSG_ABORTED' });
@@ -212,7 +203,7 @@ describe('errors', () => {
     root.route('POST', '/v3/:domain/messages', () => textResponse(200, 'Mailgun Magnificent API'));
     const provider = await make({ baseUrl: await root.start() });
     try {
-      const error = await rejection(provider.send(emailMessage('msg-root'), { signal: signal() }));
+      const error = await rejectionOf(provider.send(emailMessage('msg-root'), { signal: signal() }));
       expect(error).toMatchObject({ kind: 'configuration', providerCode: 'NO_MESSAGE_ID' });
     } finally {
       await root.stop();
@@ -221,7 +212,7 @@ describe('errors', () => {
 
   it('reports a refused connection as transient (nothing was sent)', async () => {
     const provider = await make({ baseUrl: 'http://127.0.0.1:9' });
-    const error = await rejection(provider.send(emailMessage('msg-refused'), { signal: signal() }));
+    const error = await rejectionOf(provider.send(emailMessage('msg-refused'), { signal: signal() }));
     expect(error).toMatchObject({ kind: 'transient', providerCode: 'ECONNREFUSED' });
   });
 
@@ -232,7 +223,7 @@ describe('errors', () => {
       baseUrl,
     });
     await provider.close();
-    const error = await rejection(provider.send(emailMessage('msg-closed'), { signal: signal() }));
+    const error = await rejectionOf(provider.send(emailMessage('msg-closed'), { signal: signal() }));
     expect(error).toMatchObject({ kind: 'transient', providerCode: 'CLOSED' });
   });
 });

@@ -1,4 +1,6 @@
-import { type Logger, ProviderError, type SmsMessage } from '@msg/core';
+export { rejectionOf, waitFor } from '@msg/testing';
+
+import type { Logger, SmsMessage } from '@msg/core';
 import type { ZamtelPluginOptions } from '../src/index.js';
 import { createZamtelSimulator, type ZamtelSimulator } from '../src/simulator.js';
 
@@ -41,26 +43,8 @@ export function sms(text = 'Your code is 123456', to = '+260955123456', from?: s
 
 export const signal = (): AbortSignal => new AbortController().signal;
 
-export async function rejectionOf(promise: Promise<unknown>): Promise<ProviderError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (!ProviderError.isInstance(error)) throw error;
-    return error;
-  }
-  throw new Error('expected a rejection');
-}
-
 export function recordingLogger(lines: string[]): Logger {
   const record = (level: string) => (message: string, fields?: Record<string, unknown>) =>
     lines.push(`${level} ${message} ${JSON.stringify(fields ?? {})}`);
   return { debug: record('debug'), info: record('info'), warn: record('warn'), error: record('error') };
-}
-
-export async function waitFor(check: () => boolean, timeoutMs = 3000): Promise<void> {
-  const started = Date.now();
-  while (!check()) {
-    if (Date.now() - started > timeoutMs) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
 }
