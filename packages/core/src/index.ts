@@ -52,6 +52,7 @@ export {
   type SendOptions,
   type SendResult,
   SPECIFICATION_VERSION,
+  type StatusQuery,
   type SpecificationVersion,
   SUPPORTED_SPECIFICATION_VERSIONS,
   type WebhookRequest,

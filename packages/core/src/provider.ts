@@ -84,6 +84,24 @@ export interface WebhookResult {
   events: DeliveryEvent[];
   /** What to answer the provider, when it expects something specific. Default: 200, empty body. */
   response?: { status: number; body?: string; contentType?: string } | undefined;
+  /**
+   * A value covered by the signature that must be accepted only once (Mailgun's `token`): where a
+   * signature does not cover the whole body, a captured signature could carry other content. The
+   * host keeps every token in its store, written in the same transaction as the events (so a
+   * provider's retry after a failed write is not refused), and refuses a token it has seen with
+   * other content. Omit it when the signature covers the whole request.
+   */
+  replayToken?: string | undefined;
+}
+
+/** What the host knows of a sent message when it asks the provider for its status. */
+export interface StatusQuery {
+  /** The provider's id for the message, as `send` returned it. */
+  providerMessageId: string;
+  /** Our message id (providers that search by a value we sent, such as custom args). */
+  messageId: string;
+  /** When the provider accepted it (providers that search within a time window). */
+  sentAt: Date;
 }
 
 export interface HealthStatus {
@@ -104,6 +122,14 @@ export interface Provider<C extends Channel = Channel> {
   /** Verifies the request (throws `WebhookVerificationError`) and returns normalised events. */
   parseWebhook?(request: WebhookRequest): Promise<WebhookResult>;
   health?(options: { signal: AbortSignal }): Promise<HealthStatus>;
+  /**
+   * The provider's current word on a sent message, as normalised delivery events (empty when it
+   * has none yet), for providers with a status look-up (Twilio's message resource, Mailgun's
+   * events). The host calls it for messages whose receipt is overdue (lost while the host was
+   * down, say) and stores the events as if they had come by webhook. Same error rules as `send`;
+   * a message the provider does not know is an empty list, not an error.
+   */
+  getStatus?(query: StatusQuery, options: SendOptions): Promise<DeliveryEvent[]>;
   /**
    * Delivery events that arrive over the provider's own connection (SMPP receipts) rather than
    * as webhooks. The host subscribes once after `create` and stores them like webhook events;
