@@ -109,7 +109,7 @@ describe('faults', () => {
     });
     expect(batch.status).toBe(503);
     const check = new SqliteMessageStore({ path });
-    expect(await check.countByDispatchState()).toEqual({ queued: 0, 'in-flight': 0, done: 0 });
+    expect(await check.countByDispatchState()).toEqual({ queued: 0, 'in-flight': 0, waiting: 0, done: 0 });
     await check.close();
     expect(first.requests).toHaveLength(0);
   });

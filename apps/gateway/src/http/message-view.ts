@@ -36,6 +36,11 @@ export function messageView(
     cost: message.cost,
     error: message.error,
     possibleDuplicate: attempts.some((attempt) => attempt.possibleDuplicate),
+    // Every provider failed for a reason that may pass: rounds so far, and when the next starts.
+    retryRounds: message.retryRound || undefined,
+    nextAttemptAt: message.dispatchState === 'waiting' ? iso(message.nextAttemptAt) : undefined,
+    // With no final status by then, the message ends `unknown`.
+    receiptDueAt: iso(message.receiptDueAt),
     tags: message.message.tags,
     metadata: message.message.metadata,
     callbackUrl: message.callbackUrl,

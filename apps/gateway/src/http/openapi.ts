@@ -146,8 +146,11 @@ export function openApiDocument(version: string) {
       '/healthz': { get: { summary: 'The process is alive', responses: { '200': { description: 'ok' } } } },
       '/readyz': {
         get: {
-          summary: 'Providers loaded and the store open',
-          responses: { '200': { description: 'ready' }, '503': { description: 'starting or stopping' } },
+          summary: 'Providers loaded and the store open and writable',
+          responses: {
+            '200': { description: 'ready' },
+            '503': { description: 'starting, stopping, or the store cannot be written (with the reason)' },
+          },
         },
       },
       '/metrics': {

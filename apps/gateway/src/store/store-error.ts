@@ -19,3 +19,19 @@ export class StoreUnavailableError extends MsgError {
     );
   }
 }
+
+/** Causes that are a resource running out (disk, memory, a lock held elsewhere): they pass. */
+const EXHAUSTED = /^(SQLITE_(FULL|IOERR|BUSY|LOCKED|NOMEM)|ENOSPC|EDQUOT|EIO$)/;
+
+/**
+ * Whether the store failed for want of a resource that may come back (a full disk) rather than
+ * for its configuration (a bad path): the first is waited out, the second reported at once.
+ */
+export function isResourceExhausted(error: unknown): boolean {
+  for (let current = error, depth = 0; current && depth < 8; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && EXHAUSTED.test(code)) return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
+}

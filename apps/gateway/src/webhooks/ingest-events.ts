@@ -10,24 +10,29 @@ export interface IngestContext {
   metrics: GatewayMetrics;
   now: () => number;
   onCallbackQueued: () => void;
+  /** A receipt matches only a send this recent (`receipts.windowMs`). */
+  receiptWindowMs: number;
 }
 
 export type IngestOutcome = 'stored' | 'duplicate' | 'unknown-message';
 
 async function findMessage(
-  store: MessageStore,
+  context: IngestContext,
   providerId: string,
   event: DeliveryEvent,
 ): Promise<StoredMessage | undefined> {
   if (event.messageId) {
-    const byId = await store.get(event.messageId);
+    const byId = await context.store.get(event.messageId);
     if (byId) return byId;
   }
-  return store.findByProviderMessageId(providerId, event.providerMessageId);
+  // Providers reuse and wrap their ids: the latest send in the window owns the receipt.
+  const sentSince = context.now() - context.receiptWindowMs;
+  return context.store.findByProviderMessageId(providerId, event.providerMessageId, sentSince);
 }
 
 /**
- * Stores verified delivery events: matched by our message id or by the provider's; a duplicate is
+ * Stores verified delivery events: matched by our message id or by the provider's (the latest
+ * send with that id within the receipt window); a duplicate is
  * not stored twice; the status moves forward only; an advance queues the client's status callback
  * in the same transaction. An event for a message we do not know is logged and dropped.
  */
@@ -38,7 +43,7 @@ export async function ingestEvents(
 ): Promise<IngestOutcome[]> {
   const outcomes: IngestOutcome[] = [];
   for (const event of events) {
-    const message = await findMessage(context.store, providerId, event);
+    const message = await findMessage(context, providerId, event);
     if (!message) {
       context.logger.warn(`webhook from ${providerId} for an unknown message`, {
         provider: providerId,

@@ -51,6 +51,7 @@ export async function webhookRoutes(app: FastifyInstance, context: ServerContext
         metrics: context.metrics,
         now: context.now,
         onCallbackQueued: () => callbacks.kick(),
+        receiptWindowMs: context.config.receipts.windowMs,
       });
       const response = result.response;
       if (response) {

@@ -1,0 +1,121 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { LookupSimulator } from './fixtures/lookup-simulator.js';
+import { eventually, startGateway, type TestGateway } from './helpers.js';
+
+const SECRET = 'fixture-webhook-secret';
+
+describe('receipts the gateway goes and gets, and matches to the right send', () => {
+  let simulator: LookupSimulator;
+  const running: TestGateway[] = [];
+
+  beforeAll(async () => {
+    simulator = new LookupSimulator();
+    await simulator.start();
+  });
+  afterEach(async () => {
+    simulator.reset();
+    await Promise.all(running.splice(0).map((gateway) => gateway.stop()));
+  });
+  afterAll(() => simulator.stop());
+
+  async function gatewayWith(receipts: Record<string, unknown>, lookUp = true) {
+    const gateway = await startGateway({
+      plugins: [
+        {
+          resolve: './test/fixtures/lookup-plugin.ts',
+          id: 'fx',
+          options: { baseUrl: simulator.url, webhookSecret: SECRET, lookUp },
+        },
+      ],
+      receipts,
+      sweeper: { intervalMs: 20 },
+    });
+    running.push(gateway);
+    return gateway;
+  }
+
+  const read = async (gateway: TestGateway, id: string) =>
+    (await gateway.call('GET', `/v1/messages/${id}`)).body;
+
+  async function sendOne(gateway: TestGateway, to: string) {
+    const sent = await gateway.call('POST', '/v1/messages?wait=true', { body: { to, text: 'x' } });
+    expect(sent.body).toMatchObject({ status: 'sent', dispatch: 'done', provider: 'fx' });
+    return sent.body as { id: string; providerMessageId: string };
+  }
+
+  function receipt(gateway: TestGateway, providerMessageId: string, status: string) {
+    return gateway.call('POST', '/webhooks/fx', {
+      key: null,
+      raw: JSON.stringify({ id: providerMessageId, status, at: Date.now() }),
+      headers: { 'x-fixture-secret': SECRET },
+    });
+  }
+
+  it('asks the provider for a message whose receipt is overdue, backing off, until it is final', async () => {
+    const gateway = await gatewayWith({ reconcile: { afterMs: 100, maxBackoffMs: 10_000 } });
+    const message = await sendOne(gateway, '+260971500001');
+    // The receipt was lost: the provider has it delivered, nobody told the gateway.
+    await eventually(async () => (simulator.lookUps(message.providerMessageId) >= 1 ? true : undefined));
+    simulator.setStatus(message.providerMessageId, 'delivered');
+    const delivered = await eventually(async () => {
+      const body = await read(gateway, message.id);
+      return body.status === 'delivered' ? body : undefined;
+    });
+    expect(delivered.events.map((event: { providerStatus: string }) => event.providerStatus)).toEqual([
+      'accepted',
+      'delivered',
+    ]);
+    const asked = simulator.lookUps(message.providerMessageId);
+    // The second look-up came after a longer wait than the first (200 ms after it, not 100).
+    const times = simulator.requests
+      .filter((request) => request.method === 'GET')
+      .map((request) => request.at);
+    expect(times.length).toBe(asked);
+    expect((times[1] as number) - (times[0] as number)).toBeGreaterThanOrEqual(180);
+    // Final: no more look-ups.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(simulator.lookUps(message.providerMessageId)).toBe(asked);
+    const metrics = (await gateway.call('GET', '/metrics', { key: null })).body as string;
+    expect(metrics).toContain('msg_reconciliations_total{provider="fx",outcome="updated"} 2');
+  });
+
+  it('tries a failed look-up again later, and stops at the receipt deadline', async () => {
+    const gateway = await gatewayWith({
+      deadlineMs: 700,
+      windowMs: 60_000,
+      reconcile: { afterMs: 100, maxBackoffMs: 100 },
+    });
+    const message = await sendOne(gateway, '+260971500002');
+    // The first look-up finds the provider down.
+    simulator.failNext('unavailable');
+    const unknown = await eventually(async () => {
+      const body = await read(gateway, message.id);
+      return body.status === 'unknown' ? body : undefined;
+    });
+    expect(unknown.events.at(-1)).toMatchObject({ status: 'unknown', providerStatus: 'receipt-deadline' });
+    const metrics = (await gateway.call('GET', '/metrics', { key: null })).body as string;
+    expect(metrics).toContain('msg_reconciliations_total{provider="fx",outcome="failed"} 1');
+    expect(metrics).toMatch(/msg_reconciliations_total\{provider="fx",outcome="updated"\} [1-9]/);
+    const asked = simulator.lookUps(message.providerMessageId);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(simulator.lookUps(message.providerMessageId)).toBe(asked);
+  });
+
+  it('stores a receipt on the latest send with a reused provider id, never on an older finished one', async () => {
+    const gateway = await gatewayWith({}, false);
+    const sends: Array<{ id: string; providerMessageId: string }> = [];
+    for (let run = 0; run < 4; run++) {
+      // The SMSC restarted: its ids begin again at fx-1.
+      simulator.restartIds();
+      const message = await sendOne(gateway, `+26097150010${run}`);
+      expect(message.providerMessageId).toBe('fx-1');
+      expect((await receipt(gateway, 'fx-1', 'delivered')).status).toBe(200);
+      expect((await read(gateway, message.id)).status).toBe('delivered');
+      sends.push(message);
+    }
+    for (const message of sends) {
+      const events = (await read(gateway, message.id)).events as Array<{ status: string }>;
+      expect(events.map((event) => event.status)).toEqual(['delivered']);
+    }
+  });
+});
