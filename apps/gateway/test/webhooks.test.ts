@@ -241,6 +241,36 @@ describe('webhooks, idempotency and status callbacks', () => {
         await client.close();
       }
     });
+
+    it("delivers a message's callbacks in order: a later one waits for the earlier one's retry", async () => {
+      const client = await flakyClient(1);
+      // Retries a second apart: the receipt's callback is queued long before the first is retried.
+      const slow = await startGateway({
+        callbacks: { signingSecret: '${TEST_SECRET}', initialBackoffMs: 1000 },
+        plugins: [
+          {
+            resolve: '@msg/example-plugin-acme',
+            id: 'acme',
+            options: { apiKey: ACME_KEY, baseUrl: acme.url, webhookSecret: ACME_SECRET },
+          },
+        ],
+      });
+      try {
+        const sent = await slow.call('POST', '/v1/messages', {
+          body: { to: '+260971300003', text: 'cb', callbackUrl: client.url },
+        });
+        await eventually(async () => (client.received.length >= 3 ? true : undefined), 8000);
+        const arrived = client.received.map((item) => ({ answer: item.status, ...JSON.parse(item.body) }));
+        expect(arrived).toEqual([
+          expect.objectContaining({ answer: 500, id: sent.body.id, sequence: 1, status: 'queued' }),
+          expect.objectContaining({ answer: 200, id: sent.body.id, sequence: 1, status: 'queued' }),
+          expect.objectContaining({ answer: 200, id: sent.body.id, sequence: 2, status: 'delivered' }),
+        ]);
+      } finally {
+        await slow.stop();
+        await client.close();
+      }
+    });
   });
 
   it('never logs the secrets the config referenced', () => {

@@ -1,0 +1,187 @@
+import { join } from 'node:path';
+import { createAcmeSimulator } from '@msg/example-plugin-acme/simulator';
+import type { SimulatorServer } from '@msg/testing';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { eventually, startGateway, type TestGateway, temporaryDirectory } from './helpers.js';
+
+const KEY_A = 'acme-key-a';
+const KEY_B = 'acme-key-b';
+const SECRET = 'acme-webhook-secret-0123';
+
+describe('retry rounds: a message whose every provider failed for a reason that may pass', () => {
+  let first: SimulatorServer;
+  let second: SimulatorServer;
+  const running: TestGateway[] = [];
+
+  beforeAll(async () => {
+    first = createAcmeSimulator({ [KEY_A]: SECRET });
+    second = createAcmeSimulator({ [KEY_B]: SECRET });
+    await Promise.all([first.start(), second.start()]);
+  });
+  afterEach(async () => {
+    first.reset();
+    second.reset();
+    await Promise.all(running.splice(0).map((gateway) => gateway.stop()));
+  });
+  afterAll(() => Promise.all([first.stop(), second.stop()]));
+
+  async function gatewayWith(retryRounds: Record<string, unknown>, raw: Record<string, unknown> = {}) {
+    const gateway = await startGateway({
+      plugins: [
+        {
+          resolve: '@msg/example-plugin-acme',
+          id: 'acme-a',
+          options: { apiKey: KEY_A, baseUrl: first.url, webhookSecret: SECRET },
+        },
+        {
+          resolve: '@msg/example-plugin-acme',
+          id: 'acme-b',
+          options: { apiKey: KEY_B, baseUrl: second.url, webhookSecret: SECRET },
+        },
+      ],
+      routing: {
+        defaults: { retry: { maxRetries: 0 } },
+        routes: [{ id: 'sms', providers: ['acme-a', 'acme-b'] }],
+      },
+      dispatch: { retryRounds },
+      sweeper: { intervalMs: 20 },
+      ...raw,
+    });
+    running.push(gateway);
+    return gateway;
+  }
+
+  const delivered = (gateway: TestGateway, id: string) =>
+    eventually(async () => {
+      const read = await gateway.call('GET', `/v1/messages/${id}`);
+      return read.body.status === 'delivered' ? read.body : undefined;
+    });
+
+  it('waits in the store and sends again later, each round visible in its attempts', async () => {
+    const gateway = await gatewayWith({ initialBackoffMs: 300, maxBackoffMs: 1000 });
+    first.failNext('unavailable');
+    second.failNext('unavailable');
+    const started = Date.now();
+    const sent = await gateway.call('POST', '/v1/messages?wait=true', {
+      body: { to: '+260971600001', text: 'x' },
+    });
+    expect(sent.body).toMatchObject({
+      status: 'queued',
+      dispatch: 'waiting',
+      retryRounds: 1,
+      nextAttemptAt: expect.any(String),
+      attempts: [
+        { number: 1, provider: 'acme-a', outcome: 'failed', error: { kind: 'transient' } },
+        { number: 2, provider: 'acme-b', outcome: 'failed', error: { kind: 'transient' } },
+      ],
+    });
+    // Half to all of the first backoff (300 ms), with jitter.
+    const due = Date.parse(sent.body.nextAttemptAt) - started;
+    expect(due).toBeGreaterThanOrEqual(150);
+    expect(due).toBeLessThanOrEqual(300 + 1000);
+    const message = await delivered(gateway, sent.body.id);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(150);
+    expect(message).toMatchObject({
+      dispatch: 'done',
+      provider: 'acme-a',
+      retryRounds: 1,
+      attempts: [
+        { number: 1, reason: 'first choice' },
+        { number: 2, reason: 'failover after acme-a: transient' },
+        {
+          number: 3,
+          provider: 'acme-a',
+          outcome: 'succeeded',
+          reason: 'retry round 2 after acme-a: transient, acme-b: transient',
+        },
+      ],
+    });
+    expect(message.nextAttemptAt).toBeUndefined();
+    const metrics = (await gateway.call('GET', '/metrics', { key: null })).body as string;
+    expect(metrics).toContain('msg_retry_rounds_total{outcome="scheduled"} 1');
+  });
+
+  it('fails at the configured age, naming the rounds', async () => {
+    const gateway = await gatewayWith({ initialBackoffMs: 100, maxBackoffMs: 100, maxAgeMs: 450 });
+    first.setFaults({ errorRate: 1, error: 'unavailable' });
+    second.setFaults({ errorRate: 1, error: 'unavailable' });
+    const sent = await gateway.call('POST', '/v1/messages', { body: { to: '+260971600002', text: 'x' } });
+    const failed = await eventually(async () => {
+      const read = await gateway.call('GET', `/v1/messages/${sent.body.id}`);
+      return read.body.status === 'failed' ? read.body : undefined;
+    });
+    expect(failed.dispatch).toBe('done');
+    expect(failed.error.message).toMatch(/gave up after \d+ rounds: the next would start past/);
+    const rounds = failed.retryRounds as number;
+    expect(rounds).toBeGreaterThanOrEqual(1);
+    // Two attempts a round, the last round included, numbered on from round to round.
+    expect(failed.attempts).toHaveLength(2 * (rounds + 1));
+    expect(failed.attempts.map((attempt: { number: number }) => attempt.number)).toEqual(
+      Array.from({ length: 2 * (rounds + 1) }, (_, index) => index + 1),
+    );
+    expect(failed.attempts[2].reason).toBe('retry round 2 after acme-a: transient, acme-b: transient');
+    expect(failed.attempts[3].reason).toBe('retry round 2: failover after acme-a: transient');
+  });
+
+  it('fails at once what time does not mend: a permanent refusal, configuration errors alone', async () => {
+    const gateway = await gatewayWith({ initialBackoffMs: 100 });
+    first.failNext('unavailable');
+    second.failNext('opted_out');
+    const permanent = await gateway.call('POST', '/v1/messages?wait=true', {
+      body: { to: '+260971600004', text: 'x' },
+    });
+    expect(permanent.body).toMatchObject({
+      status: 'failed',
+      dispatch: 'done',
+      error: { kind: 'permanent' },
+    });
+    first.failNext('unauthorized');
+    second.failNext('unauthorized');
+    const configuration = await gateway.call('POST', '/v1/messages?wait=true', {
+      body: { to: '+260971600003', text: 'x' },
+    });
+    expect(configuration.body).toMatchObject({
+      status: 'failed',
+      dispatch: 'done',
+      error: { kind: 'configuration' },
+    });
+    expect(configuration.body.retryRounds).toBeUndefined();
+  });
+
+  it("never starts a round sooner than a provider's Retry-After", async () => {
+    const gateway = await gatewayWith({ initialBackoffMs: 100, maxBackoffMs: 100 });
+    // Acme's rate limit answers Retry-After: 3.
+    first.failNext('rate_limited');
+    second.failNext('rate_limited');
+    const before = Date.now();
+    const sent = await gateway.call('POST', '/v1/messages?wait=true', {
+      body: { to: '+260971600006', text: 'x' },
+    });
+    expect(sent.body.dispatch).toBe('waiting');
+    expect(Date.parse(sent.body.nextAttemptAt) - before).toBeGreaterThanOrEqual(3000);
+  });
+
+  it('keeps the next round in the store across a restart', async () => {
+    const store = { driver: 'sqlite', path: join(temporaryDirectory(), 'gateway.sqlite') };
+    const before = await gatewayWith({ initialBackoffMs: 600, maxBackoffMs: 600 }, { store });
+    first.failNext('unavailable');
+    second.failNext('unavailable');
+    const sent = await before.call('POST', '/v1/messages?wait=true', {
+      body: { to: '+260971600005', text: 'x' },
+    });
+    expect(sent.body.dispatch).toBe('waiting');
+    await before.gateway.stop({ timeoutMs: 1000 });
+    running.splice(running.indexOf(before), 1);
+
+    const after = await gatewayWith({ initialBackoffMs: 600, maxBackoffMs: 600 }, { store });
+    const message = await delivered(after, sent.body.id);
+    expect(message.attempts.map((attempt: { number: number; outcome: string }) => attempt.outcome)).toEqual([
+      'failed',
+      'failed',
+      'succeeded',
+    ]);
+    expect(Date.parse(message.attempts[2].startedAt)).toBeGreaterThanOrEqual(
+      Date.parse(sent.body.nextAttemptAt),
+    );
+  });
+});
