@@ -11,13 +11,15 @@ export interface PeriodicTaskOptions {
  * A background sweep: runs every `intervalMs` and soon after `kick()`, never two runs at once. A
  * run returns whether it left work behind (it took a full batch); then the next one follows at
  * once, so a backlog drains in bounded batches without waiting for the timer. A failing run is
- * logged and the next one tries again.
+ * logged (the first of a series as an error) and the next one tries again.
  */
 export class PeriodicTask {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private again = false;
   private stopped = false;
+  /** Set while runs fail, so a store down for an hour logs once, not once a second. */
+  private failing = false;
 
   constructor(
     private readonly run: () => Promise<boolean>,
@@ -49,8 +51,12 @@ export class PeriodicTask {
       if (this.stopped) return;
       try {
         if (await this.run()) this.again = true;
+        if (this.failing) this.options.logger.info(`${this.options.name} runs again`);
+        this.failing = false;
       } catch (error) {
-        this.options.logger.error(`${this.options.name} failed; the next run tries again`, { error });
+        const level = this.failing ? 'debug' : 'error';
+        this.options.logger[level](`${this.options.name} failed; the next run tries again`, { error });
+        this.failing = true;
       }
     } while (this.again && !this.stopped);
   }

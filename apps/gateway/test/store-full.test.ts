@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noExplicitAny: response bodies are asserted on, any keeps the test short.
 import { join } from 'node:path';
 import { createAcmeSimulator } from '@msg/example-plugin-acme/simulator';
 import type { SimulatorServer } from '@msg/testing';

@@ -211,7 +211,7 @@ export class Dispatcher {
     });
     const finished = outcome;
     const write = () => this.options.store.finishDispatch(stored.id, finished, now());
-    if (await this.store(`store the outcome of ${stored.id}`, write)) {
+    if (await this.persist(`store the outcome of ${stored.id}`, write)) {
       if (outcome.callback) this.options.onCallbackQueued?.();
       if (outcome.receiptDueAt !== undefined && outcome.receiptDueAt <= now()) this.options.onReceiptDue?.();
     }
@@ -228,7 +228,7 @@ export class Dispatcher {
     const attempts = (failureOutcome(stored.id, error, round).attempts ?? []).map((attempt) =>
       attempt.outcome === 'ambiguous' ? { ...attempt, possibleDuplicate: true } : attempt,
     );
-    const scheduled = await this.store(`schedule retry round ${decision.round + 1} of ${stored.id}`, () =>
+    const scheduled = await this.persist(`schedule retry round ${decision.round + 1} of ${stored.id}`, () =>
       this.options.store.scheduleRetry(stored.id, { ...decision, attempts }, this.options.now()),
     );
     if (scheduled) this.options.metrics.retryRounds.inc({ outcome: 'scheduled' });
@@ -238,7 +238,7 @@ export class Dispatcher {
    * Writes what a send did until the store takes it: the send happened, and forgetting it would
    * send the message again on the next start. Shutdown ends the wait; recovery then resolves it.
    */
-  private async store(what: string, write: () => Promise<void>): Promise<boolean> {
+  private async persist(what: string, write: () => Promise<void>): Promise<boolean> {
     try {
       await untilStored(write, { what, logger: this.options.logger, signal: this.shutdown.signal });
       return true;
