@@ -1,44 +1,18 @@
 import { join } from 'node:path';
-import { createAcmeSimulator } from '@msg/example-plugin-acme/simulator';
-import type { SimulatorServer } from '@msg/testing';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { useAcmePair } from './acme-pair.js';
 import { eventually, startGateway, type TestGateway, temporaryDirectory } from './helpers.js';
 
-const KEY_A = 'acme-key-a';
-const KEY_B = 'acme-key-b';
-const SECRET = 'acme-webhook-secret-0123';
-
 describe('retry rounds: a message whose every provider failed for a reason that may pass', () => {
-  let first: SimulatorServer;
-  let second: SimulatorServer;
+  const { first, second, plugins } = useAcmePair();
   const running: TestGateway[] = [];
-
-  beforeAll(async () => {
-    first = createAcmeSimulator({ [KEY_A]: SECRET });
-    second = createAcmeSimulator({ [KEY_B]: SECRET });
-    await Promise.all([first.start(), second.start()]);
-  });
   afterEach(async () => {
-    first.reset();
-    second.reset();
     await Promise.all(running.splice(0).map((gateway) => gateway.stop()));
   });
-  afterAll(() => Promise.all([first.stop(), second.stop()]));
 
   async function gatewayWith(retryRounds: Record<string, unknown>, raw: Record<string, unknown> = {}) {
     const gateway = await startGateway({
-      plugins: [
-        {
-          resolve: '@msg/example-plugin-acme',
-          id: 'acme-a',
-          options: { apiKey: KEY_A, baseUrl: first.url, webhookSecret: SECRET },
-        },
-        {
-          resolve: '@msg/example-plugin-acme',
-          id: 'acme-b',
-          options: { apiKey: KEY_B, baseUrl: second.url, webhookSecret: SECRET },
-        },
-      ],
+      plugins: plugins(),
       routing: {
         defaults: { retry: { maxRetries: 0 } },
         routes: [{ id: 'sms', providers: ['acme-a', 'acme-b'] }],

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { SQLITE_MIGRATIONS } from '../src/store/sqlite-migrations.js';
 import { SqliteMessageStore, StoreUnavailableError } from '../src/store/sqlite-store.js';
 import { FullDiskStore } from './fixtures/full-disk-store.js';
-import { describeMessageStore } from './store-contract.js';
+import { describeMessageStore, queuedSms } from './store-contract.js';
 
 describeMessageStore('sqlite (memory)', async () => new SqliteMessageStore({ path: ':memory:' }));
 describeMessageStore(
@@ -18,16 +18,7 @@ describe('sqlite store on disk', () => {
   it('keeps messages across a reopen and migrates once', async () => {
     const path = join(mkdtempSync(join(tmpdir(), 'msg-store-')), 'gateway.sqlite');
     const first = new SqliteMessageStore({ path });
-    await first.accept({
-      id: 'm1',
-      channel: 'sms',
-      message: { id: 'm1', channel: 'sms', to: '+260971234567', text: 'x' },
-      status: 'queued',
-      dispatchState: 'queued',
-      apiKeyId: 'k',
-      createdAt: 1,
-      updatedAt: 1,
-    });
+    await first.accept(queuedSms('m1'));
     await first.close();
     const second = new SqliteMessageStore({ path });
     expect(await second.queuedIds(10)).toEqual(['m1']);
@@ -46,19 +37,7 @@ describe('sqlite store on disk', () => {
     const path = join(mkdtempSync(join(tmpdir(), 'msg-store-')), 'gateway.sqlite');
     await new SqliteMessageStore({ path }).close();
     const readonly = new SqliteMessageStore({ path, readonly: true });
-    const attempt = readonly.accept(
-      {
-        id: 'm2',
-        channel: 'sms',
-        message: { id: 'm2', channel: 'sms', to: '+260971234567', text: 'x' },
-        status: 'queued',
-        dispatchState: 'queued',
-        apiKeyId: 'k',
-        createdAt: 1,
-        updatedAt: 1,
-      },
-      { key: 'idem', requestHash: 'h', expiresAt: 10 },
-    );
+    const attempt = readonly.accept(queuedSms('m2'), { key: 'idem', requestHash: 'h', expiresAt: 10 });
     await expect(attempt).rejects.toBeInstanceOf(StoreUnavailableError);
     expect(await readonly.get('m2')).toBeUndefined();
     await readonly.close();
@@ -66,16 +45,7 @@ describe('sqlite store on disk', () => {
 
   it('reports writes failing on a full disk until a write lands again', async () => {
     const store = new FullDiskStore({ path: join(mkdtempSync(join(tmpdir(), 'msg-store-')), 'g.sqlite') });
-    const message = {
-      id: 'm3',
-      channel: 'sms' as const,
-      message: { id: 'm3', channel: 'sms' as const, to: '+260971234567', text: 'x' },
-      status: 'queued' as const,
-      dispatchState: 'queued' as const,
-      apiKeyId: 'k',
-      createdAt: 1,
-      updatedAt: 1,
-    };
+    const message = queuedSms('m3');
     store.full = true;
     await expect(store.accept(message)).rejects.toBeInstanceOf(StoreUnavailableError);
     expect(store.writeHealth()).toMatchObject({

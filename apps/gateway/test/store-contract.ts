@@ -2,6 +2,21 @@ import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { EventRecord, MessageStore, StoredMessage } from '../src/store/message-store.js';
 
+/** A queued SMS as the API stores it, for tests that fill a store directly. */
+export function queuedSms(id: string, overrides: Partial<StoredMessage> = {}): StoredMessage {
+  return {
+    id,
+    channel: 'sms',
+    message: { id, channel: 'sms', to: '+260971234567', text: 'hello' },
+    status: 'queued',
+    dispatchState: 'queued',
+    apiKeyId: 'client',
+    createdAt: 1,
+    updatedAt: 1,
+    ...overrides,
+  };
+}
+
 /** The behaviour every store adapter must show; the SQLite and PostgreSQL adapters both run it. */
 export function describeMessageStore(name: string, open: () => Promise<MessageStore>): void {
   describe(`message store: ${name}`, () => {
@@ -11,20 +26,8 @@ export function describeMessageStore(name: string, open: () => Promise<MessageSt
     });
     afterEach(() => store.close());
 
-    const message = (overrides: Partial<StoredMessage> = {}): StoredMessage => {
-      const id = overrides.id ?? `msg_${randomUUID()}`;
-      return {
-        id,
-        channel: 'sms',
-        message: { id, channel: 'sms', to: '+260971234567', text: 'hello' },
-        status: 'queued',
-        dispatchState: 'queued',
-        apiKeyId: 'key-1',
-        createdAt: 1000,
-        updatedAt: 1000,
-        ...overrides,
-      };
-    };
+    const message = (overrides: Partial<StoredMessage> = {}): StoredMessage =>
+      queuedSms(overrides.id ?? `msg_${randomUUID()}`, { createdAt: 1000, updatedAt: 1000, ...overrides });
     const event = (messageId: string, overrides: Partial<EventRecord> = {}): EventRecord => ({
       messageId,
       providerId: 'twilio',

@@ -18,6 +18,7 @@ import {
   type TestGateway,
   temporaryDirectory,
 } from './helpers.js';
+import { queuedSms } from './store-contract.js';
 
 const KEY = 'acme-key-a';
 const SECRET = 'acme-webhook-secret-0123';
@@ -91,16 +92,7 @@ describe('a store that cannot be written (a full disk)', () => {
     const path = join(temporaryDirectory(), 'gateway.sqlite');
     // The last run died with a message in flight.
     const before = new SqliteMessageStore({ path });
-    await before.accept({
-      id: 'msg_left_in_flight',
-      channel: 'sms',
-      message: { id: 'msg_left_in_flight', channel: 'sms', to: '+260971800002', text: 'x' },
-      status: 'queued',
-      dispatchState: 'queued',
-      apiKeyId: 'client',
-      createdAt: Date.now(),
-      updatedAt: Date.now(),
-    });
+    await before.accept(queuedSms('msg_left_in_flight', { createdAt: Date.now(), updatedAt: Date.now() }));
     await before.claim(['msg_left_in_flight'], Date.now());
     await before.close();
 

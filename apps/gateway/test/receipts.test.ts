@@ -1,10 +1,29 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LookupSimulator } from './fixtures/lookup-simulator.js';
 import { eventually, startGateway, type TestGateway } from './helpers.js';
 
 const SECRET = 'fixture-webhook-secret';
 
-describe('receipts the gateway goes and gets, and matches to the right send', () => {
+/** A client app's callback endpoint: keeps every body it is sent. */
+async function callbackReceiver() {
+  const bodies: Array<Record<string, unknown>> = [];
+  const server = createServer(async (request, response) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of request) chunks.push(chunk as Buffer);
+    bodies.push(JSON.parse(Buffer.concat(chunks).toString()));
+    response.writeHead(204).end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/callbacks`,
+    bodies,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+describe('receipts: deadline, status look-ups, matching to the right send', () => {
   let simulator: LookupSimulator;
   const running: TestGateway[] = [];
 
@@ -37,6 +56,12 @@ describe('receipts the gateway goes and gets, and matches to the right send', ()
   const read = async (gateway: TestGateway, id: string) =>
     (await gateway.call('GET', `/v1/messages/${id}`)).body;
 
+  const statusOf = (gateway: TestGateway, id: string, status: string) =>
+    eventually(async () => {
+      const body = await read(gateway, id);
+      return body.status === status ? body : undefined;
+    });
+
   async function sendOne(gateway: TestGateway, to: string) {
     const sent = await gateway.call('POST', '/v1/messages?wait=true', { body: { to, text: 'x' } });
     expect(sent.body).toMatchObject({ status: 'sent', dispatch: 'done', provider: 'fx' });
@@ -57,10 +82,7 @@ describe('receipts the gateway goes and gets, and matches to the right send', ()
     // The receipt was lost: the provider has it delivered, nobody told the gateway.
     await eventually(async () => (simulator.lookUps(message.providerMessageId) >= 1 ? true : undefined));
     simulator.setStatus(message.providerMessageId, 'delivered');
-    const delivered = await eventually(async () => {
-      const body = await read(gateway, message.id);
-      return body.status === 'delivered' ? body : undefined;
-    });
+    const delivered = await statusOf(gateway, message.id, 'delivered');
     expect(delivered.events.map((event: { providerStatus: string }) => event.providerStatus)).toEqual([
       'accepted',
       'delivered',
@@ -88,10 +110,7 @@ describe('receipts the gateway goes and gets, and matches to the right send', ()
     const message = await sendOne(gateway, '+260971500002');
     // The first look-up finds the provider down.
     simulator.failNext('unavailable');
-    const unknown = await eventually(async () => {
-      const body = await read(gateway, message.id);
-      return body.status === 'unknown' ? body : undefined;
-    });
+    const unknown = await statusOf(gateway, message.id, 'unknown');
     expect(unknown.events.at(-1)).toMatchObject({ status: 'unknown', providerStatus: 'receipt-deadline' });
     const metrics = (await gateway.call('GET', '/metrics', { key: null })).body as string;
     expect(metrics).toContain('msg_reconciliations_total{provider="fx",outcome="failed"} 1');
@@ -117,5 +136,59 @@ describe('receipts the gateway goes and gets, and matches to the right send', ()
       const events = (await read(gateway, message.id)).events as Array<{ status: string }>;
       expect(events.map((event) => event.status)).toEqual(['delivered']);
     }
+  });
+
+  it('ends a message unknown when nothing came by its deadline, and a late receipt still moves it on', async () => {
+    const gateway = await gatewayWith({ deadlineMs: 300, windowMs: 60_000 }, false);
+    const client = await callbackReceiver();
+    try {
+      const sent = await gateway.call('POST', '/v1/messages?wait=true', {
+        body: { to: '+260971700001', text: 'x', callbackUrl: client.url },
+      });
+      expect(sent.body).toMatchObject({ status: 'sent', receiptDueAt: expect.any(String) });
+      const unknown = await statusOf(gateway, sent.body.id, 'unknown');
+      expect(Date.parse(unknown.updatedAt) - Date.parse(sent.body.updatedAt)).toBeGreaterThanOrEqual(300);
+      expect(unknown.receiptDueAt).toBeUndefined();
+      expect(unknown.events).toEqual([
+        expect.objectContaining({
+          status: 'unknown',
+          providerStatus: 'receipt-deadline',
+          provider: 'fx',
+          detail: expect.objectContaining({ source: 'gateway' }),
+        }),
+      ]);
+      await eventually(async () => (client.bodies.length >= 2 ? true : undefined));
+      expect(client.bodies[1]).toMatchObject({
+        sequence: 2,
+        status: 'unknown',
+        providerStatus: 'receipt-deadline',
+      });
+
+      expect((await receipt(gateway, sent.body.providerMessageId, 'delivered')).status).toBe(200);
+      await statusOf(gateway, sent.body.id, 'delivered');
+      await eventually(async () => (client.bodies.length >= 3 ? true : undefined));
+      expect(client.bodies.map((body) => body.status)).toEqual(['sent', 'unknown', 'delivered']);
+      const metrics = (await gateway.call('GET', '/metrics', { key: null })).body as string;
+      expect(metrics).toContain('msg_receipt_deadlines_total{reason="receipt-deadline"} 1');
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('waits for nothing from a provider that reports no delivery (SNS): unknown as soon as it is sent', async () => {
+    const gateway = await startGateway({
+      sandbox: true,
+      plugins: [{ resolve: '@msg/plugin-sns', id: 'sns', options: {} }],
+    });
+    running.push(gateway);
+    const sent = await gateway.call('POST', '/v1/messages', { body: { to: '+260971700002', text: 'x' } });
+    const unknown = await statusOf(gateway, sent.body.id, 'unknown');
+    expect(unknown).toMatchObject({
+      provider: 'sns',
+      dispatch: 'done',
+      events: [{ status: 'unknown', providerStatus: 'no-receipts', provider: 'sns' }],
+    });
+    const metrics = (await gateway.call('GET', '/metrics', { key: null })).body as string;
+    expect(metrics).toContain('msg_receipt_deadlines_total{reason="no-receipts"} 1');
   });
 });
