@@ -22,7 +22,7 @@ import { ReceiptPlan } from './receipts/receipt-plan.js';
 import { reconcileOverdue } from './receipts/reconciler.js';
 import type { MessageStore } from './store/message-store.js';
 import { SqliteMessageStore } from './store/sqlite-store.js';
-import { isResourceExhausted, StoreUnavailableError } from './store/store-error.js';
+import { isStorageOutage, StoreUnavailableError } from './store/store-error.js';
 import { probeWhileUnwritable } from './store/store-probe.js';
 import { subscribeDeliveryEvents } from './webhooks/delivery-subscriptions.js';
 import type { IngestContext } from './webhooks/ingest-events.js';
@@ -121,7 +121,7 @@ export function createGateway(loaded: LoadedConfig, options: GatewayOptions = {}
       try {
         return container.get(Tokens.MessageStore);
       } catch (error) {
-        if (!StoreUnavailableError.isInstance(error) || !isResourceExhausted(error)) throw error;
+        if (!StoreUnavailableError.isInstance(error) || !isStorageOutage(error)) throw error;
         logger.error('cannot open the store; waiting until it can be written', { error });
         try {
           await sleep(delayMs, undefined, { signal: stopSignal.signal });

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '@msg/core';
-import { StoreUnavailableError } from './store-error.js';
+import { isStorageOutage } from './store-error.js';
 
 export interface UntilStoredOptions {
   /** What the write does, for the log (`store the outcome of msg_…`). */
@@ -13,9 +13,9 @@ export interface UntilStoredOptions {
 }
 
 /**
- * Runs a store write until it lands. A store that cannot be written (a full disk, a read-only
- * file) is waited out with backoff, since the work it records is already done and must not be
- * lost; any other error, or the signal, ends the wait. The caller holds one write at a time, so
+ * Runs a store write until it lands. A store that cannot be written for now (a full disk, a file
+ * system remounted read-only) is waited out with backoff, since the work it records is already
+ * done and must not be lost; any other error (a bug, a closed store), or the signal, ends the wait. The caller holds one write at a time, so
  * memory stays bounded by the callers (the dispatcher's workers).
  */
 export async function untilStored<T>(write: () => Promise<T>, options: UntilStoredOptions): Promise<T> {
@@ -27,7 +27,7 @@ export async function untilStored<T>(write: () => Promise<T>, options: UntilStor
       if (tries > 1) options.logger.info(`${options.what}: stored after ${tries} tries`);
       return value;
     } catch (error) {
-      if (!StoreUnavailableError.isInstance(error) || options.signal?.aborted) throw error;
+      if (!isStorageOutage(error) || options.signal?.aborted) throw error;
       if (tries === 1) {
         options.logger.error(`cannot ${options.what}; retrying until the store can be written`, { error });
       }
