@@ -176,9 +176,10 @@ export class SqliteMessageStore implements MessageStore {
            retry_reason = @reason, updated_at = @now
          WHERE id = @id`,
       ),
+      // Named: the planner would otherwise walk every waiting message by dispatch state and sort.
       dueRetries: db.prepare(
-        `SELECT id FROM messages WHERE dispatch_state = 'waiting' AND next_attempt_at <= ?
-         ORDER BY next_attempt_at LIMIT ?`,
+        `SELECT id FROM messages INDEXED BY messages_retry_due
+         WHERE dispatch_state = 'waiting' AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?`,
       ),
       releaseRetry: db.prepare(
         `UPDATE messages SET dispatch_state = 'queued', next_attempt_at = NULL, updated_at = ?
