@@ -49,10 +49,10 @@ describe('retry rounds: a message whose every provider failed for a reason that 
         { number: 2, provider: 'acme-b', outcome: 'failed', error: { kind: 'transient' } },
       ],
     });
-    // Half to all of the first backoff (300 ms), with jitter.
+    // Half to all of the first backoff (300 ms) after the round failed, with jitter.
     const due = Date.parse(sent.body.nextAttemptAt) - started;
     expect(due).toBeGreaterThanOrEqual(150);
-    expect(due).toBeLessThanOrEqual(300 + 1000);
+    expect(due).toBeLessThanOrEqual(Date.now() - started + 300);
     const message = await delivered(gateway, sent.body.id);
     expect(Date.now() - started).toBeGreaterThanOrEqual(150);
     expect(message).toMatchObject({
@@ -88,11 +88,10 @@ describe('retry rounds: a message whose every provider failed for a reason that 
     expect(failed.error.message).toMatch(/gave up after \d+ rounds: the next would start past/);
     const rounds = failed.retryRounds as number;
     expect(rounds).toBeGreaterThanOrEqual(1);
-    // Two attempts a round, the last round included, numbered on from round to round.
-    expect(failed.attempts).toHaveLength(2 * (rounds + 1));
-    expect(failed.attempts.map((attempt: { number: number }) => attempt.number)).toEqual(
-      Array.from({ length: 2 * (rounds + 1) }, (_, index) => index + 1),
-    );
+    // Numbered on from round to round (a late round may be all skips, once the breakers open).
+    const numbers = failed.attempts.map((attempt: { number: number }) => attempt.number);
+    expect(numbers.length).toBeGreaterThanOrEqual(4);
+    expect(numbers).toEqual(Array.from({ length: numbers.length }, (_, index) => index + 1));
     expect(failed.attempts[2].reason).toBe('retry round 2 after acme-a: transient, acme-b: transient');
     expect(failed.attempts[3].reason).toBe('retry round 2: failover after acme-a: transient');
   });

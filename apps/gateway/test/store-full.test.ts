@@ -54,7 +54,7 @@ describe('a store that cannot be written (a full disk)', () => {
     const store = new FullDiskStore({ path: join(temporaryDirectory(), 'gateway.sqlite') });
     const gateway: TestGateway = await startGateway({ plugins: plugins() }, { store });
     running.push(gateway);
-    acme.setFaults({ latencyMs: 300 });
+    acme.setFaults({ latencyMs: 800 });
     const sent = await gateway.call('POST', '/v1/messages', { body: { to: '+260971800001', text: 'x' } });
     await eventually(async () => {
       const ready = await gateway.call('GET', '/readyz', { key: null });
