@@ -114,6 +114,7 @@ export {
   type MigrationStatus,
   type ProviderStatus,
   type RoutedSend,
+  type RouteStatus,
   Router,
   type RouterOptions,
   type RouterSendOptions,

@@ -12,6 +12,7 @@ import {
   type HealthWeights,
   type ResolvedProviderPolicy,
   type RouterConfig,
+  type RoutingStrategy,
   resolveProviderPolicy,
   validateRouterConfig,
 } from './config.js';
@@ -21,7 +22,7 @@ import { type HealthSnapshot, HealthWindow } from './health.js';
 import { type CompiledRoute, compileRoutes, matchRoute } from './routes.js';
 import { RoutingError } from './routing-error.js';
 import { MemoryRouterStateStore, type RouterStateStore } from './state.js';
-import type { ProviderLoad, StrategyContext } from './strategies.js';
+import { type ProviderLoad, type StrategyContext, scoreProviders } from './strategies.js';
 
 /** The error code of an attempt the router's timeout cut short. */
 export const TIMEOUT_ERROR_CODE = 'MSG_TIMEOUT';
@@ -79,9 +80,20 @@ export interface MigrationStatus {
   emergencyStop: boolean;
 }
 
+export interface RouteStatus {
+  id: string;
+  strategy: RoutingStrategy;
+  /**
+   * The route's providers in its order, each with its health score there (0-100): the router's own
+   * weights and this route's priority order, as the `health` strategy ranks them.
+   */
+  providers: Array<{ id: string; channel: Channel; score: number }>;
+}
+
 export interface RouterStatus {
   providers: ProviderStatus[];
   migrations: MigrationStatus[];
+  routes: RouteStatus[];
 }
 
 interface ProviderRuntime {
@@ -449,7 +461,18 @@ export class Router {
         emergencyStop: state?.emergencyStop === true,
       });
     }
-    return { providers, migrations };
+    const routes = this.routes.map((route) => ({
+      id: route.id,
+      strategy: route.strategy,
+      providers: (['sms', 'email'] as const).flatMap((channel) =>
+        scoreProviders(route.providers[channel], this.strategy).map((score) => ({
+          id: score.provider,
+          channel,
+          score: score.score,
+        })),
+      ),
+    }));
+    return { providers, migrations, routes };
   }
 
   /** Stops listening to the state store. Providers are the caller's to close. */
