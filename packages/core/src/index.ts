@@ -114,11 +114,11 @@ export {
   type MigrationStatus,
   type ProviderStatus,
   type RoutedSend,
-  type RouteStatus,
   Router,
   type RouterOptions,
   type RouterSendOptions,
   type RouterStatus,
+  type RouteStatus,
   TIMEOUT_ERROR_CODE,
 } from './router/router.js';
 export { RoutingError, type RoutingErrorCode, type RoutingErrorOptions } from './router/routing-error.js';
