@@ -29,6 +29,7 @@ export {
   type SmsMessage,
   validateMessage,
 } from './message.js';
+export * from './migration/index.js';
 export { type NormalizePhoneOptions, normalizePhoneNumber, phoneNumberCountry } from './phone.js';
 export {
   assertPlugin,
