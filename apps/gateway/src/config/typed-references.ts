@@ -3,7 +3,11 @@ import type { ValidationIssue } from '@msg/core';
 const WHOLE_REFERENCE = /^\$\{[A-Za-z_][A-Za-z0-9_]*(?::-[^}]*)?\}$/;
 
 /** Paths (`routing.routes.0.migration.percentage`) whose whole value is one `${VAR}` reference. */
-export function wholeReferencePaths(raw: unknown, path: string[] = [], found = new Set<string>()): Set<string> {
+export function wholeReferencePaths(
+  raw: unknown,
+  path: string[] = [],
+  found = new Set<string>(),
+): Set<string> {
   if (typeof raw === 'string') {
     if (WHOLE_REFERENCE.test(raw.trim())) found.add(path.join('.'));
   } else if (Array.isArray(raw)) {
