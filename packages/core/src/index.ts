@@ -56,6 +56,7 @@ export {
   type SpecificationVersion,
   type StatusQuery,
   SUPPORTED_SPECIFICATION_VERSIONS,
+  type ValidateResult,
   type WebhookRequest,
   type WebhookResult,
 } from './provider.js';
