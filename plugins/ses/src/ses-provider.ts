@@ -1,6 +1,12 @@
-import { GetAccountCommand, SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
+import {
+  GetAccountCommand,
+  GetMessageInsightsCommand,
+  SESv2Client,
+  SendEmailCommand,
+} from '@aws-sdk/client-sesv2';
 import {
   type BatchItemResult,
+  type DeliveryEvent,
   type EmailMessage,
   type PluginContext,
   type Provider,
@@ -8,6 +14,7 @@ import {
   type SendOptions,
   type SendResult,
   SPECIFICATION_VERSION,
+  type StatusQuery,
   type WebhookRequest,
   type WebhookResult,
   WebhookVerificationError,
@@ -27,6 +34,7 @@ import {
   type SubscriptionConfirmer,
   trustedCertificateFetcher,
 } from './ses-sns.js';
+import { sesInsightsEvents } from './ses-status.js';
 import { sesDeliveryEvents } from './ses-webhook.js';
 
 export const PLUGIN_NAME = '@msg/plugin-ses';
@@ -143,6 +151,29 @@ export function createSesProvider(
     return results;
   };
 
+  /** `GetMessageInsights`: needs Virtual Deliverability Manager on the account; one call a second. */
+  const getStatus = async (query: StatusQuery, { signal }: SendOptions): Promise<DeliveryEvent[]> => {
+    signal.throwIfAborted();
+    if (closed) {
+      throw new ProviderError({
+        kind: 'configuration',
+        provider: id,
+        providerCode: 'MSG_CLOSED',
+        message: 'provider is closed',
+      });
+    }
+    try {
+      const output = await client.send(
+        new GetMessageInsightsCommand(handler.track({ MessageId: query.providerMessageId }, signal)),
+      );
+      return sesInsightsEvents(output, query);
+    } catch (error) {
+      // A message SES does not know (never sent by this account, or past its retention).
+      if ((error as { name?: unknown }).name === 'NotFoundException') return [];
+      throw toProviderError(error, id, signal);
+    }
+  };
+
   const refuse = (reason: string): WebhookVerificationError =>
     new WebhookVerificationError(PLUGIN_NAME, reason);
 
@@ -214,6 +245,7 @@ export function createSesProvider(
     send,
     sendBatch,
     parseWebhook,
+    getStatus,
     async health({ signal }) {
       try {
         const account = await client.send(new GetAccountCommand(handler.track({}, signal)));
