@@ -2,9 +2,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createTwilioSimulator, type TwilioSimulator } from '@msg/plugin-twilio/simulator';
 import { request } from 'undici';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/config/load-config.js';
-import { API_KEY, startGateway, type TestGateway } from './helpers.js';
+import { API_KEY, gatewayPerTest, type TestGateway, twilioEntry } from './helpers.js';
 
 const TWILIO_SID = `AC${'5e'.repeat(16)}`;
 const TWILIO_TOKEN = 'twilio-proxy-auth-token';
@@ -12,16 +12,7 @@ const REPORT_TOKEN = 'africastalking-report-token';
 /** The provider's address, as the proxy reports it in X-Forwarded-For. */
 const PROVIDER_ADDRESS = '203.0.113.7';
 
-const running: TestGateway[] = [];
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((gateway) => gateway.stop()));
-});
-
-async function gatewayWith(raw: Record<string, unknown>): Promise<TestGateway> {
-  const gateway = await startGateway(raw);
-  running.push(gateway);
-  return gateway;
-}
+const gatewayWith = gatewayPerTest();
 
 /**
  * A reverse proxy on its own port: `/public/<name>?query` goes to the gateway's
@@ -64,17 +55,10 @@ describe('a Twilio instance behind a reverse proxy', () => {
   it('accepts the status callbacks Twilio signed for the statusCallbackUrl', async () => {
     const gateway = await gatewayWith({
       plugins: [
-        {
-          resolve: '@msg/plugin-twilio',
-          id: 'twilio',
-          options: {
-            accountSid: TWILIO_SID,
-            authToken: TWILIO_TOKEN,
-            from: '+15005550006',
-            baseUrl: twilio.url,
-            statusCallbackUrl: `${proxy.url}/public/twilio?via=proxy`,
-          },
-        },
+        twilioEntry(
+          { sid: TWILIO_SID, token: TWILIO_TOKEN, baseUrl: twilio.url },
+          { statusCallbackUrl: `${proxy.url}/public/twilio?via=proxy` },
+        ),
       ],
     });
     gatewayUrl = gateway.url;

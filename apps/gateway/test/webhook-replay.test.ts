@@ -3,8 +3,8 @@ import { createMailgunSimulator, mailgunEventData, signMailgunWebhook } from '@m
 import { createTwilioSimulator, type TwilioSimulator } from '@msg/plugin-twilio/simulator';
 import type { SimulatorServer } from '@msg/testing';
 import Database from 'better-sqlite3';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startGateway, type TestGateway, temporaryDirectory } from './helpers.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gatewayPerTest, type TestGateway, temporaryDirectory, twilioEntry } from './helpers.js';
 
 const TWILIO_SID = `AC${'4d'.repeat(16)}`;
 const TWILIO_TOKEN = 'twilio-replay-auth-token';
@@ -14,16 +14,7 @@ const MAILGUN = {
   domains: ['mg.replay.example'],
 };
 
-const running: TestGateway[] = [];
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((gateway) => gateway.stop()));
-});
-
-async function gatewayWith(raw: Record<string, unknown>): Promise<TestGateway> {
-  const gateway = await startGateway(raw);
-  running.push(gateway);
-  return gateway;
-}
+const gatewayWith = gatewayPerTest();
 
 async function eventsOf(gateway: TestGateway, id: string): Promise<Array<{ providerStatus: string }>> {
   return (await gateway.call('GET', `/v1/messages/${id}`)).body.events;
@@ -39,18 +30,7 @@ describe('Twilio status callbacks replayed with only the unsigned header changed
 
   it('are stored once', async () => {
     const gateway = await gatewayWith({
-      plugins: [
-        {
-          resolve: '@msg/plugin-twilio',
-          id: 'twilio',
-          options: {
-            accountSid: TWILIO_SID,
-            authToken: TWILIO_TOKEN,
-            from: '+15005550006',
-            baseUrl: twilio.url,
-          },
-        },
-      ],
+      plugins: [twilioEntry({ sid: TWILIO_SID, token: TWILIO_TOKEN, baseUrl: twilio.url })],
     });
     const sent = await gateway.call('POST', '/v1/messages?wait=true', {
       body: { to: '+260971234567', text: 'hi' },
@@ -146,7 +126,6 @@ describe('Mailgun webhook tokens', () => {
     const delivered = webhookBody(message, 'delivered');
     expect((await post(first, delivered)).status).toBe(200);
     await first.stop();
-    running.splice(running.indexOf(first), 1);
 
     const second = await gatewayWith(config(path));
     // The captured signature on other event data: refused although the signature itself is valid.

@@ -8,12 +8,12 @@ import {
   SimulatorServer,
   textResponse,
 } from '@msg/testing';
+import { MailgunEventLog } from './mailgun-simulator-event-log.js';
 import {
   MAILGUN_SIMULATOR_OUTCOMES,
   mailgunEventData,
   signMailgunWebhook,
 } from './mailgun-simulator-events.js';
-import { MailgunEventLog } from './mailgun-simulator-event-log.js';
 import { parseMultipart } from './mailgun-simulator-multipart.js';
 import { bad, MESSAGE_LIMIT, parseAddressList, validate } from './mailgun-simulator-validation.js';
 

@@ -88,8 +88,7 @@ export function createSesProvider(
   const allowedTopics = new Set(options.allowedTopicArns);
   let closed = false;
 
-  const send = async (message: EmailMessage, sendOptions: SendOptions): Promise<SendResult> => {
-    const { signal } = sendOptions;
+  const assertOpen = (signal: AbortSignal): void => {
     signal.throwIfAborted();
     if (closed) {
       throw new ProviderError({
@@ -99,6 +98,11 @@ export function createSesProvider(
         message: 'provider is closed',
       });
     }
+  };
+
+  const send = async (message: EmailMessage, sendOptions: SendOptions): Promise<SendResult> => {
+    const { signal } = sendOptions;
+    assertOpen(signal);
     const from = message.from ?? options.defaultFrom;
     if (!from) {
       throw new ProviderError({
@@ -153,15 +157,7 @@ export function createSesProvider(
 
   /** `GetMessageInsights`: needs Virtual Deliverability Manager on the account; one call a second. */
   const getStatus = async (query: StatusQuery, { signal }: SendOptions): Promise<DeliveryEvent[]> => {
-    signal.throwIfAborted();
-    if (closed) {
-      throw new ProviderError({
-        kind: 'configuration',
-        provider: id,
-        providerCode: 'MSG_CLOSED',
-        message: 'provider is closed',
-      });
-    }
+    assertOpen(signal);
     try {
       const output = await client.send(
         new GetMessageInsightsCommand(handler.track({ MessageId: query.providerMessageId }, signal)),
