@@ -1,4 +1,5 @@
 /// <reference path="./smpp-module.d.ts" />
+import { randomInt } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { encodeGsm7, isGsm7 } from '@msg/core';
 import { createServer, PDU, type Server, type Session } from 'smpp';
@@ -158,7 +159,12 @@ export class SmscSimulator {
   private readonly sessions = new Set<SessionState>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private server: Server | undefined;
-  private nextMessageId = 0xa0000;
+  /**
+   * A random start, not a fixed one: a simulator started again (a second sandbox run on the same
+   * store) must not hand out the ids of the first run, or their receipts would match old messages.
+   * Below 2^47 so every id stays exact as a number, in hex and in decimal.
+   */
+  private nextMessageId = randomInt(0x100000, 2 ** 47);
   private submitCount = 0;
   private submitsSinceDropSet = 0;
   private acceptedTimes: number[] = [];

@@ -23,8 +23,9 @@ export const SNS_PLUGIN_NAME = '@msg/plugin-sns';
 
 export interface SnsProviderSettings {
   region: string;
-  accessKeyId: string;
-  secretAccessKey: string;
+  /** Static credentials; the SDK's default chain (env, shared profile, instance role) when absent. */
+  accessKeyId?: string | undefined;
+  secretAccessKey?: string | undefined;
   sessionToken?: string | undefined;
   /** SNS endpoint; the SDK's regional endpoint when absent. */
   baseUrl?: string | undefined;
@@ -79,11 +80,15 @@ export function createSnsProvider(id: string, settings: SnsProviderSettings): Pr
   const client = new SNSClient({
     region: settings.region,
     endpoint: settings.baseUrl,
-    credentials: {
-      accessKeyId: settings.accessKeyId,
-      secretAccessKey: settings.secretAccessKey,
-      sessionToken: settings.sessionToken,
-    },
+    // Without static keys the SDK resolves its default chain once, on the first send.
+    credentials:
+      settings.accessKeyId && settings.secretAccessKey
+        ? {
+            accessKeyId: settings.accessKeyId,
+            secretAccessKey: settings.secretAccessKey,
+            sessionToken: settings.sessionToken,
+          }
+        : undefined,
     // The router owns retries: one attempt, no SDK backoff.
     maxAttempts: 1,
     requestHandler: handler,
