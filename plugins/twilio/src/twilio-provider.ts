@@ -1,4 +1,5 @@
 import {
+  assertEncodableText,
   type BatchItemResult,
   type Logger,
   networkError,
@@ -104,6 +105,8 @@ export function createTwilioProvider(id: string, settings: TwilioProviderSetting
         message: `[msg] [plugin-twilio] provider "${id}" is closed`,
       });
     }
+    // The SDK form-encodes with encodeURIComponent, which throws on a lone surrogate.
+    assertEncodableText(id, { text: message.text });
     const from = message.from ?? settings.from;
     return http.run(options.signal, async (scope) => {
       try {
