@@ -1,6 +1,7 @@
 import { DELIVERY_STATUSES, type Provider, type WebhookRequest, WebhookVerificationError } from '@msg/core';
 import { describe, expect, it } from 'vitest';
 import { type ConformanceRun, describeError, settle } from './conformance-run.js';
+import { secretsIn } from './conformance-secrets.js';
 import { type TamperedRequest, tamperSignedValues } from './conformance-tamper.js';
 import type { WebhookHarness } from './conformance-types.js';
 
@@ -12,7 +13,12 @@ function withoutHeaders(request: WebhookRequest, names: string[]): WebhookReques
   return { ...request, headers };
 }
 
-async function expectRefused(provider: Provider, request: WebhookRequest, what: string): Promise<void> {
+async function expectRefused<Options>(
+  run: ConformanceRun<Options>,
+  provider: Provider,
+  request: WebhookRequest,
+  what: string,
+): Promise<void> {
   const outcome = await settle((provider.parseWebhook as NonNullable<Provider['parseWebhook']>)(request));
   expect(
     outcome.ok,
@@ -23,6 +29,11 @@ async function expectRefused(provider: Provider, request: WebhookRequest, what: 
     WebhookVerificationError.isInstance(error),
     `${what} must be refused with a WebhookVerificationError, got ${describeError(error)}`,
   ).toBe(true);
+  // The host logs the refusal's text.
+  expect(
+    secretsIn([(error as Error).message], run.log.secrets),
+    `${what}: the refusal names no secret`,
+  ).toEqual([]);
 }
 
 /** The status change an attacker wants (towards `delivered`), and the statuses to sign it with. */
@@ -98,7 +109,7 @@ export function webhookChecks<Options>(run: ConformanceRun<Options>): void {
         tampered.length,
         'no signed value (status word, message id) found in the body to change: give webhooks.tamper',
       ).toBeGreaterThan(0);
-      for (const { label, request } of tampered) await expectRefused(provider, request, label);
+      for (const { label, request } of tampered) await expectRefused(run, provider, request, label);
     });
 
     it('refuses an unsigned and a stale callback', async (context) => {
@@ -113,13 +124,14 @@ export function webhookChecks<Options>(run: ConformanceRun<Options>): void {
         ? webhooks.unsigned(good)
         : withoutHeaders(good, webhooks.signatureHeaders);
       await expectRefused(
+        run,
         provider,
         unsigned,
         webhooks.unsigned
           ? 'the callback made unsigned by webhooks.unsigned'
           : `the callback without ${webhooks.signatureHeaders.join(', ') || 'signature headers (none declared: give webhooks.unsigned)'}`,
       );
-      if (webhooks.stale) await expectRefused(provider, await webhooks.stale(input), 'a stale callback');
+      if (webhooks.stale) await expectRefused(run, provider, await webhooks.stale(input), 'a stale callback');
     });
 
     it('refuses a callback signed with another instance credentials', async (context) => {
@@ -130,7 +142,12 @@ export function webhookChecks<Options>(run: ConformanceRun<Options>): void {
         providerMessageId: 'pm-cross',
         providerStatus: Object.keys(webhooks.statuses)[0] as string,
       });
-      await expectRefused(other, request, 'a callback signed for the first instance, given to the second');
+      await expectRefused(
+        run,
+        other,
+        request,
+        'a callback signed for the first instance, given to the second',
+      );
     });
   });
 }
