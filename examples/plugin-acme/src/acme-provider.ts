@@ -1,4 +1,5 @@
 import {
+  assertEncodableText,
   networkError,
   type PluginContext,
   type Provider,
@@ -55,6 +56,7 @@ export function createAcmeProvider(settings: AcmeSettings, context: PluginContex
 
     async send(message: SmsMessage, { signal }) {
       signal.throwIfAborted();
+      assertEncodableText(id, { text: message.text });
       let response: Awaited<ReturnType<Pool['request']>>;
       try {
         response = await pool.request({

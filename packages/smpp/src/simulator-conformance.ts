@@ -42,9 +42,9 @@ export interface SmscConformanceAdapterOptions {
 
 /**
  * The part of `SimulatorServer` that @msg/testing's `runConformanceSuite` drives (`requests`,
- * `failNext`, `faultNext`, `clearFaults`: its `SimulatorControl`), played by an SMSC: each
- * submit_sm is a request, `credential` its system_id; `hang` swallows the next submit, `reset`
- * drops the connection on it.
+ * `openConnections`, `failNext`, `faultNext`, `clearFaults`: its `SimulatorControl`), played by an
+ * SMSC: each submit_sm is a request, `credential` its system_id; `hang` swallows the next submit,
+ * `reset` drops the connection on it.
  */
 export class SmscConformanceAdapter {
   private readonly throttleRepeats: number;

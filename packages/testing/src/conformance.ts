@@ -34,7 +34,8 @@ export function runConformanceSuite<Options>(target: ConformanceTarget<Options>)
       run.log.secrets = secretsOf([options, otherOptions], secrets ?? []).secrets;
     });
     afterEach(() => {
-      expect(run.log.takeLeaks(), 'no configured secret may reach the log').toEqual([]);
+      const leaks = run.log.takeLeaks();
+      expect(leaks, `no configured secret may reach the log: ${leaks.join('; ')}`).toEqual([]);
     });
     afterAll(async () => {
       await run.closeAll();
