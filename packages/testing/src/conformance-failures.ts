@@ -1,6 +1,7 @@
-import { ProviderError } from '@msg/core';
+import { type ErrorKind, type Provider, ProviderError } from '@msg/core';
 import { describe, expect, it } from 'vitest';
 import { type ConformanceRun, describeError, settle } from './conformance-run.js';
+import type { SimulatorControl } from './conformance-types.js';
 import type { FaultSettings } from './simulator.js';
 
 const BAD_GATEWAY_PAGE = '<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>';
@@ -22,6 +23,26 @@ const UNREADABLE_SUCCESSES: ReadonlyArray<{ label: string; fault: FaultSettings 
   },
   { label: 'HTTP 202 with plain text', fault: { status: 202, body: 'Accepted', contentType: 'text/plain' } },
 ];
+
+/** Each fault must fail the send with a `ProviderError` of `kind`, never pass for a success. */
+async function expectEachFault<Options>(
+  run: ConformanceRun<Options>,
+  provider: Provider,
+  simulator: SimulatorControl,
+  faults: ReadonlyArray<{ label: string; fault: FaultSettings }>,
+  kind: ErrorKind,
+): Promise<void> {
+  for (const { label, fault } of faults) {
+    simulator.faultNext(fault);
+    const outcome = await settle(run.send(provider));
+    expect(
+      outcome.ok,
+      `${label} must not be taken for a success (got ${JSON.stringify(outcome.ok && outcome.value)})`,
+    ).toBe(false);
+    const error = run.providerError((outcome as { error: unknown }).error, label);
+    expect(error.kind, `${label} -> kind`).toBe(kind);
+  }
+}
 
 /** Mapped errors, bare and unreadable answers, dropped connections, aborts. */
 export function failureChecks<Options>(run: ConformanceRun<Options>): void {
@@ -53,29 +74,14 @@ export function failureChecks<Options>(run: ConformanceRun<Options>): void {
       const { simulator } = run.setup;
       if (!simulator) return context.skip('no simulator');
       const provider = await run.make(run.setup.options, 'conformance-bare-5xx');
-      for (const { label, fault } of BARE_ERRORS) {
-        simulator.faultNext(fault);
-        const outcome = await settle(run.send(provider));
-        expect(outcome.ok, `${label} must not be taken for a success`).toBe(false);
-        const error = run.providerError((outcome as { error: unknown }).error, label);
-        expect(error.kind, `${label} -> kind`).toBe('transient');
-      }
+      await expectEachFault(run, provider, simulator, BARE_ERRORS, 'transient');
     });
 
     it('never takes an unreadable 2xx for a success: ambiguous, it may have been accepted', async (context) => {
       const { simulator } = run.setup;
       if (!simulator) return context.skip('no simulator');
       const provider = await run.make(run.setup.options, 'conformance-unreadable');
-      for (const { label, fault } of UNREADABLE_SUCCESSES) {
-        simulator.faultNext(fault);
-        const outcome = await settle(run.send(provider));
-        expect(
-          outcome.ok,
-          `${label} must not be taken for a success (got ${JSON.stringify(outcome.ok && outcome.value)})`,
-        ).toBe(false);
-        const error = run.providerError((outcome as { error: unknown }).error, label);
-        expect(error.kind, `${label} -> kind`).toBe('ambiguous');
-      }
+      await expectEachFault(run, provider, simulator, UNREADABLE_SUCCESSES, 'ambiguous');
     });
 
     it('reports a connection dropped after the request left as ambiguous', async (context) => {

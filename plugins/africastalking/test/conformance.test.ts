@@ -1,6 +1,14 @@
 import { runConformanceSuite } from '@msg/testing/conformance';
 import africasTalkingPlugin, { type AfricasTalkingPluginOptions } from '../src/index.js';
-import { ACME, deliveryReport, GLOBEX, optionsFor, startSimulator, WEBHOOK_URL } from './helpers.js';
+import {
+  ACME,
+  deliveryReport,
+  GLOBEX,
+  optionsFor,
+  REPORT_STATUSES,
+  startSimulator,
+  WEBHOOK_URL,
+} from './helpers.js';
 
 runConformanceSuite<AfricasTalkingPluginOptions>({
   plugin: africasTalkingPlugin,
@@ -42,17 +50,7 @@ runConformanceSuite<AfricasTalkingPluginOptions>({
         { error: 'recipient:RejectedByGateway', kind: 'permanent', providerCode: '502' },
       ],
       webhooks: {
-        // Africa's Talking delivery report `status` values.
-        statuses: {
-          Sent: 'sent',
-          Submitted: 'sent',
-          Buffered: 'sent',
-          Rejected: 'failed',
-          Success: 'delivered',
-          Failed: 'undelivered',
-          AbsentSubscriber: 'undelivered',
-          Expired: 'expired',
-        },
+        statuses: REPORT_STATUSES,
         signed: ({ providerMessageId, providerStatus }) =>
           deliveryReport(
             {
