@@ -29,6 +29,7 @@ export {
   type SmsMessage,
   validateMessage,
 } from './message.js';
+export * from './migration/index.js';
 export { type NormalizePhoneOptions, normalizePhoneNumber, phoneNumberCountry } from './phone.js';
 export {
   assertPlugin,
@@ -55,6 +56,7 @@ export {
   type SpecificationVersion,
   type StatusQuery,
   SUPPORTED_SPECIFICATION_VERSIONS,
+  type ValidateResult,
   type WebhookRequest,
   type WebhookResult,
 } from './provider.js';
@@ -124,6 +126,7 @@ export {
   type RouterOptions,
   type RouterSendOptions,
   type RouterStatus,
+  type RouteStatus,
   TIMEOUT_ERROR_CODE,
 } from './router/router.js';
 export { RoutingError, type RoutingErrorCode, type RoutingErrorOptions } from './router/routing-error.js';

@@ -20,8 +20,6 @@ export const pluginEntrySchema = z
     /** Instance id: routes, overrides and webhooks name it. */
     id: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/i, 'letters, digits, - and _ only'),
     options: z.record(z.string(), z.unknown()).default({}),
-    /** In sandbox mode, start this plugin's simulator and point the instance at it. */
-    sandbox: z.boolean().default(true),
   })
   .strict();
 
@@ -96,7 +94,10 @@ export const gatewayConfigSchema = z
     plugins: z.array(pluginEntrySchema).min(1, 'configure at least one provider plugin'),
     /** Router configuration; validated by @msg/core's router. */
     routing: z.record(z.string(), z.unknown()).default({}),
-    /** Start every plugin's simulator and point the instances at them. */
+    /**
+     * Start every plugin's simulator and point the instances at them. A plugin without a simulator
+     * refuses to start, and no connection may leave the loopback interface.
+     */
     sandbox: z.boolean().default(false),
     log: z
       .object({
