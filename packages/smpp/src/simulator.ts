@@ -131,6 +131,8 @@ export interface SimulatorFaults {
   submitStatusFor?: Record<string, number>;
   /** Answer the next submits with these command_status values, one each. */
   nextSubmitStatuses?: number[];
+  /** Accept the next N submits (ESME_ROK) with an empty message_id, as a broken SMSC does. */
+  emptyMessageIds?: number;
 }
 
 interface SessionState {
@@ -371,6 +373,11 @@ export class SmscSimulator {
         () => state.session.send(pdu.response({ command_status: status })),
         this.options.responseDelayMs,
       );
+      return;
+    }
+    if (faults.emptyMessageIds !== undefined && faults.emptyMessageIds > 0) {
+      faults.emptyMessageIds -= 1;
+      this.later(() => state.session.send(pdu.response({ message_id: '' })), this.options.responseDelayMs);
       return;
     }
     const id = this.nextMessageId++;

@@ -92,12 +92,13 @@ export function createMailgunProvider(id: string, settings: MailgunProviderSetti
       );
       const answer = result as Partial<MailgunSendResponse>;
       if (typeof answer.id !== 'string' || answer.id.length === 0) {
+        // A success we cannot read may still have been queued: sending again could duplicate it.
         throw new ProviderError({
-          kind: 'configuration',
+          kind: 'ambiguous',
           provider: id,
           providerCode: 'NO_MESSAGE_ID',
           httpStatus: result.status,
-          message: `Mailgun answered ${result.status} without a message id: is baseUrl the Mailgun API?`,
+          message: `Mailgun answered ${result.status} without a message id; it may have been queued (is baseUrl the Mailgun API?)`,
         });
       }
       return { providerMessageId: stripBrackets(answer.id), status: 'queued' };

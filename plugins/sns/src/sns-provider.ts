@@ -6,6 +6,7 @@ import {
   SNSClient,
 } from '@aws-sdk/client-sns';
 import {
+  assertEncodableText,
   countSmsSegments,
   type HealthStatus,
   type Provider,
@@ -117,6 +118,7 @@ export function createSnsProvider(id: string, settings: SnsProviderSettings): Pr
         `the message is ${message.text.length} characters; SNS takes at most ${SNS_SMS_MAX_LENGTH}`,
       );
     }
+    assertEncodableText(id, { text: message.text });
     const command = new PublishCommand(
       withAbortSignal(
         {

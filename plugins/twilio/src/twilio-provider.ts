@@ -1,4 +1,5 @@
 import {
+  assertEncodableText,
   type BatchItemResult,
   type DeliveryEvent,
   type Logger,
@@ -105,6 +106,8 @@ export function createTwilioProvider(id: string, settings: TwilioProviderSetting
 
   const send = async (message: SmsMessage, options: SendOptions): Promise<SendResult> => {
     assertOpen(options.signal);
+    // The SDK form-encodes with encodeURIComponent, which throws on a lone surrogate.
+    assertEncodableText(id, { text: message.text });
     const from = message.from ?? settings.from;
     return http.run(options.signal, async (scope) => {
       try {
