@@ -16,6 +16,7 @@ import { type Lifecycle, ServerContext } from './http/server-context.js';
 import { createLogger } from './logger.js';
 import { GatewayMetrics } from './metrics.js';
 import { PeriodicTask } from './periodic-task.js';
+import { installLoopbackGuard } from './plugins/loopback-guard.js';
 import { closeProviders, type HostedProvider, loadProviders } from './plugins/plugin-host.js';
 import { expireOverdueReceipts } from './receipts/receipt-deadlines.js';
 import { ReceiptPlan } from './receipts/receipt-plan.js';
@@ -132,7 +133,12 @@ export function createGateway(loaded: LoadedConfig, options: GatewayOptions = {}
     }
   }
 
+  let removeLoopbackGuard: (() => void) | undefined;
+
   async function start(): Promise<{ url: string }> {
+    if (config.sandbox) {
+      removeLoopbackGuard = installLoopbackGuard((message) => logger.error(message));
+    }
     const store = await openWhenPossible();
     opened = store;
     const metrics = container.get(Tokens.Metrics);
@@ -270,6 +276,7 @@ export function createGateway(loaded: LoadedConfig, options: GatewayOptions = {}
     if (container.has(Tokens.Providers)) await closeProviders(container.get(Tokens.Providers));
     await opened?.close();
     await container.dispose();
+    removeLoopbackGuard?.();
   }
 
   let stopping: Promise<void> | undefined;

@@ -29,6 +29,7 @@ export {
   type SmsMessage,
   validateMessage,
 } from './message.js';
+export * from './migration/index.js';
 export { type NormalizePhoneOptions, normalizePhoneNumber, phoneNumberCountry } from './phone.js';
 export {
   assertPlugin,
@@ -52,13 +53,20 @@ export {
   type SendOptions,
   type SendResult,
   SPECIFICATION_VERSION,
-  type StatusQuery,
   type SpecificationVersion,
+  type StatusQuery,
   SUPPORTED_SPECIFICATION_VERSIONS,
+  type ValidateResult,
   type WebhookRequest,
   type WebhookResult,
 } from './provider.js';
-export { kindFromHttpStatus, networkError, parseMoney, parseRetryAfter } from './provider-utils.js';
+export {
+  assertEncodableText,
+  kindFromHttpStatus,
+  networkError,
+  parseMoney,
+  parseRetryAfter,
+} from './provider-utils.js';
 export type { Attempt, SkippedProvider } from './router/attempt.js';
 export { CarrierLookup, type CarrierTable, ZAMBIA_CARRIERS } from './router/carriers.js';
 export type { BreakerState } from './router/circuit.js';
@@ -118,6 +126,7 @@ export {
   type RouterOptions,
   type RouterSendOptions,
   type RouterStatus,
+  type RouteStatus,
   TIMEOUT_ERROR_CODE,
 } from './router/router.js';
 export { RoutingError, type RoutingErrorCode, type RoutingErrorOptions } from './router/routing-error.js';

@@ -65,7 +65,7 @@ export function reconcileOverdue(options: ReconcilerOptions): () => Promise<bool
         events.map((event) => ({ ...event, messageId: message.id })),
         options.ingest,
       );
-      if (results.includes('stored')) outcome = 'updated';
+      if (Array.isArray(results) && results.includes('stored')) outcome = 'updated';
     } catch (error) {
       outcome = 'failed';
       logger.warn(`status look-up of ${message.id} at ${providerId} failed; trying again later`, {

@@ -73,6 +73,30 @@ export interface EventRecord {
   detail?: Record<string, unknown> | undefined;
 }
 
+/**
+ * A webhook's replay token (`WebhookResult.replayToken`: a signed value that must be used once,
+ * where the signature does not cover the whole body), with what it came with.
+ */
+export interface ReplayToken {
+  providerId: string;
+  token: string;
+  /** Hash of the webhook's body: the same token with another body is a replay. */
+  contentHash: string;
+  receivedAt: number;
+}
+
+/** A delivery event to store, with the status callback to queue if it moves its message forward. */
+export interface EventWrite {
+  event: EventRecord;
+  callback?: CallbackRequest | undefined;
+}
+
+export type WebhookEventsResult =
+  /** The token was stored before with other content: nothing was written. */
+  | { outcome: 'replayed' }
+  /** One result per event, as `addEvent` gives it. */
+  | { outcome: 'accepted'; results: AddEventResult[] };
+
 export interface OutboxCallback {
   id: number;
   messageId: string;
@@ -191,6 +215,13 @@ export interface MessageStore {
   claimReconciliations(now: number, limit: number, leaseMs: number): Promise<StoredMessage[]>;
   /** Sets the next look-up (none: `undefined`); a message whose look-ups ended stays ended. */
   scheduleReconcile(messageId: string, at: number | undefined): Promise<void>;
+  /**
+   * Stores one webhook's events together with its replay token, in one transaction. A token stored
+   * before with another content hash is a replay: nothing is written. The same token with the
+   * same content is the provider's retry: accepted, its events de-duplicated as `addEvent` does.
+   * A write that fails stores neither, so the provider's retry is not refused.
+   */
+  addWebhookEvents(token: ReplayToken, events: readonly EventWrite[]): Promise<WebhookEventsResult>;
   /** Ids of messages still queued, oldest first (restart recovery). */
   queuedIds(limit: number): Promise<string[]>;
   /** Messages that were in flight when the process died. */
@@ -221,3 +252,6 @@ export interface MessageStore {
   probeWrite(now: number): Promise<void>;
   close(): Promise<void>;
 }
+
+/** What storing one event did: whether it was new, and the message's status after it. */
+export type AddEventResult = Awaited<ReturnType<MessageStore['addEvent']>>;

@@ -79,6 +79,15 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
      action TEXT NOT NULL,
      detail TEXT NOT NULL
    );`,
+  // Replay tokens of webhooks whose signature does not cover the body (Mailgun), kept with a hash
+  // of the body they came with.
+  `CREATE TABLE webhook_replay_tokens (
+     provider_id TEXT NOT NULL,
+     token TEXT NOT NULL,
+     content_hash TEXT NOT NULL,
+     received_at INTEGER NOT NULL,
+     PRIMARY KEY (provider_id, token)
+   );`,
   // Message lifecycle: callbacks numbered per message, receipts matched to the latest send,
   // retry rounds, receipt deadlines and status look-ups, each with an index for its sweeper.
   `ALTER TABLE messages ADD COLUMN sent_at INTEGER;

@@ -5,16 +5,20 @@ import Database from 'better-sqlite3';
 import { withSequence } from '../callbacks/callback-body.js';
 import type {
   AcceptResult,
+  AddEventResult,
   AttemptRecord,
   CallbackRequest,
   DispatchOutcome,
   DispatchState,
   EventRecord,
+  EventWrite,
   MessageStore,
   OutboxCallback,
+  ReplayToken,
   RetrySchedule,
   StoredMessage,
   StoreWriteHealth,
+  WebhookEventsResult,
 } from './message-store.js';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
 import { StoreUnavailableError } from './store-error.js';
@@ -234,6 +238,12 @@ export class SqliteMessageStore implements MessageStore {
       ),
       scheduleReconcile: db.prepare(
         'UPDATE messages SET reconcile_at = ? WHERE id = ? AND reconcile_at IS NOT NULL',
+      ),
+      replayToken: db.prepare(
+        'SELECT content_hash FROM webhook_replay_tokens WHERE provider_id = ? AND token = ?',
+      ),
+      insertReplayToken: db.prepare(
+        'INSERT INTO webhook_replay_tokens (provider_id, token, content_hash, received_at) VALUES (?, ?, ?, ?)',
       ),
       queuedIds: db.prepare(
         `SELECT id FROM messages WHERE dispatch_state = 'queued' ORDER BY created_at LIMIT ?`,
@@ -567,21 +577,40 @@ export class SqliteMessageStore implements MessageStore {
     return row ? this.revived(row) : undefined;
   }
 
-  async addEvent(
-    event: EventRecord,
-    callback?: CallbackRequest,
-  ): Promise<{ stored: boolean; status: DeliveryStatus; advanced: boolean }> {
-    return this.write('store the event', () => {
-      const inserted = this.insertEvent(event);
-      const current = this.statements.getMessage.get(event.messageId) as Row | undefined;
-      const currentStatus = current?.status as DeliveryStatus;
-      if (!inserted) return { stored: false, status: currentStatus, advanced: false };
-      if (!canAdvanceStatus(currentStatus, event.status)) {
-        return { stored: true, status: currentStatus, advanced: false };
+  async addEvent(event: EventRecord, callback?: CallbackRequest): Promise<AddEventResult> {
+    return this.write('store the event', () => this.recordEvent(event, callback));
+  }
+
+  async addWebhookEvents(token: ReplayToken, events: readonly EventWrite[]): Promise<WebhookEventsResult> {
+    return this.write('store the webhook', (): WebhookEventsResult => {
+      const seen = this.statements.replayToken.get(token.providerId, token.token) as Row | undefined;
+      if (seen && seen.content_hash !== token.contentHash) return { outcome: 'replayed' };
+      if (!seen) {
+        this.statements.insertReplayToken.run(
+          token.providerId,
+          token.token,
+          token.contentHash,
+          token.receivedAt,
+        );
       }
-      this.advance(event, callback);
-      return { stored: true, status: event.status, advanced: true };
+      return {
+        outcome: 'accepted',
+        results: events.map(({ event, callback }) => this.recordEvent(event, callback)),
+      };
     });
+  }
+
+  /** Inside a write: stores the event unless its key was seen, and moves the message forward only. */
+  private recordEvent(event: EventRecord, callback: CallbackRequest | undefined): AddEventResult {
+    const inserted = this.insertEvent(event);
+    const current = this.statements.getMessage.get(event.messageId) as Row | undefined;
+    const currentStatus = current?.status as DeliveryStatus;
+    if (!inserted) return { stored: false, status: currentStatus, advanced: false };
+    if (!canAdvanceStatus(currentStatus, event.status)) {
+      return { stored: true, status: currentStatus, advanced: false };
+    }
+    this.advance(event, callback);
+    return { stored: true, status: event.status, advanced: true };
   }
 
   private insertEvent(event: EventRecord): boolean {
