@@ -2,7 +2,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LookupSimulator } from './fixtures/lookup-simulator.js';
-import { eventually, startGateway, type TestGateway } from './helpers.js';
+import { eventually, gatewayPerTest, type TestGateway } from './helpers.js';
 
 const SECRET = 'fixture-webhook-secret';
 
@@ -25,20 +25,17 @@ async function callbackReceiver() {
 
 describe('receipts: deadline, status look-ups, matching to the right send', () => {
   let simulator: LookupSimulator;
-  const running: TestGateway[] = [];
+  const startGateway = gatewayPerTest();
 
   beforeAll(async () => {
     simulator = new LookupSimulator();
     await simulator.start();
   });
-  afterEach(async () => {
-    simulator.reset();
-    await Promise.all(running.splice(0).map((gateway) => gateway.stop()));
-  });
+  afterEach(() => simulator.reset());
   afterAll(() => simulator.stop());
 
-  async function gatewayWith(receipts: Record<string, unknown>, lookUp = true) {
-    const gateway = await startGateway({
+  function gatewayWith(receipts: Record<string, unknown>, lookUp = true) {
+    return startGateway({
       plugins: [
         {
           resolve: './test/fixtures/lookup-plugin.ts',
@@ -49,8 +46,6 @@ describe('receipts: deadline, status look-ups, matching to the right send', () =
       receipts,
       sweeper: { intervalMs: 20 },
     });
-    running.push(gateway);
-    return gateway;
   }
 
   const read = async (gateway: TestGateway, id: string) =>
@@ -185,7 +180,6 @@ describe('receipts: deadline, status look-ups, matching to the right send', () =
       sandbox: true,
       plugins: [{ resolve: '@msg/plugin-sns', id: 'sns', options: {} }],
     });
-    running.push(gateway);
     const sent = await gateway.call('POST', '/v1/messages', { body: { to: '+260971700002', text: 'x' } });
     const unknown = await statusOf(gateway, sent.body.id, 'unknown');
     expect(unknown).toMatchObject({

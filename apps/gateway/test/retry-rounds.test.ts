@@ -1,17 +1,14 @@
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { useAcmePair } from './acme-pair.js';
-import { eventually, startGateway, type TestGateway, temporaryDirectory } from './helpers.js';
+import { eventually, gatewayPerTest, type TestGateway, temporaryDirectory } from './helpers.js';
 
 describe('retry rounds: a message whose every provider failed for a reason that may pass', () => {
   const { first, second, plugins } = useAcmePair();
-  const running: TestGateway[] = [];
-  afterEach(async () => {
-    await Promise.all(running.splice(0).map((gateway) => gateway.stop()));
-  });
+  const startGateway = gatewayPerTest();
 
-  async function gatewayWith(retryRounds: Record<string, unknown>, raw: Record<string, unknown> = {}) {
-    const gateway = await startGateway({
+  function gatewayWith(retryRounds: Record<string, unknown>, raw: Record<string, unknown> = {}) {
+    return startGateway({
       plugins: plugins(),
       routing: {
         defaults: { retry: { maxRetries: 0 } },
@@ -21,8 +18,6 @@ describe('retry rounds: a message whose every provider failed for a reason that 
       sweeper: { intervalMs: 20 },
       ...raw,
     });
-    running.push(gateway);
-    return gateway;
   }
 
   const delivered = (gateway: TestGateway, id: string) =>
@@ -144,7 +139,6 @@ describe('retry rounds: a message whose every provider failed for a reason that 
     });
     expect(sent.body.dispatch).toBe('waiting');
     await before.gateway.stop({ timeoutMs: 1000 });
-    running.splice(running.indexOf(before), 1);
 
     const after = await gatewayWith({ initialBackoffMs: 600, maxBackoffMs: 600 }, { store });
     const message = await delivered(after, sent.body.id);
