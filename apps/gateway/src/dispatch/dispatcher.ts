@@ -161,15 +161,14 @@ export class Dispatcher {
     const round = dispatchRound(stored);
     if (round.offset > 0) this.offsets.set(stored.id, round.offset);
     let outcome: DispatchOutcome;
+    let sentThrough: string | undefined;
     try {
       const routed = await router.send(stored.message, {
         signal: controller.signal,
         override: stored.overrideProvider ? { provider: stored.overrideProvider } : undefined,
       });
-      outcome = {
-        ...successOutcome(stored.id, routed, round),
-        ...this.options.receipts.afterSend(routed.provider, now()),
-      };
+      outcome = successOutcome(stored.id, routed, round);
+      sentThrough = routed.provider;
       metrics.dispatched.inc({ result: 'sent' });
     } catch (error) {
       if (controller.signal.aborted && this.stopping) {
@@ -202,15 +201,18 @@ export class Dispatcher {
     } finally {
       this.controllers.delete(stored.id);
     }
+    // One time for the outcome: the send time, the receipt deadline and the callback agree.
+    const finishedAt = now();
+    if (sentThrough) Object.assign(outcome, this.options.receipts.afterSend(sentThrough, finishedAt));
     outcome.callback = statusCallback(stored, {
       status: outcome.status,
       provider: outcome.providerId,
       providerMessageId: outcome.providerMessageId,
       error: outcome.error,
-      occurredAt: now(),
+      occurredAt: finishedAt,
     });
     const finished = outcome;
-    const write = () => this.options.store.finishDispatch(stored.id, finished, now());
+    const write = () => this.options.store.finishDispatch(stored.id, finished, finishedAt);
     if (await this.persist(`store the outcome of ${stored.id}`, write)) {
       if (outcome.callback) this.options.onCallbackQueued?.();
       if (outcome.receiptDueAt !== undefined && outcome.receiptDueAt <= now()) this.options.onReceiptDue?.();
