@@ -52,13 +52,20 @@ export {
   type SendOptions,
   type SendResult,
   SPECIFICATION_VERSION,
-  type StatusQuery,
   type SpecificationVersion,
+  type StatusQuery,
   SUPPORTED_SPECIFICATION_VERSIONS,
   type WebhookRequest,
   type WebhookResult,
 } from './provider.js';
-export { kindFromHttpStatus, networkError, parseMoney, parseRetryAfter } from './provider-utils.js';
+export {
+  kindFromHttpStatus,
+  networkError,
+  PLUGIN_EXCEPTION_CODE,
+  parseMoney,
+  parseRetryAfter,
+  pluginException,
+} from './provider-utils.js';
 export type { Attempt, SkippedProvider } from './router/attempt.js';
 export { CarrierLookup, type CarrierTable, ZAMBIA_CARRIERS } from './router/carriers.js';
 export type { BreakerState } from './router/circuit.js';
