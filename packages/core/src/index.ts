@@ -17,6 +17,7 @@ export { IpAllowList, isIpAddressOrBlock } from './ip-allow-list.js';
 export {
   CHANNELS,
   type Channel,
+  EMAIL_MAX_RECIPIENTS,
   type EmailAddress,
   type EmailAttachment,
   type EmailMessage,
@@ -29,6 +30,7 @@ export {
   type SmsMessage,
   validateMessage,
 } from './message.js';
+export { isWellFormedText, STRUCTURAL_EMAIL_HEADERS } from './message-text.js';
 export { type NormalizePhoneOptions, normalizePhoneNumber, phoneNumberCountry } from './phone.js';
 export {
   assertPlugin,
