@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { isAbsolute, resolve } from 'node:path';
 import { type Logger, Router, type RouterConfig, validateRouterConfig } from '@msg/core';
 import type { FastifyInstance } from 'fastify';
+import { CallbackTargetPolicy } from './callbacks/callback-target.js';
 import { CallbackWorker } from './callbacks/callback-worker.js';
 import type { GatewayConfig } from './config/config-schema.js';
 import type { LoadedConfig } from './config/load-config.js';
@@ -132,6 +133,7 @@ export function createGateway(loaded: LoadedConfig, options: GatewayOptions = {}
         timeoutMs: config.callbacks.timeoutMs,
         initialBackoffMs: config.callbacks.initialBackoffMs,
         maxBackoffMs: config.callbacks.maxBackoffMs,
+        targets: new CallbackTargetPolicy(config.callbacks),
         logger,
         metrics,
         now,
