@@ -3,7 +3,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { MsgError, Router, validateRouterConfig } from '@msg/core';
 import { request } from 'undici';
-import { ConfigError, loadConfig } from './config/load-config.js';
+import { ConfigError, type LoadedConfig, loadConfig } from './config/load-config.js';
+import type { SecretRegistry } from './config/secrets.js';
 import { createGateway, defaultRouting, type Gateway } from './gateway.js';
 import { createLogger } from './logger.js';
 import { closeProviders, loadProviders } from './plugins/plugin-host.js';
@@ -46,8 +47,19 @@ function options(argv: string[]) {
   }).values;
 }
 
+/** The loaded config's secrets, once there is one: every error printed passes through them. */
+interface Secrets {
+  current?: SecretRegistry;
+}
+
+async function load(file: string, secrets: Secrets): Promise<LoadedConfig> {
+  const loaded = await loadConfig(file);
+  secrets.current = loaded.secrets;
+  return loaded;
+}
+
 /** Runs until SIGTERM/SIGINT, then drains within the config's bound; a second signal exits at once. */
-function stopOnSignals(gateway: Gateway): void {
+function stopOnSignals(gateway: Gateway, secrets: SecretRegistry): void {
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopping) process.exit(1);
@@ -55,14 +67,14 @@ function stopOnSignals(gateway: Gateway): void {
     process.stderr.write(`${signal}: draining…\n`);
     gateway.stop().then(
       () => process.exit(0),
-      (error: unknown) => fail(`shutdown failed: ${(error as Error).message}`),
+      (error: unknown) => fail(secrets.redact(`shutdown failed: ${(error as Error).message}`)),
     );
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
 }
 
-async function start(argv: string[], sandbox: boolean): Promise<void> {
+async function start(argv: string[], sandbox: boolean, secrets: Secrets): Promise<void> {
   const values = options(argv);
   let generatedKey: string | undefined;
   if (sandbox && !process.env.MSG_API_KEY) {
@@ -73,9 +85,9 @@ async function start(argv: string[], sandbox: boolean): Promise<void> {
     values.config ??
     (sandbox ? fileURLToPath(new URL('../sandbox/gateway.yaml', import.meta.url)) : undefined);
   if (!file) fail('msg start: --config <file> is required');
-  const loaded = await loadConfig(file as string);
+  const loaded = await load(file as string, secrets);
   const gateway = createGateway(loaded, values.port === undefined ? {} : { port: Number(values.port) });
-  stopOnSignals(gateway);
+  stopOnSignals(gateway, loaded.secrets);
   const { url } = await gateway.start();
   if (sandbox) {
     const key = process.env.MSG_API_KEY as string;
@@ -97,10 +109,10 @@ async function start(argv: string[], sandbox: boolean): Promise<void> {
   }
 }
 
-async function check(argv: string[]): Promise<void> {
+async function check(argv: string[], secrets: Secrets): Promise<void> {
   const values = options(argv);
   if (!values.config) fail('msg check: --config <file> is required');
-  const loaded = await loadConfig(values.config as string);
+  const loaded = await load(values.config as string, secrets);
   const logger = createLogger({ level: 'warn', secrets: loaded.secrets });
   // Plugins are imported and their options validated, but nothing is started or sent.
   const providers = await loadProviders(loaded.config.plugins, {
@@ -182,14 +194,15 @@ async function providers(argv: string[]): Promise<void> {
 
 export async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
+  const secrets: Secrets = {};
   try {
     switch (command) {
       case 'start':
-        return await start(rest, false);
+        return await start(rest, false, secrets);
       case 'sandbox':
-        return await start(rest, true);
+        return await start(rest, true, secrets);
       case 'check':
-        return await check(rest);
+        return await check(rest, secrets);
       case 'send':
         return await send(rest);
       case 'providers':
@@ -199,13 +212,15 @@ export async function main(argv: string[]): Promise<void> {
         if (command && command !== 'help' && command !== '--help' && command !== '-h') process.exit(1);
     }
   } catch (error) {
+    // A `${VAR}` value (a secret in a store path or a plugin path) must not reach the terminal.
+    const redact = (text: string) => secrets.current?.redact(text) ?? text;
     // Config and plugin errors already name the file, path and reason; anything else is a bug.
-    if (error instanceof ConfigError || MsgError.isInstance(error)) fail((error as Error).message);
+    if (error instanceof ConfigError || MsgError.isInstance(error)) fail(redact((error as Error).message));
     const code = (error as { code?: string }).code;
     if (code === 'ECONNREFUSED' || code === 'UND_ERR_CONNECT_TIMEOUT') {
       fail(`cannot reach the gateway (${(error as Error).message}); is it running? Set --url or MSG_URL`);
     }
-    throw error;
+    fail(redact(error instanceof Error ? (error.stack ?? error.message) : String(error)));
   }
 }
 

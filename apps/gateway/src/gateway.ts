@@ -15,6 +15,7 @@ import { type Lifecycle, ServerContext } from './http/server-context.js';
 import { createLogger } from './logger.js';
 import { GatewayMetrics } from './metrics.js';
 import { closeProviders, type HostedProvider, loadProviders } from './plugins/plugin-host.js';
+import { redactingProvider } from './plugins/redacting-provider.js';
 import type { MessageStore } from './store/message-store.js';
 import { SqliteMessageStore } from './store/sqlite-store.js';
 import { subscribeDeliveryEvents } from './webhooks/delivery-subscriptions.js';
@@ -112,6 +113,8 @@ export function createGateway(loaded: LoadedConfig, options: GatewayOptions = {}
         now,
         ...(options.pluginConditions ? { conditions: options.pluginConditions } : {}),
       });
+      // Error texts are redacted where they leave the plugin, before the router, store or API see them.
+      for (const hosted of providers) hosted.provider = redactingProvider(hosted.provider, loaded.secrets);
       container.value(Tokens.Providers, providers);
       const routing = Array.isArray((config.routing as { routes?: unknown }).routes)
         ? config.routing

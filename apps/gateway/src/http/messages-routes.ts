@@ -105,7 +105,7 @@ export function registerMessageRoutes(app: FastifyInstance, context: ServerConte
           store.attempts(id),
           store.events(id),
         ]);
-        if (message) return reply.code(200).send(messageView(message, attempts, events));
+        if (message) return reply.code(200).send(messageView(message, attempts, events, context.redact));
       }
       return reply
         .code(202)
@@ -195,7 +195,7 @@ export function registerMessageRoutes(app: FastifyInstance, context: ServerConte
         throw new HttpError(404, 'not_found', `no message ${id}`);
       }
       const [attempts, events] = await Promise.all([store.attempts(id), store.events(id)]);
-      return reply.send(messageView(message, attempts, events));
+      return reply.send(messageView(message, attempts, events, context.redact));
     },
   );
 }

@@ -35,6 +35,8 @@ export class ServerContext {
   readonly now: () => number;
   /** Where a `callbackUrl` may point. */
   readonly callbackTargets: CallbackTargetPolicy;
+  /** Hides the config's `${VAR}` values in text the API returns (errors stored by older versions too). */
+  readonly redact: (text: string) => string;
   private current: GatewayRuntime | undefined;
 
   constructor(
@@ -47,6 +49,8 @@ export class ServerContext {
     this.store = container.get(Tokens.MessageStore);
     this.metrics = container.get(Tokens.Metrics);
     this.now = container.get(Tokens.Clock);
+    const { secrets } = container.get(Tokens.Config);
+    this.redact = (text) => secrets.redact(text);
     this.callbackTargets = new CallbackTargetPolicy(this.config.callbacks);
   }
 
