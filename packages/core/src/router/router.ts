@@ -93,8 +93,6 @@ interface ProviderRuntime {
   rateKey: string;
   /** The provider asked to be left alone until then (a retry-after): back-pressure, not ill health. */
   pausedUntil: number;
-  /** How long it asked for when it set `pausedUntil`: a long ask is skipped, a short one waited for. */
-  pauseAskedMs: number;
 }
 
 type SkipReason = SkippedProvider['reason'];
@@ -178,7 +176,6 @@ export class Router {
         inFlight: 0,
         rateKey: `rate:${provider.id}`,
         pausedUntil: 0,
-        pauseAskedMs: 0,
       });
     }
     this.routes = compileRoutes(this.config.routes, (id) => this.runtimes.get(id)?.provider.channel);
@@ -640,26 +637,20 @@ export class Router {
    */
   private pause(runtime: ProviderRuntime, error: ProviderError, rateLimitedRetry: number): void {
     const waitMs = Math.max(error.retryAfterMs ?? 0, this.backoff(runtime.policy, rateLimitedRetry));
-    const until = this.now() + waitMs;
-    if (until <= runtime.pausedUntil) return;
-    runtime.pausedUntil = until;
-    runtime.pauseAskedMs = waitMs;
+    runtime.pausedUntil = Math.max(runtime.pausedUntil, this.now() + waitMs);
   }
 
   /**
    * How long a message must wait for the provider's pause: 0 when there is none, undefined when
-   * the provider asked for longer than `maxDelayMs`, or when the wait would pass the message's
-   * `rateLimitWaitMs` (then it moves on to the next provider). The ask is compared, not what is
-   * left: pauses set by messages side by side overlap a little past it.
+   * what is left of it is longer than `maxDelayMs` or than what is left of the message's
+   * `rateLimitWaitMs` (then it moves on to the next provider).
    */
   private pauseOf(runtime: ProviderRuntime, waitedMs: number): number | undefined {
     if (runtime.pausedUntil === 0) return 0;
     const remaining = runtime.pausedUntil - this.now();
     if (remaining <= 0) return 0;
     const { maxDelayMs, rateLimitWaitMs } = runtime.policy.retry;
-    return runtime.pauseAskedMs > maxDelayMs || waitedMs + remaining > rateLimitWaitMs
-      ? undefined
-      : remaining;
+    return remaining > maxDelayMs || waitedMs + remaining > rateLimitWaitMs ? undefined : remaining;
   }
 
   private onBreakerChange(providerId: string, state: BreakerState): void {
