@@ -103,3 +103,22 @@ export async function eventually<T>(check: () => Promise<T | undefined>, timeout
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
+
+/** A `@msg/plugin-twilio` instance on a simulator (the real SDK, pointed at `baseUrl`). */
+export function twilioPlugin(settings: {
+  baseUrl: string;
+  accountSid: string;
+  authToken: string;
+  id?: string;
+}) {
+  return {
+    resolve: '@msg/plugin-twilio',
+    id: settings.id ?? 'twilio',
+    options: {
+      accountSid: settings.accountSid,
+      authToken: settings.authToken,
+      from: '+15005550006',
+      baseUrl: settings.baseUrl,
+    },
+  };
+}

@@ -6,7 +6,13 @@ import { promisify } from 'node:util';
 import { jsonResponse, type SimulatorRequest, SimulatorServer } from '@msg/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Tokens } from '../src/container.js';
-import { GATEWAY_DIRECTORY, startGateway, type TestGateway, temporaryDirectory } from './helpers.js';
+import {
+  GATEWAY_DIRECTORY,
+  startGateway,
+  type TestGateway,
+  temporaryDirectory,
+  twilioPlugin,
+} from './helpers.js';
 
 /** What `startGateway` puts in the environment as TEST_SECRET. */
 const SECRET = 'super-secret-value';
@@ -43,16 +49,7 @@ describe('provider errors that echo a credential', () => {
     await simulator.start();
     gateway = await startGateway({
       plugins: [
-        {
-          resolve: '@msg/plugin-twilio',
-          id: 'twilio',
-          options: {
-            accountSid: ACCOUNT_SID,
-            authToken: '${TEST_SECRET}',
-            from: '+15005550006',
-            baseUrl: simulator.url,
-          },
-        },
+        twilioPlugin({ baseUrl: simulator.url, accountSid: ACCOUNT_SID, authToken: '${TEST_SECRET}' }),
       ],
     });
   });
