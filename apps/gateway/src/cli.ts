@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { MsgError, Router, validateRouterConfig } from '@msg/core';
@@ -30,7 +31,9 @@ const fail = (line: string): never => {
 
 function options(argv: string[]) {
   return parseArgs({
-    args: argv,
+    // `pnpm sandbox -- --port 18555` hands the CLI a literal `--`: no command takes positionals,
+    // so it is dropped rather than ending the options.
+    args: argv.filter((arg) => arg !== '--'),
     allowPositionals: true,
     options: {
       config: { type: 'string', short: 'c' },
@@ -56,6 +59,14 @@ async function load(file: string, secrets: Secrets): Promise<LoadedConfig> {
   const loaded = await loadConfig(file);
   secrets.current = loaded.secrets;
   return loaded;
+}
+
+function portIsFree(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', () => resolve(false));
+    probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolve(true)));
+  });
 }
 
 /** Runs until SIGTERM/SIGINT, then drains within the config's bound; a second signal exits at once. */
@@ -86,7 +97,17 @@ async function start(argv: string[], sandbox: boolean, secrets: Secrets): Promis
     (sandbox ? fileURLToPath(new URL('../sandbox/gateway.yaml', import.meta.url)) : undefined);
   if (!file) fail('msg start: --config <file> is required');
   const loaded = await load(file as string, secrets);
-  const gateway = createGateway(loaded, values.port === undefined ? {} : { port: Number(values.port) });
+  let port = values.port === undefined ? undefined : Number(values.port);
+  if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) {
+    fail(`msg: --port must be a port number (0-65535), got ${values.port}`);
+  }
+  const { host, port: configured } = loaded.config.server;
+  if (sandbox && port === undefined && !(await portIsFree(host, configured))) {
+    // A second sandbox, or anything else on 8080: the sandbox takes a free port rather than fail.
+    process.stderr.write(`port ${configured} on ${host} is taken; the sandbox takes a free port instead\n`);
+    port = 0;
+  }
+  const gateway = createGateway(loaded, port === undefined ? {} : { port });
   stopOnSignals(gateway, loaded.secrets);
   const { url } = await gateway.start();
   if (sandbox) {

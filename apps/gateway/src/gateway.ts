@@ -14,6 +14,7 @@ import { buildServer } from './http/server.js';
 import { type Lifecycle, ServerContext } from './http/server-context.js';
 import { createLogger } from './logger.js';
 import { GatewayMetrics } from './metrics.js';
+import { installLoopbackGuard } from './plugins/loopback-guard.js';
 import { closeProviders, type HostedProvider, loadProviders } from './plugins/plugin-host.js';
 import { redactingProvider } from './plugins/redacting-provider.js';
 import type { MessageStore } from './store/message-store.js';
@@ -90,8 +91,12 @@ export function createGateway(loaded: LoadedConfig, options: GatewayOptions = {}
   let url = '';
   let stopMetrics: (() => void) | undefined;
   let unsubscribeReceipts: Array<() => void> = [];
+  let removeLoopbackGuard: (() => void) | undefined;
 
   async function start(): Promise<{ url: string }> {
+    if (config.sandbox) {
+      removeLoopbackGuard = installLoopbackGuard((message) => logger.error(message));
+    }
     const store = container.get(Tokens.MessageStore);
     const metrics = container.get(Tokens.Metrics);
     const context = new ServerContext(container, lifecycle, new ApiKeys(config.apiKeys, now));
@@ -197,6 +202,7 @@ export function createGateway(loaded: LoadedConfig, options: GatewayOptions = {}
     if (container.has(Tokens.Providers)) await closeProviders(container.get(Tokens.Providers));
     await container.get(Tokens.MessageStore).close();
     await container.dispose();
+    removeLoopbackGuard?.();
   }
 
   let stopping: Promise<void> | undefined;

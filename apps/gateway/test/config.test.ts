@@ -99,7 +99,6 @@ describe('plugin host', () => {
     resolve,
     id,
     options: pluginOptions,
-    sandbox: true,
   });
 
   it('runs several instances of one plugin side by side', async () => {

@@ -2,7 +2,7 @@ import { createAcmeSimulator } from '@msg/example-plugin-acme/simulator';
 import { createTwilioSimulator } from '@msg/plugin-twilio/simulator';
 import type { SimulatorServer } from '@msg/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_KEY, API_KEY, startGateway, type TestGateway, twilioPlugin } from './helpers.js';
+import { ADMIN_KEY, API_KEY, startGateway, type TestGateway, twilioEntry } from './helpers.js';
 
 const OTHER_KEY = 'other-key-0123456789abcdef';
 const TWILIO_SID = `AC${'3'.repeat(32)}`;
@@ -49,7 +49,7 @@ describe('one poison message never takes a route down for everyone', () => {
     gateway = await startGateway({
       apiKeys,
       plugins: [
-        twilioPlugin({ baseUrl: twilio.url, accountSid: TWILIO_SID, authToken: TWILIO_TOKEN }),
+        twilioEntry({ sid: TWILIO_SID, token: TWILIO_TOKEN, baseUrl: twilio.url }),
         {
           resolve: '@msg/example-plugin-acme',
           id: 'acme',

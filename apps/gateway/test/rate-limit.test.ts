@@ -1,7 +1,7 @@
 import { createTwilioSimulator } from '@msg/plugin-twilio/simulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Tokens } from '../src/container.js';
-import { eventually, startGateway, type TestGateway, twilioPlugin } from './helpers.js';
+import { eventually, startGateway, type TestGateway, twilioEntry } from './helpers.js';
 
 const TWILIO_SID = `AC${'5'.repeat(32)}`;
 const TWILIO_TOKEN = 'twilio-auth-token-rate';
@@ -15,7 +15,7 @@ describe('a provider answering half of its requests 429 with Retry-After: 2', ()
     twilio = createTwilioSimulator({ accounts: { [TWILIO_SID]: TWILIO_TOKEN } });
     await twilio.start();
     gateway = await startGateway({
-      plugins: [twilioPlugin({ baseUrl: twilio.url, accountSid: TWILIO_SID, authToken: TWILIO_TOKEN })],
+      plugins: [twilioEntry({ sid: TWILIO_SID, token: TWILIO_TOKEN, baseUrl: twilio.url })],
       dispatch: { concurrency: MESSAGES },
       // Three waits of 2 s per message keep the test short; the default (10 s) waits five.
       routing: {

@@ -11,7 +11,7 @@ import {
   startGateway,
   type TestGateway,
   temporaryDirectory,
-  twilioPlugin,
+  twilioEntry,
 } from './helpers.js';
 
 /** What `startGateway` puts in the environment as TEST_SECRET. */
@@ -48,9 +48,7 @@ describe('provider errors that echo a credential', () => {
     simulator = echoingTwilio();
     await simulator.start();
     gateway = await startGateway({
-      plugins: [
-        twilioPlugin({ baseUrl: simulator.url, accountSid: ACCOUNT_SID, authToken: '${TEST_SECRET}' }),
-      ],
+      plugins: [twilioEntry({ sid: ACCOUNT_SID, token: '${TEST_SECRET}', baseUrl: simulator.url })],
     });
   });
   afterAll(async () => {

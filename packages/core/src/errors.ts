@@ -139,7 +139,8 @@ export type PluginErrorCode =
   | 'MSG_ERR_PLUGIN_INVALID'
   | 'MSG_ERR_PLUGIN_VERSION'
   | 'MSG_ERR_PLUGIN_OPTIONS'
-  | 'MSG_ERR_PLUGIN_CREATE';
+  | 'MSG_ERR_PLUGIN_CREATE'
+  | 'MSG_ERR_PLUGIN_SANDBOX';
 
 /** A plugin could not be loaded: not installed, not a plugin, unsupported contract, bad options. */
 export class PluginError extends MsgError {

@@ -31,6 +31,7 @@ export {
   validateMessage,
 } from './message.js';
 export { isWellFormedText, STRUCTURAL_EMAIL_HEADERS } from './message-text.js';
+export * from './migration/index.js';
 export { type NormalizePhoneOptions, normalizePhoneNumber, phoneNumberCountry } from './phone.js';
 export {
   assertPlugin,
@@ -57,10 +58,12 @@ export {
   type SpecificationVersion,
   type StatusQuery,
   SUPPORTED_SPECIFICATION_VERSIONS,
+  type ValidateResult,
   type WebhookRequest,
   type WebhookResult,
 } from './provider.js';
 export {
+  assertEncodableText,
   kindFromHttpStatus,
   networkError,
   PLUGIN_EXCEPTION_CODE,
@@ -127,6 +130,7 @@ export {
   type RouterOptions,
   type RouterSendOptions,
   type RouterStatus,
+  type RouteStatus,
   TIMEOUT_ERROR_CODE,
 } from './router/router.js';
 export { RoutingError, type RoutingErrorCode, type RoutingErrorOptions } from './router/routing-error.js';

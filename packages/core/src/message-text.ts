@@ -4,7 +4,7 @@ import type { ValidationIssue } from './errors.js';
  * In a `u` regex a paired surrogate is one code point, so this matches only the lone halves:
  * valid JSON (`"\ud800"`) that no UTF-8 or URL encoder can write.
  */
-const LONE_SURROGATE = /\p{Surrogate}/u;
+export const LONE_SURROGATE = /\p{Surrogate}/u;
 
 /** Control characters but tab: CR and LF end a header line, NUL ends a C string. */
 const LINE_BREAKING = /[^\P{Cc}\t]/u;

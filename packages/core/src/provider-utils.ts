@@ -1,4 +1,5 @@
 import { abortedError, ProviderError, ValidationError } from './errors.js';
+import { isWellFormedText, LONE_SURROGATE } from './message-text.js';
 
 /** The `providerCode` of an exception a plugin threw before its request left (a bug, or input it cannot handle). */
 export const PLUGIN_EXCEPTION_CODE = 'MSG_ERR_PLUGIN_EXCEPTION';
@@ -150,4 +151,26 @@ export function parseMoney(
   const unit = (match[1] ?? match[3] ?? currency ?? '').toUpperCase();
   if (!unit) return undefined;
   return { amount: (match[2] as string).replace(/^-/, ''), currency: unit };
+}
+
+/**
+ * Refuses, before anything is sent, text that no encoder can carry: a lone UTF-16 surrogate makes
+ * `encodeURIComponent` throw `URI malformed` (an error that would otherwise look like a lost
+ * connection) and `TextEncoder` silently send U+FFFD. The message itself is bad, so the error is
+ * `permanent`, with code `UNENCODABLE_TEXT`, naming the field.
+ */
+export function assertEncodableText(
+  provider: string,
+  fields: Readonly<Record<string, string | undefined>>,
+): void {
+  for (const [field, text] of Object.entries(fields)) {
+    if (text === undefined || isWellFormedText(text)) continue;
+    const index = text.search(LONE_SURROGATE);
+    throw new ProviderError({
+      kind: 'permanent',
+      provider,
+      providerCode: 'UNENCODABLE_TEXT',
+      message: `${field} holds a lone UTF-16 surrogate at index ${index}, which no encoding can carry; nothing was sent`,
+    });
+  }
 }

@@ -20,6 +20,12 @@ export interface ProviderCapabilities {
   senderTypes: readonly SenderType[];
   /** Email only: attachments supported. */
   attachments?: boolean;
+  /**
+   * How `validate` judges a message, when the provider has it: `test-mode` sends it through the
+   * provider's own test mode (SendGrid's sandbox mode, Mailgun's `o:testmode`: accepted, never
+   * delivered); `local` checks what can be checked without sending (number, sender, encoding).
+   */
+  validation?: 'test-mode' | 'local' | undefined;
 }
 
 export interface SendOptions {
@@ -44,6 +50,14 @@ export interface SendResult {
   cost?: Money | undefined;
   /** Provider-specific detail worth keeping (network code, request id). */
   details?: Readonly<Record<string, string>> | undefined;
+}
+
+/** A message `validate` judged acceptable. */
+export interface ValidateResult {
+  method: 'test-mode' | 'local';
+  segments?: number | undefined;
+  /** What sending it would cost, when known. */
+  cost?: Money | undefined;
 }
 
 /** One message's outcome in a batch: a batch may partly succeed. */
@@ -119,6 +133,13 @@ export interface Provider<C extends Channel = Channel> {
   readonly capabilities: ProviderCapabilities;
   send(message: MessageFor<C>, options: SendOptions): Promise<SendResult>;
   sendBatch?(messages: readonly MessageFor<C>[], options: SendOptions): Promise<BatchItemResult[]>;
+  /**
+   * Whether the provider would accept the message, without delivering it (shadow mode compares a
+   * new provider on live traffic this way, so that no recipient ever gets a message twice).
+   * Resolves when it would be accepted; rejects with the `ProviderError` a send would have met.
+   * Declared by `capabilities.validation`.
+   */
+  validate?(message: MessageFor<C>, options: SendOptions): Promise<ValidateResult>;
   /** Verifies the request (throws `WebhookVerificationError`) and returns normalised events. */
   parseWebhook?(request: WebhookRequest): Promise<WebhookResult>;
   health?(options: { signal: AbortSignal }): Promise<HealthStatus>;

@@ -23,10 +23,17 @@ export const pluginEntrySchema = z
     /** Instance id: routes, overrides and webhooks name it. */
     id: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/i, 'letters, digits, - and _ only'),
     options: z.record(z.string(), z.unknown()).default({}),
-    /** In sandbox mode, start this plugin's simulator and point the instance at it. */
-    sandbox: z.boolean().default(true),
   })
   .strict();
+
+/** Address names Fastify's `trustProxy` (proxy-addr) understands besides addresses and blocks. */
+const PROXY_ADDRESS_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+const proxyAddress = z
+  .string()
+  .refine((value) => PROXY_ADDRESS_NAMES.includes(value) || isIpAddressOrBlock(value), {
+    message: `must be an IP address, a CIDR block, or one of ${PROXY_ADDRESS_NAMES.join(', ')}`,
+  });
 
 export const gatewayConfigSchema = z
   .object({
@@ -41,9 +48,18 @@ export const gatewayConfigSchema = z
           .int()
           .positive()
           .default(1024 * 1024),
+        /**
+         * Which reverse proxies may name the client in `X-Forwarded-For` (Fastify's `trustProxy`):
+         * `false` trusts none, so the client is the connection's peer; `true` every hop; a number
+         * that many hops; a list those addresses, CIDR blocks or address names. Webhook IP
+         * allow-lists (`allowedIps`) check the client address this yields.
+         */
+        trustProxy: z
+          .union([z.boolean(), z.number().int().min(1), z.array(proxyAddress).min(1)])
+          .default(false),
       })
       .strict()
-      .default({ host: '127.0.0.1', port: 8080, bodyLimitBytes: 1024 * 1024 }),
+      .default({ host: '127.0.0.1', port: 8080, bodyLimitBytes: 1024 * 1024, trustProxy: false }),
     apiKeys: z.array(apiKeySchema).min(1, 'at least one API key is needed'),
     store: z
       .discriminatedUnion('driver', [
@@ -113,7 +129,10 @@ export const gatewayConfigSchema = z
     plugins: z.array(pluginEntrySchema).min(1, 'configure at least one provider plugin'),
     /** Router configuration; validated by @msg/core's router. */
     routing: z.record(z.string(), z.unknown()).default({}),
-    /** Start every plugin's simulator and point the instances at them. */
+    /**
+     * Start every plugin's simulator and point the instances at them. A plugin without a simulator
+     * refuses to start, and no connection may leave the loopback interface.
+     */
     sandbox: z.boolean().default(false),
     log: z
       .object({

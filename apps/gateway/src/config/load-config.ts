@@ -1,9 +1,16 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, extname, resolve } from 'node:path';
-import { MsgError, toValidationIssues, type ValidationIssue } from '@msg/core';
+import {
+  MsgError,
+  toValidationIssues,
+  ValidationError,
+  type ValidationIssue,
+  validateRouterConfig,
+} from '@msg/core';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { type GatewayConfig, gatewayConfigSchema } from './config-schema.js';
 import { type InterpolationIssue, interpolate, SecretRegistry } from './secrets.js';
+import { typeReferences, wholeReferencePaths } from './typed-references.js';
 
 export class ConfigError extends MsgError {
   readonly file: string;
@@ -44,6 +51,24 @@ export function parseConfig(
         message: `environment variable ${issue.variable} is not set`,
       })),
     );
+  }
+  const references = wholeReferencePaths(raw);
+  if (references.size > 0) {
+    typeReferences(interpolated, references, (value) => {
+      const parsed = gatewayConfigSchema.safeParse(value);
+      const issues = parsed.success ? [] : toValidationIssues(parsed.error.issues);
+      const routing = (value as { routing?: { routes?: unknown } } | undefined)?.routing;
+      if (parsed.success && Array.isArray(routing?.routes)) {
+        // The router's own validator judges the routing section; its paths are relative to it.
+        try {
+          validateRouterConfig(routing);
+        } catch (error) {
+          if (!ValidationError.isInstance(error)) throw error;
+          return error.issues.map((issue) => ({ ...issue, path: `routing.${issue.path}` }));
+        }
+      }
+      return issues;
+    });
   }
   const result = gatewayConfigSchema.safeParse(interpolated);
   if (!result.success) {

@@ -1,51 +1,45 @@
-import { DEFAULT_HEALTH_WEIGHTS, type Router, scoreProviders } from '@msg/core';
+import type { Router } from '@msg/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { HttpError } from './http-error.js';
 import { percentageSchema } from './schemas.js';
 import type { ServerContext } from './server-context.js';
 
-/** Providers with breaker state, health over the window and a 0-100 score among their channel's peers. */
+/**
+ * Providers with breaker state, health over the window and their health scores as the router
+ * computes them: per route (`scores`), and `score` in the first route that lists the provider.
+ */
 export function providersView(
   router: Router,
   checks: ReadonlyMap<string, { ok: boolean; detail?: string | undefined }>,
 ) {
   const status = router.status();
-  const byId = new Map(status.providers.map((provider) => [provider.id, provider]));
-  const scores = new Map<string, number>();
-  for (const channel of ['sms', 'email'] as const) {
-    const peers = status.providers.filter((provider) => provider.channel === channel);
-    const scored = scoreProviders(
-      peers.map((provider, priority) => ({ id: provider.id, weight: 1, priority })),
-      {
-        weights: DEFAULT_HEALTH_WEIGHTS,
-        load: (id) => {
-          const provider = byId.get(id);
-          return {
-            successRate: provider?.health.successRate,
-            meanLatencyMs: provider?.health.meanLatencyMs,
-            inFlight: provider?.inFlight ?? 0,
-            maxInFlight: undefined,
-          };
-        },
-      },
-    );
-    for (const score of scored) scores.set(score.provider, Math.round(score.score * 10) / 10);
+  const scores = new Map<string, Record<string, number>>();
+  for (const route of status.routes) {
+    for (const provider of route.providers) {
+      const byRoute = scores.get(provider.id) ?? {};
+      byRoute[route.id] = Math.round(provider.score * 10) / 10;
+      scores.set(provider.id, byRoute);
+    }
   }
   return {
-    providers: status.providers.map((provider) => ({
-      id: provider.id,
-      channel: provider.channel,
-      breaker: provider.breaker,
-      halted: provider.halted,
-      inFlight: provider.inFlight,
-      health: {
-        successRate: provider.health.successRate,
-        meanLatencyMs: provider.health.meanLatencyMs,
-        samples: provider.health.samples,
-        ...(checks.has(provider.id) ? { check: checks.get(provider.id) } : {}),
-      },
-      score: scores.get(provider.id),
-    })),
+    providers: status.providers.map((provider) => {
+      const byRoute = scores.get(provider.id) ?? {};
+      return {
+        id: provider.id,
+        channel: provider.channel,
+        breaker: provider.breaker,
+        halted: provider.halted,
+        inFlight: provider.inFlight,
+        health: {
+          successRate: provider.health.successRate,
+          meanLatencyMs: provider.health.meanLatencyMs,
+          samples: provider.health.samples,
+          ...(checks.has(provider.id) ? { check: checks.get(provider.id) } : {}),
+        },
+        score: Object.values(byRoute)[0],
+        scores: byRoute,
+      };
+    }),
     migrations: status.migrations,
   };
 }

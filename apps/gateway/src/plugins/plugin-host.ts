@@ -6,9 +6,9 @@ import {
   PluginError,
   type Provider,
 } from '@msg/core';
-import type { SandboxFactory } from '@msg/testing';
+import type { SandboxFactory, SandboxSimulator } from '@msg/testing';
 import type { PluginEntry } from '../config/config-schema.js';
-import { resolvePluginModule } from './resolve-module.js';
+import { resolvePluginModule, resolveSimulatorModule } from './resolve-module.js';
 
 /** What a plugin's `./simulator` export offers the sandbox. */
 interface SandboxModule {
@@ -63,24 +63,25 @@ export async function loadProviders(
       const webhookUrl = `${options.publicUrl.replace(/\/$/, '')}/webhooks/${entry.id}`;
       let pluginOptions: Record<string, unknown> = entry.options;
       let stopSimulator: (() => Promise<void>) | undefined;
-      if (options.sandbox && entry.sandbox) {
-        const simulatorModule = (await import(
-          resolvePluginModule(`${entry.resolve}/simulator`, options.directory, options.conditions)
-        ).catch(() => ({}))) as SandboxModule;
-        if (typeof simulatorModule.sandbox === 'function') {
-          const started = await simulatorModule.sandbox({ instanceId: entry.id, webhookUrl });
-          // The simulator's credentials and URL win over the real ones a config may carry.
-          pluginOptions = { ...entry.options, ...started.options };
-          stopSimulator = started.stop;
-          options.logger.info(`sandbox: ${entry.id} -> simulator of ${plugin.name}`);
-        }
+      if (options.sandbox) {
+        const started = await startSimulator(entry, plugin, webhookUrl, options);
+        // The simulator's credentials and URL win over the real ones a config may carry.
+        pluginOptions = { ...entry.options, ...started.options };
+        stopSimulator = started.stop;
+        options.logger.info(`sandbox: ${entry.id} -> simulator of ${plugin.name} at ${started.url}`);
       }
-      const provider = await createProvider(plugin, pluginOptions, {
-        instanceId: entry.id,
-        logger: options.logger,
-        webhookUrl,
-        now: options.now ?? Date.now,
-      });
+      let provider: Provider;
+      try {
+        provider = await createProvider(plugin, pluginOptions, {
+          instanceId: entry.id,
+          logger: options.logger,
+          webhookUrl,
+          now: options.now ?? Date.now,
+        });
+      } catch (error) {
+        await stopSimulator?.();
+        throw error;
+      }
       hosted.push({ entry, plugin, provider, ...(stopSimulator ? { stopSimulator } : {}) });
     }
   } catch (error) {
@@ -88,6 +89,37 @@ export async function loadProviders(
     throw error;
   }
   return hosted;
+}
+
+/**
+ * Starts the simulator of an instance in sandbox mode. A plugin without one refuses to start: the
+ * sandbox must never send real traffic with the real credentials a config may carry.
+ */
+async function startSimulator(
+  entry: PluginEntry,
+  plugin: Plugin,
+  webhookUrl: string,
+  options: LoadProvidersOptions,
+): Promise<SandboxSimulator> {
+  const refuse = (why: string, cause?: unknown) =>
+    new PluginError(
+      'MSG_ERR_PLUGIN_SANDBOX',
+      plugin.name,
+      `instance "${entry.id}" cannot run in the sandbox: ${why}. The sandbox never sends real traffic: give the plugin a "./simulator" export with a \`sandbox\` factory (docs/writing-a-plugin.md), or leave this instance out of the sandbox config`,
+      cause === undefined ? {} : { cause },
+    );
+  const specifier = resolveSimulatorModule(entry.resolve, options.directory, options.conditions);
+  if (specifier === undefined) throw refuse(`${entry.resolve} has no "./simulator" export`);
+  let module: SandboxModule;
+  try {
+    module = (await import(specifier)) as SandboxModule;
+  } catch (error) {
+    throw refuse(`its simulator failed to load (${(error as Error).message})`, error);
+  }
+  if (typeof module.sandbox !== 'function') {
+    throw refuse(`${entry.resolve}/simulator exports no \`sandbox\` factory`);
+  }
+  return module.sandbox({ instanceId: entry.id, webhookUrl });
 }
 
 export async function closeProviders(hosted: readonly HostedProvider[]): Promise<void> {

@@ -1,5 +1,12 @@
 import { ERROR_KINDS, type ErrorKind, ValidationError, type ValidationIssue } from '../errors.js';
 import { CHANNELS, type Channel } from '../message.js';
+import {
+  CROSS_SIDE_FAILOVER,
+  type CrossSideFailover,
+  MIGRATION_MODES,
+  type MigrationMode,
+} from '../migration/mode.js';
+import { compilePlan, type MigrationPlanConfig } from '../migration/plan.js';
 import { CarrierLookup, type CarrierTable, ZAMBIA_CARRIERS } from './carriers.js';
 
 /**
@@ -64,8 +71,16 @@ export interface MigrationConfig {
   id: string;
   from: readonly string[];
   to: readonly string[];
-  /** Share of traffic on the `to` side, an integer 0-100 (one bucket per percent). The state store's value, once set, wins. */
-  percentage: number;
+  /** Where traffic goes (default `gradual`); an emergency stop (`rolled-back`) is a runtime action only. */
+  mode?: Exclude<MigrationMode, 'rolled-back'>;
+  /** Share of traffic on the `to` side in `gradual`, an integer 0-100 (one bucket per percent); default 0. The state store's value, once set, wins. */
+  percentage?: number;
+  /** Whether failover may leave the chosen side (default `gradual`: only while both sides carry traffic). */
+  crossSideFailover?: CrossSideFailover;
+  /** Shadow mode: the share (0-1, default 0.1) of `from` traffic also validated on `to`, never delivered. */
+  shadow?: { sample?: number };
+  /** A rollout in steps, judged by an analysis of the two sides; the gateway runs it. */
+  plan?: MigrationPlanConfig;
   stickyBy?: StickyKey;
   /** Hash seed; the migration id when absent. A new seed reshuffles who moves first. */
   seed?: string;
@@ -430,7 +445,47 @@ function checkMigration(
 ): void {
   const { issues } = context;
   if (!checkObject(value, path, issues)) return;
-  checkKeys(value, ['id', 'from', 'to', 'percentage', 'stickyBy', 'seed', 'vip'], path, issues);
+  checkKeys(
+    value,
+    [
+      'id',
+      'from',
+      'to',
+      'mode',
+      'percentage',
+      'crossSideFailover',
+      'shadow',
+      'plan',
+      'stickyBy',
+      'seed',
+      'vip',
+    ],
+    path,
+    issues,
+  );
+  if (
+    value.mode !== undefined &&
+    (value.mode === 'rolled-back' || !MIGRATION_MODES.includes(value.mode as MigrationMode))
+  ) {
+    issues.push({
+      path: join(path, 'mode'),
+      message: `must be one of off, shadow, gradual, complete (rolled-back is the runtime emergency stop), got ${describe(value.mode)}`,
+    });
+  }
+  if (
+    value.crossSideFailover !== undefined &&
+    !CROSS_SIDE_FAILOVER.includes(value.crossSideFailover as CrossSideFailover)
+  ) {
+    issues.push({
+      path: join(path, 'crossSideFailover'),
+      message: `must be one of ${CROSS_SIDE_FAILOVER.join(', ')}, got ${describe(value.crossSideFailover)}`,
+    });
+  }
+  if (value.shadow !== undefined && checkObject(value.shadow, join(path, 'shadow'), issues)) {
+    checkKeys(value.shadow, ['sample'], join(path, 'shadow'), issues);
+    checkNumber(value.shadow.sample, join(path, 'shadow.sample'), issues, { min: 0, max: 1 });
+  }
+  if (value.plan !== undefined) compilePlan(value.plan, join(path, 'plan'), issues);
   if (typeof value.id !== 'string' || value.id.length === 0) {
     issues.push({ path: join(path, 'id'), message: `must be a non-empty string, got ${describe(value.id)}` });
   } else {
@@ -467,7 +522,6 @@ function checkMigration(
       issues.push({ path: join(path, 'to'), message: `"${provider}" is on both sides of the migration` });
     }
   }
-  if (value.percentage === undefined) issues.push({ path: join(path, 'percentage'), message: 'is required' });
   checkNumber(value.percentage, join(path, 'percentage'), issues, { min: 0, max: 100, integer: true });
   if (value.stickyBy !== undefined) {
     const key = value.stickyBy;

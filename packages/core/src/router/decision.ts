@@ -1,4 +1,5 @@
 import type { Message } from '../message.js';
+import { crossesSides, type MigrationMode } from '../migration/mode.js';
 import type { MigrationSide } from './config.js';
 import { recipientOf, rolloutBucket, rolloutSide, stickyKeyOf } from './rollout.js';
 import type { CompiledMigration, CompiledRoute, RouteProviderEntry } from './routes.js';
@@ -16,17 +17,24 @@ export interface RoutingOverride {
 export interface MigrationDecision {
   id: string;
   side: MigrationSide;
+  /** The mode in force: it decides where traffic goes, the percentage only in `gradual`. */
+  mode: MigrationMode;
   /** What chose the side. */
-  basis: 'bucket' | 'vip' | 'override' | 'emergency-stop';
+  basis: 'bucket' | 'vip' | 'override' | 'mode' | 'emergency-stop';
   /** The recipient's bucket (0-99), when the bucket chose. */
   bucket: number | undefined;
   percentage: number;
+  /** The mode is `rolled-back`. */
   emergencyStop: boolean;
 }
 
 export interface ExcludedProvider {
   provider: string;
-  reason: 'halted' | 'emergency-stop';
+  /**
+   * `halted`; `emergency-stop` (the `to` side of a rolled-back migration); `migration-side` (the
+   * other side of a migration whose mode keeps failover on the chosen side).
+   */
+  reason: 'halted' | 'emergency-stop' | 'migration-side';
 }
 
 /** Where a message goes and why: `router.decide` returns it, and every send carries one. */
@@ -82,10 +90,12 @@ function chooseSide(
 ): SideChoice {
   const state = store.getMigration(migration.id);
   const percentage = state?.percentage ?? migration.percentage;
+  const mode = state?.mode ?? migration.mode;
   const choice = (side: MigrationSide, basis: MigrationDecision['basis'], why: string, bucket?: number) => ({
     decision: {
       id: migration.id,
       side,
+      mode,
       basis,
       bucket,
       percentage,
@@ -93,11 +103,15 @@ function chooseSide(
     },
     why,
   });
-  if (state?.emergencyStop === true) {
+  if (mode === 'rolled-back') {
     const ignored = override?.side === 'to' ? ' (override side to ignored)' : '';
     return choice('from', 'emergency-stop', `migration ${migration.id} emergency stop${ignored}`);
   }
   if (override?.side) return choice(override.side, 'override', `override side ${override.side}`);
+  if (mode !== 'gradual') {
+    const side = mode === 'complete' ? 'to' : 'from';
+    return choice(side, 'mode', `migration ${migration.id} ${mode}`);
+  }
   const vip = vipSide(message, migration);
   if (vip) return choice(vip.side, 'vip', vip.why);
   const sticky = stickyKeyOf(message, migration.stickyBy);
@@ -142,10 +156,15 @@ export function decideOnRoute(input: DecisionInput): RoutingDecision {
       primary.push(entry);
     } else if (migration.emergencyStop && compiled.toSet.has(entry.id)) {
       excluded.push({ provider: entry.id, reason: 'emergency-stop' });
-    } else if (compiled.toSet.has(entry.id) === (migration.side === 'to')) {
+    } else if ((migration.side === 'to' ? compiled.toSet : compiled.fromSet).has(entry.id)) {
       primary.push(entry);
-    } else {
+    } else if (!compiled.toSet.has(entry.id) && !compiled.fromSet.has(entry.id)) {
+      // Outside the migration: a failover on either side.
       secondary.push(entry);
+    } else if (crossesSides(migration.mode, compiled.crossSideFailover)) {
+      secondary.push(entry);
+    } else {
+      excluded.push({ provider: entry.id, reason: 'migration-side' });
     }
   }
   if (migration) {

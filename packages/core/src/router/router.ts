@@ -1,5 +1,11 @@
 import { ProviderError, ValidationError } from '../errors.js';
 import type { Channel, Message } from '../message.js';
+import {
+  type CrossSideFailover,
+  MIGRATION_MODES,
+  type MigrationMode,
+  modeTransitionError,
+} from '../migration/mode.js';
 import type { Provider, SendResult } from '../provider.js';
 import { networkError, PLUGIN_EXCEPTION_CODE, pluginException } from '../provider-utils.js';
 import type { Attempt, SkippedProvider } from './attempt.js';
@@ -12,16 +18,17 @@ import {
   type HealthWeights,
   type ResolvedProviderPolicy,
   type RouterConfig,
+  type RoutingStrategy,
   resolveProviderPolicy,
   validateRouterConfig,
 } from './config.js';
 import { decideOnRoute, type RoutingDecision, type RoutingOverride } from './decision.js';
 import { type RouterEvent, type RouterEventOf, RouterEvents, type RouterEventType } from './events.js';
 import { type HealthSnapshot, HealthWindow } from './health.js';
-import { type CompiledRoute, compileRoutes, matchRoute } from './routes.js';
+import { type CompiledMigration, type CompiledRoute, compileRoutes, matchRoute } from './routes.js';
 import { RoutingError } from './routing-error.js';
 import { MemoryRouterStateStore, type RouterStateStore } from './state.js';
-import type { ProviderLoad, StrategyContext } from './strategies.js';
+import { type ProviderLoad, type StrategyContext, scoreProviders } from './strategies.js';
 
 /** The error code of an attempt the router's timeout cut short. */
 export const TIMEOUT_ERROR_CODE = 'MSG_TIMEOUT';
@@ -75,13 +82,27 @@ export interface MigrationStatus {
   route: string;
   from: readonly string[];
   to: readonly string[];
+  mode: MigrationMode;
   percentage: number;
+  /** The mode is `rolled-back`. */
   emergencyStop: boolean;
+  crossSideFailover: CrossSideFailover;
+}
+
+export interface RouteStatus {
+  id: string;
+  strategy: RoutingStrategy;
+  /**
+   * The route's providers in its order, each with its health score there (0-100): the router's own
+   * weights and this route's priority order, as the `health` strategy ranks them.
+   */
+  providers: Array<{ id: string; channel: Channel; score: number }>;
 }
 
 export interface RouterStatus {
   providers: ProviderStatus[];
   migrations: MigrationStatus[];
+  routes: RouteStatus[];
 }
 
 interface ProviderRuntime {
@@ -423,7 +444,11 @@ export class Router {
     }
   }
 
-  /** Sets a migration's share of traffic on its `to` side, effective on the next message. */
+  /**
+   * Sets a migration's share of traffic on its `to` side, effective on the next message. A
+   * percentage is a gradual rollout: from `off`, `shadow` or `complete` the mode becomes `gradual`.
+   * A rolled-back migration refuses it until resumed.
+   */
   async setRolloutPercentage(migrationId: string, percentage: number): Promise<void> {
     this.migrationById(migrationId);
     if (!Number.isInteger(percentage) || percentage < 0 || percentage > 100) {
@@ -431,19 +456,74 @@ export class Router {
         { path: 'percentage', message: `must be an integer from 0 to 100, got ${String(percentage)}` },
       ]);
     }
-    await this.store.setMigration(migrationId, { percentage });
+    const current = this.migrationState(migrationId);
+    this.checkTransition(current.mode, 'gradual');
+    await this.store.setMigration(migrationId, { mode: 'gradual', percentage });
   }
 
-  /** Sends all of a migration's traffic back to `from`, overriding VIPs and per-message overrides. */
+  /** Moves a migration to another mode (`rolled-back` is `emergencyStop`), refusing a move the mode machine forbids. */
+  async setMigrationMode(migrationId: string, mode: Exclude<MigrationMode, 'rolled-back'>): Promise<void> {
+    this.migrationById(migrationId);
+    if (!MIGRATION_MODES.includes(mode) || mode === ('rolled-back' as MigrationMode)) {
+      throw new ValidationError([
+        {
+          path: 'mode',
+          message: `must be one of off, shadow, gradual, complete, got ${JSON.stringify(mode)}`,
+        },
+      ]);
+    }
+    this.checkTransition(this.migrationState(migrationId).mode, mode);
+    await this.store.setMigration(migrationId, { mode });
+  }
+
+  /**
+   * The emergency stop: all of a migration's traffic to `from` on the next message, above VIPs and
+   * per-message overrides, never `to`, not even on failover. The mode and percentage in force are
+   * kept for `resumeMigration`.
+   */
   async emergencyStop(migrationId: string): Promise<void> {
     this.migrationById(migrationId);
-    await this.store.setMigration(migrationId, { emergencyStop: true });
+    const current = this.migrationState(migrationId);
+    if (current.mode === 'rolled-back') return;
+    await this.store.setMigration(migrationId, {
+      mode: 'rolled-back',
+      resume: { mode: current.mode, percentage: current.percentage },
+    });
   }
 
-  /** Lifts an emergency stop; the percentage in force before it applies again. */
+  /** Lifts an emergency stop: the mode and percentage in force before it apply again. */
   async resumeMigration(migrationId: string): Promise<void> {
     this.migrationById(migrationId);
-    await this.store.setMigration(migrationId, { emergencyStop: false });
+    const state = this.store.getMigration(migrationId);
+    if (state?.mode !== 'rolled-back') {
+      throw new ValidationError([{ path: 'mode', message: `migration ${migrationId} is not rolled back` }], {
+        code: 'MSG_ERR_MIGRATION_TRANSITION',
+      });
+    }
+    const resume = state.resume ?? {
+      mode: this.migrationById(migrationId).migration?.mode ?? 'gradual',
+      percentage: state.percentage ?? 0,
+    };
+    await this.store.setMigration(migrationId, {
+      mode: resume.mode,
+      percentage: resume.percentage,
+      resume: undefined,
+    });
+  }
+
+  /** The mode and percentage in force for a migration: the state store's, else the config's. */
+  migrationState(migrationId: string): { mode: MigrationMode; percentage: number } {
+    const compiled = this.migrationById(migrationId).migration as CompiledMigration;
+    const state = this.store.getMigration(migrationId);
+    return { mode: state?.mode ?? compiled.mode, percentage: state?.percentage ?? compiled.percentage };
+  }
+
+  private checkTransition(current: MigrationMode, next: MigrationMode): void {
+    const problem = modeTransitionError(current, next);
+    if (problem)
+      throw new ValidationError([{ path: 'mode', message: problem }], {
+        code: 'MSG_ERR_MIGRATION_TRANSITION',
+      });
   }
 
   /** Takes a provider out of every route (and refuses overrides to it) until resumed. */
@@ -484,11 +564,24 @@ export class Router {
         route: route.id,
         from: migration.from,
         to: migration.to,
+        mode: state?.mode ?? migration.mode,
         percentage: state?.percentage ?? migration.percentage,
-        emergencyStop: state?.emergencyStop === true,
+        emergencyStop: state?.mode === 'rolled-back',
+        crossSideFailover: migration.crossSideFailover,
       });
     }
-    return { providers, migrations };
+    const routes = this.routes.map((route) => ({
+      id: route.id,
+      strategy: route.strategy,
+      providers: (['sms', 'email'] as const).flatMap((channel) =>
+        scoreProviders(route.providers[channel], this.strategy).map((score) => ({
+          id: score.provider,
+          channel,
+          score: score.score,
+        })),
+      ),
+    }));
+    return { providers, migrations, routes };
   }
 
   /** Stops listening to the state store. Providers are the caller's to close. */

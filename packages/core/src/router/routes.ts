@@ -1,4 +1,6 @@
 import type { Channel, Message } from '../message.js';
+import type { CrossSideFailover, MigrationMode } from '../migration/mode.js';
+import { type CompiledPlan, compilePlan } from '../migration/plan.js';
 import { phoneNumberCountry } from '../phone.js';
 import type { CarrierLookup } from './carriers.js';
 import {
@@ -23,8 +25,15 @@ export interface CompiledMigration {
   id: string;
   from: readonly string[];
   to: readonly string[];
+  fromSet: ReadonlySet<string>;
   toSet: ReadonlySet<string>;
+  /** The config's mode and percentage; the state store's values, once set, win. */
+  mode: MigrationMode;
   percentage: number;
+  crossSideFailover: CrossSideFailover;
+  /** Share (0-1) of `from` traffic validated on `to` in shadow mode. */
+  shadowSample: number;
+  plan: CompiledPlan | undefined;
   stickyBy: StickyKey;
   seed: string;
   vipNumbers: ReadonlyMap<string, MigrationSide>;
@@ -148,8 +157,14 @@ function compileMigration(route: RouteConfig): CompiledMigration | undefined {
     id: migration.id,
     from: migration.from,
     to: migration.to,
+    fromSet: new Set(migration.from),
     toSet: new Set(migration.to),
-    percentage: migration.percentage,
+    mode: migration.mode ?? 'gradual',
+    percentage: migration.percentage ?? 0,
+    crossSideFailover: migration.crossSideFailover ?? 'gradual',
+    shadowSample: migration.shadow?.sample ?? 0.1,
+    // Validated with the config: compiling again cannot fail.
+    plan: migration.plan === undefined ? undefined : compilePlan(migration.plan, 'plan', []),
     stickyBy: migration.stickyBy ?? 'recipient',
     seed: migration.seed ?? migration.id,
     vipNumbers,

@@ -1,3 +1,5 @@
+import type { MigrationMode } from '../migration/mode.js';
+
 /**
  * The router's mutable state behind one small interface, so that a single process keeps it in
  * memory and a fleet shares it through Redis. Reads are synchronous because the router reads on
@@ -6,10 +8,12 @@
  * Writes may be asynchronous.
  */
 
-/** Admin-controlled settings of one migration; absent fields fall back to the config. */
+/** Operator-controlled settings of one migration; absent fields fall back to the config. */
 export interface MigrationState {
+  mode?: MigrationMode | undefined;
   percentage?: number | undefined;
-  emergencyStop?: boolean | undefined;
+  /** While `rolled-back`: the mode and percentage a resume restores. */
+  resume?: { mode: MigrationMode; percentage: number } | undefined;
 }
 
 /** A circuit breaker's state as cockatiel's `toJSON` gives it, with who wrote it and when. */

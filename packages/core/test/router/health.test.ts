@@ -79,11 +79,11 @@ describe('memory state store', () => {
     const changes: string[] = [];
     const stop = store.subscribe((change) => changes.push(change.type));
     store.setMigration('m', { percentage: 20 });
-    store.setMigration('m', { emergencyStop: true });
+    store.setMigration('m', { mode: 'rolled-back' });
     store.setHalted('p', true);
     stop();
     store.setHalted('p', false);
-    expect(store.getMigration('m')).toEqual({ percentage: 20, emergencyStop: true });
+    expect(store.getMigration('m')).toEqual({ percentage: 20, mode: 'rolled-back' });
     expect(store.isHalted('p')).toBe(false);
     expect(changes).toEqual(['migration', 'migration', 'halt']);
   });

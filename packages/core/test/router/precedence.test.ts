@@ -89,7 +89,7 @@ describe('emergency stop', () => {
 
   it('reaches an instance through the shared store', async () => {
     const { router, store } = setup(100);
-    store.setMigration('migration', { emergencyStop: true });
+    store.setMigration('migration', { mode: 'rolled-back' });
     expect(router.decide(sms()).candidates[0]).toBe('legacy');
   });
 });

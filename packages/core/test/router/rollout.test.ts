@@ -103,6 +103,7 @@ describe('sticky percentage migration', () => {
     expect(decision.migration).toEqual({
       id: 'legacy-to-at',
       side: 'to',
+      mode: 'gradual',
       basis: 'bucket',
       bucket: 37,
       percentage: 50,
@@ -165,8 +166,10 @@ describe('sticky percentage migration', () => {
         route: 'zambia',
         from: ['legacy'],
         to: ['africastalking'],
+        mode: 'gradual',
         percentage: 100,
         emergencyStop: false,
+        crossSideFailover: 'gradual',
       },
     ]);
     await expect(router.setRolloutPercentage('legacy-to-at', 101)).rejects.toThrow('integer from 0 to 100');
