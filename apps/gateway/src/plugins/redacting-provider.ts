@@ -10,8 +10,8 @@ import {
 import type { SecretRegistry } from '../config/secrets.js';
 
 /**
- * A provider whose error texts pass through the config's secret redaction before anything else
- * sees them: an auth failure that echoes the key would otherwise be stored with the attempt,
+ * A provider whose error texts (send, batch, validate, health, status look-up, webhooks) pass
+ * through the config's secret redaction before anything else sees them: an auth failure that echoes the key would otherwise be stored with the attempt,
  * returned by `GET /v1/messages/:id` and `?check=true`, and carried in routing errors. Every other
  * member (webhooks, receipts, close, members added later) is the provider's own, bound to it.
  */
@@ -47,6 +47,16 @@ export function redactingProvider<P extends Provider>(provider: P, secrets: Secr
         return results.map((result) =>
           result.ok ? result : { ...result, error: redactError(result.error, options.signal) },
         );
+      } catch (error) {
+        throw redactError(error, options.signal);
+      }
+    };
+  }
+  if (provider.validate) {
+    const validate = provider.validate.bind(provider);
+    overrides.validate = async (message: never, options: SendOptions) => {
+      try {
+        return await validate(message, options);
       } catch (error) {
         throw redactError(error, options.signal);
       }
