@@ -5,7 +5,6 @@ import {
   networkError,
   type Provider,
   type ProviderError,
-  type SendOptions,
 } from '@msg/core';
 import type { SecretRegistry } from '../config/secrets.js';
 
@@ -30,59 +29,34 @@ export function redactingProvider<P extends Provider>(provider: P, secrets: Secr
         : { ...event, error: { ...event.error, message: redact(event.error.message) } },
     );
 
-  const overrides: Partial<Record<keyof Provider, unknown>> = {
-    async send(message: never, options: SendOptions) {
+  /** The method with its answer mapped and its failure classified and redacted; the signal is its last argument. */
+  const guarded = <A extends unknown[], R>(
+    method: ((...args: A) => Promise<R>) | undefined,
+    map: (answer: R, signal: AbortSignal | undefined) => R = (answer) => answer,
+  ) => {
+    if (!method) return undefined;
+    const call = method.bind(provider);
+    return async (...args: A): Promise<R> => {
+      const signal = (args.at(-1) as { signal?: AbortSignal } | undefined)?.signal;
       try {
-        return await provider.send(message, options);
+        return map(await call(...args), signal);
       } catch (error) {
-        throw redactError(error, options.signal);
+        throw redactError(error, signal);
       }
-    },
+    };
   };
-  if (provider.sendBatch) {
-    const sendBatch = provider.sendBatch.bind(provider);
-    overrides.sendBatch = async (messages: never, options: SendOptions): Promise<BatchItemResult[]> => {
-      try {
-        const results = await sendBatch(messages, options);
-        return results.map((result) =>
-          result.ok ? result : { ...result, error: redactError(result.error, options.signal) },
-        );
-      } catch (error) {
-        throw redactError(error, options.signal);
-      }
-    };
-  }
-  if (provider.validate) {
-    const validate = provider.validate.bind(provider);
-    overrides.validate = async (message: never, options: SendOptions) => {
-      try {
-        return await validate(message, options);
-      } catch (error) {
-        throw redactError(error, options.signal);
-      }
-    };
-  }
-  if (provider.health) {
-    const health = provider.health.bind(provider);
-    overrides.health = async (options: { signal: AbortSignal }): Promise<HealthStatus> => {
-      try {
-        const status = await health(options);
-        return status.detail === undefined ? status : { ...status, detail: redact(status.detail) };
-      } catch (error) {
-        throw redactError(error, options.signal);
-      }
-    };
-  }
-  if (provider.getStatus) {
-    const getStatus = provider.getStatus.bind(provider);
-    overrides.getStatus = async (query: never, options: SendOptions) => {
-      try {
-        return redactEvents(await getStatus(query, options));
-      } catch (error) {
-        throw redactError(error, options.signal);
-      }
-    };
-  }
+
+  const overrides: Partial<Record<keyof Provider, unknown>> = {
+    send: guarded(provider.send),
+    sendBatch: guarded(provider.sendBatch, (results: BatchItemResult[], signal) =>
+      results.map((result) => (result.ok ? result : { ...result, error: redactError(result.error, signal) })),
+    ),
+    validate: guarded(provider.validate),
+    health: guarded(provider.health, (status: HealthStatus) =>
+      status.detail === undefined ? status : { ...status, detail: redact(status.detail) },
+    ),
+    getStatus: guarded(provider.getStatus, redactEvents),
+  };
   if (provider.parseWebhook) {
     const parseWebhook = provider.parseWebhook.bind(provider);
     overrides.parseWebhook = async (request: never) => {
@@ -98,7 +72,8 @@ export function redactingProvider<P extends Provider>(provider: P, secrets: Secr
   }
   return new Proxy(provider, {
     get(target, property) {
-      if (Object.hasOwn(overrides, property)) return overrides[property as keyof Provider];
+      const override = Object.hasOwn(overrides, property) ? overrides[property as keyof Provider] : undefined;
+      if (override !== undefined) return override;
       const value = Reflect.get(target, property, target);
       // Bound to the provider itself: a class with private fields rejects a proxy as `this`.
       return typeof value === 'function' ? value.bind(target) : value;
