@@ -3,6 +3,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Logger, Router, type RouterConfig, validateRouterConfig } from '@msg/core';
 import type { FastifyInstance } from 'fastify';
+import { CallbackTargetPolicy } from './callbacks/callback-target.js';
 import { CallbackWorker } from './callbacks/callback-worker.js';
 import type { GatewayConfig } from './config/config-schema.js';
 import type { LoadedConfig } from './config/load-config.js';
@@ -18,6 +19,7 @@ import { GatewayMetrics } from './metrics.js';
 import { PeriodicTask } from './periodic-task.js';
 import { installLoopbackGuard } from './plugins/loopback-guard.js';
 import { closeProviders, type HostedProvider, loadProviders } from './plugins/plugin-host.js';
+import { redactingProvider } from './plugins/redacting-provider.js';
 import { expireOverdueReceipts } from './receipts/receipt-deadlines.js';
 import { ReceiptPlan } from './receipts/receipt-plan.js';
 import { reconcileOverdue } from './receipts/reconciler.js';
@@ -162,6 +164,8 @@ export function createGateway(loaded: LoadedConfig, options: GatewayOptions = {}
         now,
         ...(options.pluginConditions ? { conditions: options.pluginConditions } : {}),
       });
+      // Error texts are redacted where they leave the plugin, before the router, store or API see them.
+      for (const hosted of providers) hosted.provider = redactingProvider(hosted.provider, loaded.secrets);
       container.value(Tokens.Providers, providers);
       const routing = Array.isArray((config.routing as { routes?: unknown }).routes)
         ? config.routing
@@ -183,6 +187,7 @@ export function createGateway(loaded: LoadedConfig, options: GatewayOptions = {}
         timeoutMs: config.callbacks.timeoutMs,
         initialBackoffMs: config.callbacks.initialBackoffMs,
         maxBackoffMs: config.callbacks.maxBackoffMs,
+        targets: new CallbackTargetPolicy(config.callbacks),
         logger,
         metrics,
         now,

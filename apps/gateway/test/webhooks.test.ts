@@ -48,7 +48,13 @@ describe('webhooks, idempotency and status callbacks', () => {
     twilio = createTwilioSimulator({ accounts: { [TWILIO_SID]: TWILIO_TOKEN }, callbackDelayMs: 10 });
     await twilio.start();
     gateway = await startGateway({
-      callbacks: { signingSecret: '${TEST_SECRET}', initialBackoffMs: 50, maxBackoffMs: 200 },
+      callbacks: {
+        signingSecret: '${TEST_SECRET}',
+        initialBackoffMs: 50,
+        maxBackoffMs: 200,
+        // The client endpoints of these tests listen on loopback, which callbacks refuse by default.
+        allow: ['127.0.0.1'],
+      },
       plugins: [
         {
           resolve: '@msg/example-plugin-acme',

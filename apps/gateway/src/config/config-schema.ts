@@ -1,6 +1,8 @@
 import { isIpAddressOrBlock } from '@msg/core';
 import { z } from 'zod';
 
+const addressOrBlock = z.string().refine(isIpAddressOrBlock, 'must be an IP address or a CIDR block');
+
 const scope = z.enum(['send', 'read', 'admin']);
 
 export const apiKeySchema = z
@@ -166,9 +168,23 @@ export const gatewayConfigSchema = z
         /** First retry delay; each next one doubles, up to `maxBackoffMs`. */
         initialBackoffMs: z.number().int().positive().default(1000),
         maxBackoffMs: z.number().int().positive().default(300_000),
+        /**
+         * Addresses or CIDR blocks a callback may reach although they are loopback, private,
+         * link-local, unique-local, multicast, unspecified or reserved (refused by default).
+         */
+        allow: z.array(addressOrBlock).default([]),
+        /** Addresses or CIDR blocks refused on top of those; deny wins over allow. */
+        deny: z.array(addressOrBlock).default([]),
       })
       .strict()
-      .default({ attempts: 8, timeoutMs: 5000, initialBackoffMs: 1000, maxBackoffMs: 300_000 }),
+      .default({
+        attempts: 8,
+        timeoutMs: 5000,
+        initialBackoffMs: 1000,
+        maxBackoffMs: 300_000,
+        allow: [],
+        deny: [],
+      }),
     plugins: z.array(pluginEntrySchema).min(1, 'configure at least one provider plugin'),
     /** Router configuration; validated by @msg/core's router. */
     routing: z.record(z.string(), z.unknown()).default({}),
