@@ -24,7 +24,12 @@ export const vonageOptionsSchema = z
     signatureSecret: z.string().min(1).optional(),
     signatureMethod: z.enum(SIGNATURE_METHODS).default('md5hash'),
     /** How far a signed receipt's timestamp may be from our clock. */
-    signatureToleranceSeconds: z.number().int().min(1).max(86_400).default(DEFAULT_SIGNATURE_TOLERANCE_SECONDS),
+    signatureToleranceSeconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(86_400)
+      .default(DEFAULT_SIGNATURE_TOLERANCE_SECONDS),
     /** Secret added as `?token=` to the callback URL and required on receipts. */
     webhookToken: z.string().min(16).optional(),
     /** Addresses or CIDR blocks receipts may come from. */

@@ -1,9 +1,4 @@
-import {
-  type ErrorKind,
-  kindFromHttpStatus,
-  ProviderError,
-  parseRetryAfter,
-} from '@msg/core';
+import { type ErrorKind, kindFromHttpStatus, ProviderError, parseRetryAfter } from '@msg/core';
 import type { VonageSmsMessage } from './vonage-api-types.js';
 
 /**

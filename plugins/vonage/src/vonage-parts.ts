@@ -1,4 +1,4 @@
-import { canAdvanceStatus, type DeliveryStatus, isFinalStatus } from '@msg/core';
+import { canAdvanceStatus, type DeliveryStatus } from '@msg/core';
 import { reconcileParts } from './vonage-status.js';
 
 /** A part's receipt, as far as reconciling needs it. */
@@ -41,7 +41,9 @@ export interface PartLedgerSettings {
  * Vonage answers one message id per part and sends one receipt per part. The ledger remembers,
  * per provider instance and in memory, which parts make up each multi-part message it sent, and
  * turns the parts' receipts into the message's status (`reconcileParts`), reported under the
- * first part's id only when it moves the message forward.
+ * first part's id only when it moves the message forward. A message stays until the receipt
+ * window closes (or `maxMessages` pushes it out), so that late and repeated receipts of its parts
+ * stay quiet once its outcome is known.
  */
 export class PartLedger {
   private readonly messages = new Map<string, TrackedMessage>();
@@ -91,11 +93,6 @@ export class PartLedger {
     const current = tracked.statuses.get(report.partId);
     if (canAdvanceStatus(current, report.status)) tracked.statuses.set(report.partId, report.status);
     const status = reconcileParts([...tracked.statuses.values()], tracked.partIds.length);
-    // Kept after a failure until every part has reported, so that late parts stay quiet.
-    const settled =
-      tracked.statuses.size === tracked.partIds.length &&
-      [...tracked.statuses.values()].every((part) => isFinalStatus(part));
-    if (settled) this.forget(tracked);
     if (status === undefined || !canAdvanceStatus(tracked.reported, status)) return null;
     tracked.reported = status;
     return {

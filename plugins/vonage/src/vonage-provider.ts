@@ -107,7 +107,11 @@ export function createVonageProvider(id: string, settings: VonageProviderSetting
     }
     const to = recipientDigits(message.to);
     if (!/^\d{7,15}$/.test(to)) {
-      throw unsendableError(id, 'MSG_INVALID_TO', `"to" must be 7 to 15 digits for Vonage, got ${to.length} characters`);
+      throw unsendableError(
+        id,
+        'MSG_INVALID_TO',
+        `"to" must be 7 to 15 digits for Vonage, got ${to.length} characters`,
+      );
     }
     if (message.text.length === 0) throw unsendableError(id, 'MSG_EMPTY_TEXT', '"text" is empty');
     if (LONE_SURROGATE.test(message.text)) {
@@ -127,9 +131,12 @@ export function createVonageProvider(id: string, settings: VonageProviderSetting
     if (message.id.length <= CLIENT_REF_MAX_LENGTH) body['client-ref'] = message.id;
     else if (!warnedLongId) {
       warnedLongId = true;
-      settings.logger.warn('[msg] [plugin-vonage] message ids over 40 characters are not sent as client-ref', {
-        provider: id,
-      });
+      settings.logger.warn(
+        '[msg] [plugin-vonage] message ids over 40 characters are not sent as client-ref',
+        {
+          provider: id,
+        },
+      );
     }
     if (settings.callbackUrl) body.callback = settings.callbackUrl;
     if (settings.ttl !== undefined) body.ttl = settings.ttl;
@@ -225,7 +232,11 @@ export function createVonageProvider(id: string, settings: VonageProviderSetting
     async getStatus(query: StatusQuery, options: SendOptions): Promise<DeliveryEvent[]> {
       ensureOpen(options.signal);
       const partIds = ledger.partsOf(query.providerMessageId) ?? [query.providerMessageId];
-      const answer = await api.get(REPORTS_RECORDS_PATH, recordsQuery(settings.apiKey, partIds), options.signal);
+      const answer = await api.get(
+        REPORTS_RECORDS_PATH,
+        recordsQuery(settings.apiKey, partIds),
+        options.signal,
+      );
       if (answer.status < 200 || answer.status >= 300) {
         throw httpError(answer.status, answer.headers, answer.body, id, settings.now());
       }

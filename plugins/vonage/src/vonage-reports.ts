@@ -61,8 +61,7 @@ export function eventsFromRecords(
         errorCode && errorCode !== '0'
           ? {
               code: errorCode,
-              message:
-                record.error_code_description ?? VONAGE_DLR_ERROR_CODES[errorCode]?.name ?? undefined,
+              message: record.error_code_description ?? VONAGE_DLR_ERROR_CODES[errorCode]?.name ?? undefined,
             }
           : undefined,
       cost: partIds.length === 1 ? parseMoney(totalPrice, record.currency) : undefined,

@@ -75,6 +75,7 @@ export function reconcileParts(
   if (failure) return failure;
   const complete = statuses.length >= total;
   if (complete && statuses.every((status) => status === 'delivered')) return 'delivered';
-  if (complete && statuses.every((status) => status === 'delivered' || status === 'unknown')) return 'unknown';
+  if (complete && statuses.every((status) => status === 'delivered' || status === 'unknown'))
+    return 'unknown';
   return 'sent';
 }

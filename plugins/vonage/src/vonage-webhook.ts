@@ -78,7 +78,13 @@ function sameText(left: string, right: string): boolean {
 export function parseScts(text: string | undefined): Date | undefined {
   const match = text ? /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})$/.exec(text) : null;
   if (!match) return undefined;
-  const [year, month, day, hour, minute] = match.slice(1).map(Number) as [number, number, number, number, number];
+  const [year, month, day, hour, minute] = match.slice(1).map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   const date = new Date(Date.UTC(2000 + year, month - 1, day, hour, minute));
   return Number.isNaN(date.getTime()) || date.getUTCDate() !== day ? undefined : date;
 }
@@ -135,9 +141,12 @@ export function createWebhookParser(settings: VonageWebhookSettings) {
     // Inbound messages share the endpoint on some accounts: they carry no delivery status.
     if (!receipt.status && receipt.messageId && params.text !== undefined) return { events: [] };
     if (!receipt.messageId || !receipt.status) {
-      throw new ValidationError([{ path: receipt.messageId ? 'status' : 'messageId', message: 'is required' }], {
-        subject: SUBJECT,
-      });
+      throw new ValidationError(
+        [{ path: receipt.messageId ? 'status' : 'messageId', message: 'is required' }],
+        {
+          subject: SUBJECT,
+        },
+      );
     }
     const status = vonageStatus(receipt.status);
     const errorCode = receipt['err-code'];

@@ -1,6 +1,18 @@
 import { runConformanceSuite } from '@msg/testing/conformance';
-import vonagePlugin, { VONAGE_SMS_STATUS_CODES, VONAGE_STATUS_MAP, type VonagePluginOptions } from '../src/index.js';
-import { ACME, GLOBEX, optionsFor, receiptFields, signedReceipt, startSimulator, WEBHOOK_URL } from './helpers.js';
+import vonagePlugin, {
+  VONAGE_SMS_STATUS_CODES,
+  VONAGE_STATUS_MAP,
+  type VonagePluginOptions,
+} from '../src/index.js';
+import {
+  ACME,
+  GLOBEX,
+  optionsFor,
+  receiptFields,
+  signedReceipt,
+  startSimulator,
+  WEBHOOK_URL,
+} from './helpers.js';
 
 runConformanceSuite<VonagePluginOptions>({
   plugin: vonagePlugin,
@@ -12,7 +24,13 @@ runConformanceSuite<VonagePluginOptions>({
       otherOptions: optionsFor(GLOBEX, simulator),
       credentialOf: (options) => options.apiKey,
       webhookUrl: WEBHOOK_URL,
-      message: (id) => ({ id, channel: 'sms', to: '+447700900001', text: 'Your code is 123456', from: 'ACME' }),
+      message: (id) => ({
+        id,
+        channel: 'sms',
+        to: '+447700900001',
+        text: 'Your code is 123456',
+        from: 'ACME',
+      }),
       errors: [
         { error: 'http:401', kind: 'configuration', providerCode: 'HTTP_401' },
         { error: 'http:429', kind: 'rate-limited', providerCode: 'HTTP_429' },
@@ -28,7 +46,10 @@ runConformanceSuite<VonagePluginOptions>({
       webhooks: {
         statuses: { ...VONAGE_STATUS_MAP },
         signed: ({ providerMessageId, providerStatus }) =>
-          signedReceipt({ messageId: providerMessageId, status: providerStatus }, Math.floor(Date.now() / 1000)),
+          signedReceipt(
+            { messageId: providerMessageId, status: providerStatus },
+            Math.floor(Date.now() / 1000),
+          ),
         signatureHeaders: [],
         unsigned: (request) => {
           const fields = JSON.parse(new TextDecoder().decode(request.rawBody)) as Record<string, string>;
@@ -37,7 +58,12 @@ runConformanceSuite<VonagePluginOptions>({
         },
         tamper: (request) => {
           const fields = JSON.parse(new TextDecoder().decode(request.rawBody)) as Record<string, string>;
-          return { ...request, rawBody: new TextEncoder().encode(JSON.stringify({ ...fields, status: 'delivered', 'err-code': '7' })) };
+          return {
+            ...request,
+            rawBody: new TextEncoder().encode(
+              JSON.stringify({ ...fields, status: 'delivered', 'err-code': '7' }),
+            ),
+          };
         },
         stale: ({ providerMessageId, providerStatus }) =>
           signedReceipt(

@@ -23,7 +23,11 @@ export async function startSimulator(
 ): Promise<VonageSimulator> {
   const simulator = createVonageSimulator({
     accounts: {
-      [ACME.apiKey]: { apiSecret: ACME.apiSecret, signatureSecret: ACME.signatureSecret, signatureMethod: 'sha256' },
+      [ACME.apiKey]: {
+        apiSecret: ACME.apiSecret,
+        signatureSecret: ACME.signatureSecret,
+        signatureMethod: 'sha256',
+      },
       [GLOBEX.apiKey]: {
         apiSecret: GLOBEX.apiSecret,
         signatureSecret: GLOBEX.signatureSecret,
@@ -76,7 +80,11 @@ export function sign(
   method: SignatureMethod,
   timestampSeconds = NOW / 1000,
 ): Record<string, string> {
-  const params = { ...fields, timestamp: String(timestampSeconds), nonce: 'ec11dd3e-1e7f-4db5-9467-82b02cd223b9' };
+  const params = {
+    ...fields,
+    timestamp: String(timestampSeconds),
+    nonce: 'ec11dd3e-1e7f-4db5-9467-82b02cd223b9',
+  };
   return { ...params, sig: vonageSignature(params, secret, method) };
 }
 
@@ -92,6 +100,9 @@ export function jsonReceipt(params: Record<string, string>, url = WEBHOOK_URL): 
 }
 
 /** A signed JSON receipt from ACME's account. */
-export function signedReceipt(overrides: Record<string, string> = {}, timestampSeconds?: number): WebhookRequest {
+export function signedReceipt(
+  overrides: Record<string, string> = {},
+  timestampSeconds?: number,
+): WebhookRequest {
   return jsonReceipt(sign(receiptFields(overrides), ACME.signatureSecret, 'sha256', timestampSeconds));
 }
