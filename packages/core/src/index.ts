@@ -158,4 +158,5 @@ export {
   type SmsDeliveryStatus,
   statusRank,
 } from './status.js';
+export { readWebhookFields, type WebhookFieldsOptions } from './webhook-fields.js';
 export { type UrlTokenGuardOptions, urlTokenGuard } from './webhook-guard.js';

@@ -3,6 +3,7 @@ import {
   type DeliveryEvent,
   IpAllowList,
   parseMoney,
+  readWebhookFields,
   urlTokenGuard,
   ValidationError,
   type WebhookRequest,
@@ -35,38 +36,6 @@ export interface VonageWebhookSettings {
 }
 
 const SUBJECT = 'Vonage delivery receipt';
-
-/**
- * A receipt's parameters, as Vonage sends them by GET (query), form POST or JSON POST. Our own
- * token parameter is not Vonage's and is left out, so it never enters the signed string.
- */
-function readParams(request: WebhookRequest): Record<string, string> {
-  const params: Record<string, string> = {};
-  if (request.method.toUpperCase() === 'GET') {
-    for (const [name, value] of new URL(request.url, 'http://placeholder').searchParams) {
-      if (name !== WEBHOOK_TOKEN_PARAMETER) params[name] = value;
-    }
-    return params;
-  }
-  const text = new TextDecoder().decode(request.rawBody);
-  if ((request.headers['content-type'] ?? '').includes('json')) {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      throw new ValidationError([{ path: '', message: 'body is not valid JSON' }], { subject: SUBJECT });
-    }
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-      throw new ValidationError([{ path: '', message: 'body is not a JSON object' }], { subject: SUBJECT });
-    }
-    for (const [name, value] of Object.entries(parsed)) {
-      if (value !== null && value !== undefined) params[name] = String(value);
-    }
-    return params;
-  }
-  for (const [name, value] of new URLSearchParams(text)) params[name] = value;
-  return params;
-}
 
 function sameText(left: string, right: string): boolean {
   const a = Buffer.from(left);
@@ -135,7 +104,8 @@ export function createWebhookParser(settings: VonageWebhookSettings) {
   };
 
   return function parseWebhook(request: WebhookRequest): WebhookResult {
-    const params = readParams(request);
+    // Our token parameter is not Vonage's: left out, it never enters the signed string.
+    const params = readWebhookFields(request, { subject: SUBJECT, exclude: [WEBHOOK_TOKEN_PARAMETER] });
     verify(request, params);
     const receipt = params as unknown as Partial<VonageDeliveryReceipt>;
     // Inbound messages share the endpoint on some accounts: they carry no delivery status.
