@@ -15,8 +15,8 @@ export const WEBHOOK_TOKEN_PARAMETER = 'token';
 export interface MittoWebhookSettings {
   provider: string;
   /** Secret expected as `?token=` on the receipt URL; without it every report is refused. */
-  webhookToken: string | undefined;
-  allowedIps: readonly string[] | undefined;
+  webhookToken?: string | undefined;
+  allowedIps?: readonly string[] | undefined;
   now(): number;
 }
 

@@ -13,7 +13,7 @@ export const GLOBEX = {
   apiSecret: 'globex-api-secret-9876',
   signatureSecret: 'globex-signature-secret-987654321',
 };
-export const WEBHOOK_URL = 'https://gateway.example.com/webhooks/vonage-main';
+export const WEBHOOK_URL = 'http://127.0.0.1:9/webhooks/vonage-main';
 /** A fixed clock for receipts: 2026-03-01T10:00:00Z. */
 export const NOW = Date.parse('2026-03-01T10:00:00Z');
 

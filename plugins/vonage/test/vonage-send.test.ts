@@ -44,7 +44,7 @@ afterAll(async () => {
 describe('the request', () => {
   it('posts JSON to /sms/json with Basic auth, digits-only to, our id as client-ref and the receipt URL', async () => {
     const provider = await make(optionsFor(ACME, simulator, { webhookToken: 'acme-webhook-token-0123' }), {
-      webhookUrl: 'https://gw.example.com/webhooks/vonage',
+      webhookUrl: 'http://127.0.0.1:9/webhooks/vonage',
     });
     await provider.send(sms('msg_1', 'Hello & welcome'), { signal: signal() });
     const [request] = simulator.requests;
@@ -61,7 +61,7 @@ describe('the request', () => {
       text: 'Hello & welcome',
       type: 'text',
       'client-ref': 'msg_1',
-      callback: 'https://gw.example.com/webhooks/vonage?token=acme-webhook-token-0123',
+      callback: 'http://127.0.0.1:9/webhooks/vonage?token=acme-webhook-token-0123',
     });
     // The secret never travels in the body.
     expect(request?.body.toString('utf8')).not.toContain(ACME.apiSecret);
@@ -86,7 +86,7 @@ describe('the request', () => {
 
   it('sends no callback with callbackUrl false, and no client-ref for an id over 40 characters', async () => {
     const provider = await make(optionsFor(ACME, simulator, { callbackUrl: false }), {
-      webhookUrl: 'https://gw.example.com/webhooks/vonage',
+      webhookUrl: 'http://127.0.0.1:9/webhooks/vonage',
     });
     await provider.send(sms('x'.repeat(41)), { signal: signal() });
     expect(bodyOf()).not.toHaveProperty('callback');
@@ -95,7 +95,7 @@ describe('the request', () => {
 
   it('refuses at create time a receipt URL longer than Vonage takes (100 characters)', async () => {
     const error = await make(optionsFor(ACME, simulator), {
-      webhookUrl: `https://gw.example.com/${'w'.repeat(90)}`,
+      webhookUrl: `http://127.0.0.1:9/${'w'.repeat(90)}`,
     }).catch((reason: unknown) => reason);
     expect((error as { code?: string }).code).toBe('MSG_ERR_PLUGIN_CREATE');
     expect((error as Error).message).toContain('at most 100');
