@@ -60,7 +60,16 @@ export {
   type WebhookRequest,
   type WebhookResult,
 } from './provider.js';
-export { kindFromHttpStatus, networkError, parseMoney, parseRetryAfter } from './provider-utils.js';
+export {
+  closedProviderError,
+  type HttpAnswer,
+  httpAnswerError,
+  kindFromHttpStatus,
+  networkError,
+  parseMoney,
+  parseRetryAfter,
+  unreadableAnswerError,
+} from './provider-utils.js';
 export type { Attempt, SkippedProvider } from './router/attempt.js';
 export { CarrierLookup, type CarrierTable, ZAMBIA_CARRIERS } from './router/carriers.js';
 export type { BreakerState } from './router/circuit.js';

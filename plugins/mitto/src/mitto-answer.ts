@@ -1,6 +1,8 @@
-import type { ProviderError } from '@msg/core';
+import { httpAnswerError, type ProviderError, unreadableAnswerError } from '@msg/core';
 import type { MittoAnswer } from './mitto-client.js';
-import { httpError, responseCodeError, unreadableAnswerError } from './mitto-error.js';
+import { responseCodeError } from './mitto-error.js';
+
+export const SERVICE = 'Mitto';
 
 interface Coded {
   responseCode: number;
@@ -31,6 +33,6 @@ export function readAnswer<T extends Coded>(answer: MittoAnswer, provider: strin
 
 function failure(answer: MittoAnswer, provider: string, now: number, cause?: unknown): ProviderError {
   return answer.status >= 200 && answer.status < 300
-    ? unreadableAnswerError(answer.status, provider, cause)
-    : httpError(answer, provider, now);
+    ? unreadableAnswerError(answer.status, { provider, service: SERVICE, cause })
+    : httpAnswerError(answer, { provider, service: SERVICE, now });
 }

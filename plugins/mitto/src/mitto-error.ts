@@ -1,5 +1,4 @@
-import { type ErrorKind, kindFromHttpStatus, ProviderError, parseRetryAfter } from '@msg/core';
-import type { MittoAnswer } from './mitto-client.js';
+import { type ErrorKind, kindFromHttpStatus, ProviderError } from '@msg/core';
 
 /**
  * Every `responseCode` Mitto documents, with what it means for the router. Sender problems (5, 6)
@@ -33,36 +32,6 @@ export function responseCodeError(
     providerCode: String(responseCode),
     httpStatus: httpStatus === 200 ? undefined : httpStatus,
     message: `Mitto refused the message: responseCode ${responseCode} (${entry?.name ?? 'undocumented'}): ${text}`,
-  });
-}
-
-/** A non-2xx answer without a `responseCode`: 401 (bad key) configuration, 429, 5xx transient. */
-export function httpError(answer: MittoAnswer, provider: string, now: number): ProviderError {
-  const kind = kindFromHttpStatus(answer.status);
-  const retryAfter = answer.headers['retry-after'];
-  const text = answer.body.trim().replace(/\s+/g, ' ').slice(0, 200);
-  return new ProviderError({
-    kind,
-    provider,
-    providerCode: `HTTP_${answer.status}`,
-    httpStatus: answer.status,
-    retryAfterMs:
-      kind === 'rate-limited'
-        ? parseRetryAfter(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter, now)
-        : undefined,
-    message: `Mitto answered HTTP ${answer.status}${text ? `: ${text}` : ''}`,
-  });
-}
-
-/** A 2xx whose body is not the documented JSON, or lacks the id: the message may have gone out. */
-export function unreadableAnswerError(status: number, provider: string, cause?: unknown): ProviderError {
-  return new ProviderError({
-    kind: 'ambiguous',
-    provider,
-    providerCode: 'UNREADABLE_ANSWER',
-    httpStatus: status,
-    message: `Mitto answered HTTP ${status} with a body that is not the documented JSON; the message may have been sent`,
-    cause,
   });
 }
 

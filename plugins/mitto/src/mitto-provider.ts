@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   type BatchItemResult,
+  closedProviderError,
   countSmsSegments,
   isGsm7,
   networkError,
@@ -10,9 +11,10 @@ import {
   type SendResult,
   type SmsMessage,
   SPECIFICATION_VERSION,
+  unreadableAnswerError,
   type ValidateResult,
 } from '@msg/core';
-import { readAnswer } from './mitto-answer.js';
+import { readAnswer, SERVICE } from './mitto-answer.js';
 import {
   BULK_PATH,
   type MittoBulkRequest,
@@ -24,7 +26,7 @@ import {
 } from './mitto-api-types.js';
 import { type BulkChunk, chunkBulk, matchBulkAnswer, recipientDigits } from './mitto-batch.js';
 import { MittoClient } from './mitto-client.js';
-import { unreadableAnswerError, unsendableError } from './mitto-error.js';
+import { unsendableError } from './mitto-error.js';
 import { BULK_REFERENCE_PREFIX } from './mitto-receipt-contract.js';
 import { createWebhookParser } from './mitto-webhook.js';
 
@@ -106,14 +108,7 @@ export function createMittoProvider(id: string, settings: MittoProviderSettings)
 
   const ensureOpen = (signal: AbortSignal) => {
     signal.throwIfAborted();
-    if (closed) {
-      throw new ProviderError({
-        kind: 'transient',
-        provider: id,
-        providerCode: 'MSG_CLOSED',
-        message: 'provider is closed',
-      });
-    }
+    if (closed) throw closedProviderError(id);
   };
 
   const send = async (message: SmsMessage, options: SendOptions): Promise<SendResult> => {
@@ -122,7 +117,7 @@ export function createMittoProvider(id: string, settings: MittoProviderSettings)
     const body: MittoSmsRequest = { ...common(message.text, prepared, message.id), to: prepared.to };
     const answer = await client.postJson(SMS_PATH, body, options.signal);
     const sent = readAnswer<MittoSmsResponse>(answer, id, settings.now());
-    if (!sent.id) throw unreadableAnswerError(answer.status, id);
+    if (!sent.id) throw unreadableAnswerError(answer.status, { provider: id, service: SERVICE });
     const details: Record<string, string> = {};
     if (sent.timestamp) details.timestamp = sent.timestamp;
     return {
@@ -168,7 +163,8 @@ export function createMittoProvider(id: string, settings: MittoProviderSettings)
     try {
       const answer = await client.postJson(BULK_PATH, body, signal);
       const bulk = readAnswer<MittoBulkResponse>(answer, id, settings.now());
-      if (!Array.isArray(bulk.messages)) throw unreadableAnswerError(answer.status, id);
+      if (!Array.isArray(bulk.messages))
+        throw unreadableAnswerError(answer.status, { provider: id, service: SERVICE });
       answered = matchBulkAnswer(chunk.messages, bulk.messages);
     } catch (error) {
       return fail(error);

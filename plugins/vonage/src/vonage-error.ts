@@ -1,4 +1,4 @@
-import { type ErrorKind, kindFromHttpStatus, ProviderError, parseRetryAfter } from '@msg/core';
+import { type ErrorKind, ProviderError } from '@msg/core';
 import type { VonageSmsMessage } from './vonage-api-types.js';
 
 /**
@@ -63,42 +63,6 @@ export function partialFailureError(
     provider,
     providerCode: refused.status,
     message: `Vonage accepted ${accepted} of ${total} parts; ${cause.message}`,
-    cause,
-  });
-}
-
-/** A non-2xx answer: 401 configuration, 429 rate-limited (with Retry-After), 5xx transient. */
-export function httpError(
-  status: number,
-  headers: Readonly<Record<string, string | string[] | undefined>>,
-  body: string,
-  provider: string,
-  now: number,
-): ProviderError {
-  const kind = kindFromHttpStatus(status);
-  const retryAfter = headers['retry-after'];
-  const text = body.trim().replace(/\s+/g, ' ').slice(0, 200);
-  return new ProviderError({
-    kind,
-    provider,
-    providerCode: `HTTP_${status}`,
-    httpStatus: status,
-    retryAfterMs:
-      kind === 'rate-limited'
-        ? parseRetryAfter(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter, now)
-        : undefined,
-    message: `Vonage answered HTTP ${status}${text ? `: ${text}` : ''}`,
-  });
-}
-
-/** A 2xx whose body is not the documented JSON: the message may have gone out. */
-export function unreadableAnswerError(status: number, provider: string, cause?: unknown): ProviderError {
-  return new ProviderError({
-    kind: 'ambiguous',
-    provider,
-    providerCode: 'UNREADABLE_ANSWER',
-    httpStatus: status,
-    message: `Vonage answered HTTP ${status} with a body that is not the documented JSON; the message may have been sent`,
     cause,
   });
 }

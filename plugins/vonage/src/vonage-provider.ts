@@ -1,7 +1,9 @@
 import {
+  closedProviderError,
   countSmsSegments,
   type DeliveryEvent,
   type HealthStatus,
+  httpAnswerError,
   isGsm7,
   type Logger,
   networkError,
@@ -12,6 +14,7 @@ import {
   type SmsMessage,
   SPECIFICATION_VERSION,
   type StatusQuery,
+  unreadableAnswerError,
   type ValidateResult,
 } from '@msg/core';
 import {
@@ -25,13 +28,7 @@ import {
   type VonageSmsResponse,
 } from './vonage-api-types.js';
 import { type VonageAnswer, VonageClient } from './vonage-client.js';
-import {
-  httpError,
-  partialFailureError,
-  smsStatusError,
-  unreadableAnswerError,
-  unsendableError,
-} from './vonage-error.js';
+import { partialFailureError, smsStatusError, unsendableError } from './vonage-error.js';
 import { sumPrices } from './vonage-money.js';
 import { PartLedger } from './vonage-parts.js';
 import { eventsFromRecords, recordsQuery } from './vonage-reports.js';
@@ -39,6 +36,7 @@ import type { SignatureMethod } from './vonage-signature.js';
 import { createWebhookParser } from './vonage-webhook.js';
 
 export const PLUGIN_NAME = '@msg/plugin-vonage';
+const SERVICE = 'Vonage';
 
 /** Vonage tries delivery for 72 hours by default, then sends an `expired` receipt itself. */
 const DEFAULT_TTL_MS = 259_200_000;
@@ -147,17 +145,17 @@ export function createVonageProvider(id: string, settings: VonageProviderSetting
 
   const readAnswer = (answer: VonageAnswer, messageId: string | undefined): SendResult => {
     if (answer.status < 200 || answer.status >= 300) {
-      throw httpError(answer.status, answer.headers, answer.body, id, settings.now());
+      throw httpAnswerError(answer, { provider: id, service: SERVICE, now: settings.now() });
     }
     let parsed: Partial<VonageSmsResponse>;
     try {
       parsed = JSON.parse(answer.body) as Partial<VonageSmsResponse>;
     } catch (error) {
-      throw unreadableAnswerError(answer.status, id, error);
+      throw unreadableAnswerError(answer.status, { provider: id, service: SERVICE, cause: error });
     }
     const parts = Array.isArray(parsed?.messages) ? parsed.messages : [];
     if (parts.length === 0 || parts.some((part) => typeof part?.status !== 'string')) {
-      throw unreadableAnswerError(answer.status, id);
+      throw unreadableAnswerError(answer.status, { provider: id, service: SERVICE });
     }
     const refused = parts.find((part) => part.status !== '0');
     if (refused) {
@@ -167,7 +165,8 @@ export function createVonageProvider(id: string, settings: VonageProviderSetting
         : partialFailureError(refused, accepted, parts.length, id);
     }
     const partIds = parts.map((part) => part['message-id']);
-    if (partIds.some((partId) => !partId)) throw unreadableAnswerError(answer.status, id);
+    if (partIds.some((partId) => !partId))
+      throw unreadableAnswerError(answer.status, { provider: id, service: SERVICE });
     ledger.track(partIds as string[], messageId);
     const details: Record<string, string> = {};
     const first = parts[0] as (typeof parts)[number];
@@ -188,14 +187,7 @@ export function createVonageProvider(id: string, settings: VonageProviderSetting
 
   const ensureOpen = (signal: AbortSignal) => {
     signal.throwIfAborted();
-    if (closed) {
-      throw new ProviderError({
-        kind: 'transient',
-        provider: id,
-        providerCode: 'MSG_CLOSED',
-        message: 'provider is closed',
-      });
-    }
+    if (closed) throw closedProviderError(id);
   };
 
   return {
@@ -238,7 +230,7 @@ export function createVonageProvider(id: string, settings: VonageProviderSetting
         options.signal,
       );
       if (answer.status < 200 || answer.status >= 300) {
-        throw httpError(answer.status, answer.headers, answer.body, id, settings.now());
+        throw httpAnswerError(answer, { provider: id, service: SERVICE, now: settings.now() });
       }
       let records: VonageReportRecordsResponse;
       try {
@@ -265,7 +257,7 @@ export function createVonageProvider(id: string, settings: VonageProviderSetting
         if (answer.status !== 200) {
           return {
             ok: false,
-            detail: httpError(answer.status, answer.headers, answer.body, id, settings.now()).message,
+            detail: httpAnswerError(answer, { provider: id, service: SERVICE, now: settings.now() }).message,
           };
         }
         const balance = JSON.parse(answer.body) as Partial<VonageBalanceResponse>;
