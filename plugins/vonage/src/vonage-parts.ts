@@ -51,10 +51,6 @@ export class PartLedger {
 
   constructor(private readonly settings: PartLedgerSettings) {}
 
-  get size(): number {
-    return this.messages.size;
-  }
-
   /** Remembers a message's parts; a one-part message needs no reconciling and is not kept. */
   track(partIds: readonly string[], messageId: string | undefined): void {
     const [firstPartId] = partIds;
