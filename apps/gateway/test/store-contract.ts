@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { EventRecord, MessageStore, StoredMessage } from '../src/store/message-store.js';
+import type { EventRecord, MessageStore, ReplayToken, StoredMessage } from '../src/store/message-store.js';
 
 /** The behaviour every store adapter must show; the SQLite and PostgreSQL adapters both run it. */
 export function describeMessageStore(name: string, open: () => Promise<MessageStore>): void {
@@ -149,6 +149,74 @@ export function describeMessageStore(name: string, open: () => Promise<MessageSt
         'sent',
       ]);
       expect((await store.get(stored.id))?.status).toBe('delivered');
+    });
+
+    describe('webhook replay tokens', () => {
+      const token = (overrides: Partial<ReplayToken> = {}): ReplayToken => ({
+        providerId: 'mailgun',
+        token: 'token-1',
+        contentHash: 'hash-1',
+        receivedAt: 2000,
+        ...overrides,
+      });
+
+      it('stores the events with their token, and takes the same token and content again as a retry', async () => {
+        const stored = message();
+        await store.accept(stored);
+        const delivered = event(stored.id, { providerId: 'mailgun', eventKey: 'mg-e1' });
+        expect(await store.addWebhookEvents(token(), [{ event: delivered }])).toEqual({
+          outcome: 'accepted',
+          results: [{ stored: true, status: 'delivered', advanced: true }],
+        });
+        expect(await store.addWebhookEvents(token(), [{ event: delivered }])).toEqual({
+          outcome: 'accepted',
+          results: [{ stored: false, status: 'delivered', advanced: false }],
+        });
+        expect(await store.events(stored.id)).toHaveLength(1);
+      });
+
+      it('refuses a token used before with other content, writing nothing', async () => {
+        const first = message();
+        const second = message();
+        await store.accept(first);
+        await store.accept(second);
+        await store.addWebhookEvents(token(), [
+          { event: event(first.id, { status: 'sent', eventKey: 'a' }) },
+        ]);
+        const replay = await store.addWebhookEvents(token({ contentHash: 'hash-2' }), [
+          { event: event(second.id, { eventKey: 'b' }), callback: { url: 'http://client/cb', body: '{}' } },
+        ]);
+        expect(replay).toEqual({ outcome: 'replayed' });
+        expect(await store.events(second.id)).toEqual([]);
+        expect((await store.get(second.id))?.status).toBe('queued');
+        expect(await store.dueCallbacks(Number.MAX_SAFE_INTEGER, 10)).toEqual([]);
+      });
+
+      it('keeps tokens per provider instance, and a token with no events for known messages', async () => {
+        await store.addWebhookEvents(token({ providerId: 'mailgun-eu' }), []);
+        expect(
+          await store.addWebhookEvents(token({ providerId: 'mailgun-eu', contentHash: 'other' }), []),
+        ).toEqual({ outcome: 'replayed' });
+        expect(
+          await store.addWebhookEvents(token({ providerId: 'mailgun-us', contentHash: 'other' }), []),
+        ).toEqual({ outcome: 'accepted', results: [] });
+      });
+
+      it('stores neither token nor events when the write fails, so the retry is accepted', async () => {
+        const stored = message();
+        await store.accept(stored);
+        // An event for a message that is not in the store breaks the write part-way through.
+        const broken = [
+          { event: event(stored.id, { eventKey: 'c1' }) },
+          { event: event('msg_not_stored', { eventKey: 'c2' }) },
+        ];
+        await expect(store.addWebhookEvents(token({ token: 'token-2' }), broken)).rejects.toThrow();
+        expect(await store.events(stored.id)).toEqual([]);
+        const retry = await store.addWebhookEvents(token({ token: 'token-2', contentHash: 'other' }), [
+          { event: event(stored.id, { eventKey: 'c1' }) },
+        ]);
+        expect(retry).toMatchObject({ outcome: 'accepted', results: [{ stored: true }] });
+      });
     });
 
     it('keeps a receipt that arrived before the send returned', async () => {

@@ -61,6 +61,7 @@ export {
   type WebhookResult,
 } from './provider.js';
 export {
+  assertEncodableText,
   closedProviderError,
   type HttpAnswer,
   httpAnswerError,

@@ -138,3 +138,28 @@ export function closedProviderError(provider: string): ProviderError {
     message: 'provider is closed',
   });
 }
+
+/** A UTF-16 surrogate without its partner: `\ud800` is valid JSON, but no Unicode text. */
+const LONE_SURROGATE = /\p{Surrogate}/u;
+
+/**
+ * Refuses, before anything is sent, text that no encoder can carry: a lone UTF-16 surrogate makes
+ * `encodeURIComponent` throw `URI malformed` (an error that would otherwise look like a lost
+ * connection) and `TextEncoder` silently send U+FFFD. The message itself is bad, so the error is
+ * `permanent`, with code `UNENCODABLE_TEXT`, naming the field.
+ */
+export function assertEncodableText(
+  provider: string,
+  fields: Readonly<Record<string, string | undefined>>,
+): void {
+  for (const [field, text] of Object.entries(fields)) {
+    if (text === undefined || !LONE_SURROGATE.test(text)) continue;
+    const index = text.search(LONE_SURROGATE);
+    throw new ProviderError({
+      kind: 'permanent',
+      provider,
+      providerCode: 'UNENCODABLE_TEXT',
+      message: `${field} holds a lone UTF-16 surrogate at index ${index}, which no encoding can carry; nothing was sent`,
+    });
+  }
+}

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ProviderError } from '../src/errors.js';
 import {
+  assertEncodableText,
   closedProviderError,
   httpAnswerError,
   kindFromHttpStatus,
@@ -89,5 +90,18 @@ describe('provider utilities', () => {
       providerCode: 'MSG_CLOSED',
       provider: 'p',
     });
+  });
+
+  it('refuses a lone surrogate as permanent, naming the field, and passes paired ones', () => {
+    expect(() => assertEncodableText('p', { text: 'emoji 🎉 ok', subject: undefined })).not.toThrow();
+    let caught: unknown;
+    try {
+      assertEncodableText('p', { text: 'fine', subject: 'cut \ud83d' });
+    } catch (error) {
+      caught = error;
+    }
+    expect(ProviderError.isInstance(caught)).toBe(true);
+    expect(caught).toMatchObject({ kind: 'permanent', provider: 'p', providerCode: 'UNENCODABLE_TEXT' });
+    expect((caught as Error).message).toMatch(/^subject holds a lone UTF-16 surrogate at index 4/);
   });
 });

@@ -1,3 +1,4 @@
+import { isIpAddressOrBlock } from '@msg/core';
 import { z } from 'zod';
 
 const scope = z.enum(['send', 'read', 'admin']);
@@ -23,6 +24,15 @@ export const pluginEntrySchema = z
   })
   .strict();
 
+/** Address names Fastify's `trustProxy` (proxy-addr) understands besides addresses and blocks. */
+const PROXY_ADDRESS_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+const proxyAddress = z
+  .string()
+  .refine((value) => PROXY_ADDRESS_NAMES.includes(value) || isIpAddressOrBlock(value), {
+    message: `must be an IP address, a CIDR block, or one of ${PROXY_ADDRESS_NAMES.join(', ')}`,
+  });
+
 export const gatewayConfigSchema = z
   .object({
     server: z
@@ -36,9 +46,18 @@ export const gatewayConfigSchema = z
           .int()
           .positive()
           .default(1024 * 1024),
+        /**
+         * Which reverse proxies may name the client in `X-Forwarded-For` (Fastify's `trustProxy`):
+         * `false` trusts none, so the client is the connection's peer; `true` every hop; a number
+         * that many hops; a list those addresses, CIDR blocks or address names. Webhook IP
+         * allow-lists (`allowedIps`) check the client address this yields.
+         */
+        trustProxy: z
+          .union([z.boolean(), z.number().int().min(1), z.array(proxyAddress).min(1)])
+          .default(false),
       })
       .strict()
-      .default({ host: '127.0.0.1', port: 8080, bodyLimitBytes: 1024 * 1024 }),
+      .default({ host: '127.0.0.1', port: 8080, bodyLimitBytes: 1024 * 1024, trustProxy: false }),
     apiKeys: z.array(apiKeySchema).min(1, 'at least one API key is needed'),
     store: z
       .discriminatedUnion('driver', [

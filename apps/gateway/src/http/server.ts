@@ -1,4 +1,5 @@
 import Fastify, { type FastifyInstance } from 'fastify';
+import type { GatewayConfig } from '../config/config-schema.js';
 import { webhookRoutes } from '../webhooks/webhook-routes.js';
 import { createErrorHandler } from './error-handler.js';
 import { HttpError } from './http-error.js';
@@ -7,11 +8,26 @@ import { registerProviderRoutes } from './providers-routes.js';
 import type { ServerContext } from './server-context.js';
 import { registerSystemRoutes } from './system-routes.js';
 
+/**
+ * `server.trustProxy` as Fastify takes it. Fastify ignores a bare hop count (it trusts nothing,
+ * since a count alone cannot check the peer), so a count becomes the function it used to be: the
+ * `hops` nearest addresses are proxies, whoever they are (as with `true`, only safe when the
+ * gateway can be reached through those proxies alone).
+ */
+export function trustProxyOption(
+  setting: GatewayConfig['server']['trustProxy'],
+): boolean | string[] | ((address: string, hop: number) => boolean) {
+  if (typeof setting !== 'number') return setting;
+  return (_address, hop) => hop < setting;
+}
+
 /** The Fastify app: API, webhooks, health, metrics and the OpenAPI document. */
 export async function buildServer(context: ServerContext): Promise<FastifyInstance> {
   const app = Fastify({
     logger: false,
     bodyLimit: context.config.server.bodyLimitBytes,
+    // `request.ip` (webhook allow-lists) is the X-Forwarded-For client only behind a trusted proxy.
+    trustProxy: trustProxyOption(context.config.server.trustProxy),
     // Unknown fields are errors, never silently dropped; types are never coerced.
     ajv: {
       customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false },

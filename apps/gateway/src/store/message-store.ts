@@ -53,6 +53,30 @@ export interface EventRecord {
   detail?: Record<string, unknown> | undefined;
 }
 
+/**
+ * A webhook's replay token (`WebhookResult.replayToken`: a signed value that must be used once,
+ * where the signature does not cover the whole body), with what it came with.
+ */
+export interface ReplayToken {
+  providerId: string;
+  token: string;
+  /** Hash of the webhook's body: the same token with another body is a replay. */
+  contentHash: string;
+  receivedAt: number;
+}
+
+/** A delivery event to store, with the status callback to queue if it moves its message forward. */
+export interface EventWrite {
+  event: EventRecord;
+  callback?: CallbackRequest | undefined;
+}
+
+export type WebhookEventsResult =
+  /** The token was stored before with other content: nothing was written. */
+  | { outcome: 'replayed' }
+  /** One result per event, as `addEvent` gives it. */
+  | { outcome: 'accepted'; results: AddEventResult[] };
+
 export interface OutboxCallback {
   id: number;
   messageId: string;
@@ -119,6 +143,13 @@ export interface MessageStore {
     /** Queued only when the event moved the message forward, in the same transaction. */
     callback?: CallbackRequest,
   ): Promise<{ stored: boolean; status: DeliveryStatus; advanced: boolean }>;
+  /**
+   * Stores one webhook's events together with its replay token, in one transaction. A token stored
+   * before with another content hash is a replay: nothing is written. The same token with the
+   * same content is the provider's retry: accepted, its events de-duplicated as `addEvent` does.
+   * A write that fails stores neither, so the provider's retry is not refused.
+   */
+  addWebhookEvents(token: ReplayToken, events: readonly EventWrite[]): Promise<WebhookEventsResult>;
   /** Ids of messages still queued, oldest first (restart recovery). */
   queuedIds(limit: number): Promise<string[]>;
   /** Messages that were in flight when the process died. */
@@ -137,3 +168,6 @@ export interface MessageStore {
   purgeIdempotency(now: number): Promise<number>;
   close(): Promise<void>;
 }
+
+/** What storing one event did: whether it was new, and the message's status after it. */
+export type AddEventResult = Awaited<ReturnType<MessageStore['addEvent']>>;

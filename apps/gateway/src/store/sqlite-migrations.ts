@@ -79,4 +79,13 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
      action TEXT NOT NULL,
      detail TEXT NOT NULL
    );`,
+  // Replay tokens of webhooks whose signature does not cover the body (Mailgun), kept with a hash
+  // of the body they came with.
+  `CREATE TABLE webhook_replay_tokens (
+     provider_id TEXT NOT NULL,
+     token TEXT NOT NULL,
+     content_hash TEXT NOT NULL,
+     received_at INTEGER NOT NULL,
+     PRIMARY KEY (provider_id, token)
+   );`,
 ];

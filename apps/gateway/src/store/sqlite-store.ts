@@ -4,14 +4,18 @@ import { canAdvanceStatus, type DeliveryStatus } from '@msg/core';
 import Database from 'better-sqlite3';
 import type {
   AcceptResult,
+  AddEventResult,
   AttemptRecord,
   CallbackRequest,
   DispatchOutcome,
   DispatchState,
   EventRecord,
+  EventWrite,
   MessageStore,
   OutboxCallback,
+  ReplayToken,
   StoredMessage,
+  WebhookEventsResult,
 } from './message-store.js';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
 import { StoreUnavailableError } from './store-error.js';
@@ -175,6 +179,12 @@ export class SqliteMessageStore implements MessageStore {
          VALUES (@messageId, @providerId, @providerMessageId, @status, @providerStatus, @occurredAt, @receivedAt, @eventKey, @detail)`,
       ),
       setStatus: db.prepare('UPDATE messages SET status = ?, updated_at = ? WHERE id = ?'),
+      replayToken: db.prepare(
+        'SELECT content_hash FROM webhook_replay_tokens WHERE provider_id = ? AND token = ?',
+      ),
+      insertReplayToken: db.prepare(
+        'INSERT INTO webhook_replay_tokens (provider_id, token, content_hash, received_at) VALUES (?, ?, ?, ?)',
+      ),
       queuedIds: db.prepare(
         `SELECT id FROM messages WHERE dispatch_state = 'queued' ORDER BY created_at LIMIT ?`,
       ),
@@ -424,27 +434,46 @@ export class SqliteMessageStore implements MessageStore {
     return row ? this.revived(row) : undefined;
   }
 
-  async addEvent(
-    event: EventRecord,
-    callback?: CallbackRequest,
-  ): Promise<{ stored: boolean; status: DeliveryStatus; advanced: boolean }> {
-    return this.write('store the event', () => {
-      const inserted = this.statements.insertEvent.run({
-        ...event,
-        detail: event.detail ? JSON.stringify(event.detail) : null,
-      });
-      const current = this.statements.getMessage.get(event.messageId) as Row | undefined;
-      const currentStatus = current?.status as DeliveryStatus;
-      if (inserted.changes === 0) return { stored: false, status: currentStatus, advanced: false };
-      if (!canAdvanceStatus(currentStatus, event.status)) {
-        return { stored: true, status: currentStatus, advanced: false };
+  async addEvent(event: EventRecord, callback?: CallbackRequest): Promise<AddEventResult> {
+    return this.write('store the event', () => this.insertEvent(event, callback));
+  }
+
+  async addWebhookEvents(token: ReplayToken, events: readonly EventWrite[]): Promise<WebhookEventsResult> {
+    return this.write('store the webhook', (): WebhookEventsResult => {
+      const seen = this.statements.replayToken.get(token.providerId, token.token) as Row | undefined;
+      if (seen && seen.content_hash !== token.contentHash) return { outcome: 'replayed' };
+      if (!seen) {
+        this.statements.insertReplayToken.run(
+          token.providerId,
+          token.token,
+          token.contentHash,
+          token.receivedAt,
+        );
       }
-      this.statements.setStatus.run(event.status, event.receivedAt, event.messageId);
-      if (callback) {
-        this.statements.enqueueCallback.run(event.messageId, callback.url, callback.body, event.receivedAt);
-      }
-      return { stored: true, status: event.status, advanced: true };
+      return {
+        outcome: 'accepted',
+        results: events.map(({ event, callback }) => this.insertEvent(event, callback)),
+      };
     });
+  }
+
+  /** Inside a write: stores the event unless its key was seen, and moves the message forward only. */
+  private insertEvent(event: EventRecord, callback: CallbackRequest | undefined): AddEventResult {
+    const inserted = this.statements.insertEvent.run({
+      ...event,
+      detail: event.detail ? JSON.stringify(event.detail) : null,
+    });
+    const current = this.statements.getMessage.get(event.messageId) as Row | undefined;
+    const currentStatus = current?.status as DeliveryStatus;
+    if (inserted.changes === 0) return { stored: false, status: currentStatus, advanced: false };
+    if (!canAdvanceStatus(currentStatus, event.status)) {
+      return { stored: true, status: currentStatus, advanced: false };
+    }
+    this.statements.setStatus.run(event.status, event.receivedAt, event.messageId);
+    if (callback) {
+      this.statements.enqueueCallback.run(event.messageId, callback.url, callback.body, event.receivedAt);
+    }
+    return { stored: true, status: event.status, advanced: true };
   }
 
   async queuedIds(limit: number): Promise<string[]> {
