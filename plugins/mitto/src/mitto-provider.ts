@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
+  assertEncodableText,
   type BatchItemResult,
   closedProviderError,
   countSmsSegments,
@@ -31,8 +32,6 @@ import { BULK_REFERENCE_PREFIX } from './mitto-receipt-contract.js';
 import { createWebhookParser } from './mitto-webhook.js';
 
 export const PLUGIN_NAME = '@msg/plugin-mitto';
-
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 export interface MittoProviderSettings {
   apiKey: string;
@@ -87,14 +86,7 @@ export function createMittoProvider(id: string, settings: MittoProviderSettings)
     }
     if (message.text.length === 0)
       throw unsendableError(id, 'permanent', 'MSG_EMPTY_TEXT', '"text" is empty');
-    if (LONE_SURROGATE.test(message.text)) {
-      throw unsendableError(
-        id,
-        'permanent',
-        'MSG_UNENCODABLE_TEXT',
-        '"text" holds a lone UTF-16 surrogate, which no SMS encoding can carry',
-      );
-    }
+    assertEncodableText(id, { text: message.text });
     // GSM is Mitto's default; anything else must be declared or Mitto refuses it (code 4).
     return { from, to, type: isGsm7(message.text) ? 'GSM' : 'Unicode' };
   };

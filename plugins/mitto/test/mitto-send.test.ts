@@ -192,7 +192,7 @@ describe('a send', () => {
     expect(
       (await rejectionOf(provider.send(sms('m', `+${TO}`, 'bad \udc00 text'), { signal: signal() })))
         .providerCode,
-    ).toBe('MSG_UNENCODABLE_TEXT');
+    ).toBe('UNENCODABLE_TEXT');
     expect(simulator.requests).toHaveLength(0);
   });
 

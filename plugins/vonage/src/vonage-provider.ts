@@ -1,4 +1,5 @@
 import {
+  assertEncodableText,
   closedProviderError,
   countSmsSegments,
   type DeliveryEvent,
@@ -42,7 +43,6 @@ const SERVICE = 'Vonage';
 const DEFAULT_TTL_MS = 259_200_000;
 /** Parts are remembered a little past the receipt window, for receipts that arrive late. */
 const RETENTION_GRACE_MS = 3_600_000;
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 export interface VonageProviderSettings {
   apiKey: string;
@@ -112,13 +112,7 @@ export function createVonageProvider(id: string, settings: VonageProviderSetting
       );
     }
     if (message.text.length === 0) throw unsendableError(id, 'MSG_EMPTY_TEXT', '"text" is empty');
-    if (LONE_SURROGATE.test(message.text)) {
-      throw unsendableError(
-        id,
-        'MSG_UNENCODABLE_TEXT',
-        '"text" holds a lone UTF-16 surrogate, which no SMS encoding can carry',
-      );
-    }
+    assertEncodableText(id, { text: message.text });
     const body: VonageSmsRequest = {
       from,
       to,

@@ -238,7 +238,7 @@ describe('a send', () => {
       await rejectionOf(provider.send(sms('m', 'broken \ud83d text'), { signal: signal() })),
     ).toMatchObject({
       kind: 'permanent',
-      providerCode: 'MSG_UNENCODABLE_TEXT',
+      providerCode: 'UNENCODABLE_TEXT',
     });
     expect(simulator.requests).toHaveLength(0);
   });
