@@ -1,9 +1,5 @@
 import { runConformanceSuite } from '@msg/testing/conformance';
-import mittoPlugin, {
-  MITTO_RESPONSE_CODES,
-  MITTO_STATUS_MAP,
-  type MittoPluginOptions,
-} from '../src/index.js';
+import mittoPlugin, { MITTO_RESPONSE_CODES, type MittoPluginOptions } from '../src/index.js';
 import { ACME, GLOBEX, optionsFor, report, reportFields, startSimulator, WEBHOOK_URL } from './helpers.js';
 
 runConformanceSuite<MittoPluginOptions>({

@@ -1,9 +1,5 @@
 import { runConformanceSuite } from '@msg/testing/conformance';
-import vonagePlugin, {
-  VONAGE_SMS_STATUS_CODES,
-  VONAGE_STATUS_MAP,
-  type VonagePluginOptions,
-} from '../src/index.js';
+import vonagePlugin, { VONAGE_SMS_STATUS_CODES, type VonagePluginOptions } from '../src/index.js';
 import {
   ACME,
   GLOBEX,
