@@ -214,9 +214,6 @@ export function closedProviderError(provider: string): ProviderError {
   });
 }
 
-/** A UTF-16 surrogate without its partner: `\ud800` is valid JSON, but no Unicode text. */
-const LONE_SURROGATE = /\p{Surrogate}/u;
-
 /**
  * Refuses, before anything is sent, text that no encoder can carry: a lone UTF-16 surrogate makes
  * `encodeURIComponent` throw `URI malformed` (an error that would otherwise look like a lost
