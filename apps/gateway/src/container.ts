@@ -6,6 +6,7 @@ import type { CallbackWorker } from './callbacks/callback-worker.js';
 import type { LoadedConfig } from './config/load-config.js';
 import type { Dispatcher } from './dispatch/dispatcher.js';
 import type { GatewayMetrics } from './metrics.js';
+import type { MigrationControl } from './migrations/migration-control.js';
 import type { HostedProvider } from './plugins/plugin-host.js';
 import type { MessageStore } from './store/message-store.js';
 
@@ -18,6 +19,7 @@ const ProvidersToken: unique symbol = Symbol.for('msg.Providers');
 const RouterToken: unique symbol = Symbol.for('msg.Router');
 const DispatcherToken: unique symbol = Symbol.for('msg.Dispatcher');
 const CallbackWorkerToken: unique symbol = Symbol.for('msg.CallbackWorker');
+const MigrationControlToken: unique symbol = Symbol.for('msg.MigrationControl');
 
 /** Explicit tokens: interfaces have no runtime identity, and no decorator metadata is needed. */
 export const Tokens = {
@@ -30,6 +32,7 @@ export const Tokens = {
   Router: RouterToken,
   Dispatcher: DispatcherToken,
   CallbackWorker: CallbackWorkerToken,
+  MigrationControl: MigrationControlToken,
 } as const;
 
 /** What each token resolves to. */
@@ -43,6 +46,7 @@ export interface Services {
   [Tokens.Router]: Router;
   [Tokens.Dispatcher]: Dispatcher;
   [Tokens.CallbackWorker]: CallbackWorker;
+  [Tokens.MigrationControl]: MigrationControl;
 }
 
 export type Token = keyof Services;

@@ -1,7 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { isAbsolute, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type Logger, Router, type RouterConfig, validateRouterConfig } from '@msg/core';
+import {
+  type Logger,
+  MemoryRouterStateStore,
+  Router,
+  type RouterConfig,
+  validateRouterConfig,
+} from '@msg/core';
 import type { FastifyInstance } from 'fastify';
 import { CallbackTargetPolicy } from './callbacks/callback-target.js';
 import { CallbackWorker } from './callbacks/callback-worker.js';
@@ -16,6 +22,9 @@ import { buildServer } from './http/server.js';
 import { type Lifecycle, ServerContext } from './http/server-context.js';
 import { createLogger } from './logger.js';
 import { GatewayMetrics } from './metrics.js';
+import { Alerts } from './migrations/alerts.js';
+import { MigrationControl } from './migrations/migration-control.js';
+import { watchRouter } from './migrations/router-watch.js';
 import { PeriodicTask } from './periodic-task.js';
 import { installLoopbackGuard } from './plugins/loopback-guard.js';
 import { closeProviders, type HostedProvider, loadProviders } from './plugins/plugin-host.js';
@@ -111,6 +120,8 @@ export function createGateway(loaded: LoadedConfig, options: GatewayOptions = {}
   let stopMetrics: (() => void) | undefined;
   let unsubscribeReceipts: Array<() => void> = [];
   let sweeps: PeriodicTask[] = [];
+  let alertWorker: CallbackWorker | undefined;
+  let unsubscribeRouter: (() => void) | undefined;
   let opened: MessageStore | undefined;
   // Ends every wait for the store when the gateway stops.
   const stopSignal = new AbortController();
@@ -173,9 +184,12 @@ export function createGateway(loaded: LoadedConfig, options: GatewayOptions = {}
       const routerConfig = validateRouterConfig(routing, {
         providers: providers.map((hosted) => hosted.provider),
       });
+      // The router reads its control state from this copy; the store keeps the durable truth.
+      const routerState = new MemoryRouterStateStore();
       const router = new Router({
         config: routerConfig,
         providers: providers.map((hosted) => hosted.provider),
+        store: routerState,
         now,
         onListenerError: (error) => logger.warn('router listener failed', { error }),
       });
@@ -193,6 +207,47 @@ export function createGateway(loaded: LoadedConfig, options: GatewayOptions = {}
         now,
       });
       container.value(Tokens.CallbackWorker, callbacks);
+      alertWorker = new CallbackWorker({
+        store,
+        outbox: {
+          due: (at, limit) => store.dueAlerts(at, limit),
+          done: (id) => store.alertDone(id),
+          retry: (id, next, giveUp) => store.alertRetry(id, next, giveUp),
+        },
+        kind: 'alert',
+        count: (outcome) => metrics.alerts.inc({ outcome }),
+        secret: callbackSecret,
+        attempts: config.alerts.attempts,
+        timeoutMs: config.alerts.timeoutMs,
+        initialBackoffMs: config.alerts.initialBackoffMs,
+        maxBackoffMs: config.alerts.maxBackoffMs,
+        logger,
+        metrics,
+        now,
+      });
+      const alerts = new Alerts(config.alerts.endpoints, now);
+      const migrations = new MigrationControl({
+        store,
+        router,
+        state: routerState,
+        routerConfig,
+        alerts,
+        logger,
+        metrics,
+        now,
+        onAlertQueued: () => alertWorker?.kick(),
+      });
+      // Runtime control state is back in the router before the first message is routed.
+      await migrations.load();
+      container.value(Tokens.MigrationControl, migrations);
+      unsubscribeRouter = watchRouter(router, {
+        store,
+        alerts,
+        migrations,
+        logger,
+        onAlertQueued: () => alertWorker?.kick(),
+        now,
+      });
       const ingest: IngestContext = {
         store,
         logger,
@@ -236,6 +291,11 @@ export function createGateway(loaded: LoadedConfig, options: GatewayOptions = {}
       container.value(Tokens.Dispatcher, dispatcher);
       stopMetrics = metrics.observe(router, () => dispatcher.depth);
       sweeps = [
+        new PeriodicTask(() => migrations.tick(), {
+          name: 'migration plans',
+          intervalMs: config.migrations.tickMs,
+          logger,
+        }),
         sweep('retry rounds', releaseDueRetries({ store, dispatcher, now, batchSize })),
         deadlines,
         sweep('status look-ups', reconcileOverdue({ store, plan, ingest, metrics, logger, now, batchSize })),
@@ -252,6 +312,7 @@ export function createGateway(loaded: LoadedConfig, options: GatewayOptions = {}
         signal: stopSignal.signal,
       });
       callbacks.start();
+      alertWorker.start();
       for (const task of sweeps) task.start();
       lifecycle.ready = true;
       logger.info(`gateway listening on ${url}`, { providers: providers.map((hosted) => hosted.entry.id) });
@@ -276,6 +337,8 @@ export function createGateway(loaded: LoadedConfig, options: GatewayOptions = {}
     }
     for (const unsubscribe of unsubscribeReceipts) unsubscribe();
     if (container.has(Tokens.CallbackWorker)) await container.get(Tokens.CallbackWorker).stop();
+    await alertWorker?.stop();
+    unsubscribeRouter?.();
     stopMetrics?.();
     if (container.has(Tokens.Router)) container.get(Tokens.Router).close();
     if (container.has(Tokens.Providers)) await closeProviders(container.get(Tokens.Providers));

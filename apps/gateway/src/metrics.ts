@@ -81,6 +81,61 @@ export class GatewayMetrics {
     labelNames: ['provider', 'outcome'],
     registers: [this.registry],
   });
+  readonly receipts = new Counter({
+    name: 'msg_receipts_total',
+    help: 'Delivery events that moved a message, by provider, normalised status and migration side (none outside a migration).',
+    labelNames: ['provider', 'status', 'side'],
+    registers: [this.registry],
+  });
+  readonly timeToDelivery = new Histogram({
+    name: 'msg_time_to_delivery_seconds',
+    help: 'From accept to the first delivered receipt, by provider and migration side.',
+    labelNames: ['provider', 'side'],
+    buckets: [1, 5, 15, 30, 60, 120, 240, 600, 1800, 3600, 14_400, 86_400],
+    registers: [this.registry],
+  });
+  readonly cost = new Counter({
+    name: 'msg_cost_total',
+    help: 'What providers reported they charged, by provider and currency.',
+    labelNames: ['provider', 'currency'],
+    registers: [this.registry],
+  });
+  readonly migrationMode = new Gauge({
+    name: 'msg_migration_mode',
+    help: 'The mode in force per migration: 1 for the current mode, 0 for the others.',
+    labelNames: ['migration', 'mode'],
+    registers: [this.registry],
+  });
+  readonly migrationPercentage = new Gauge({
+    name: 'msg_migration_percentage',
+    help: "Share of a migration's traffic on its `to` side (0 off, shadow and rolled back; 100 complete).",
+    labelNames: ['migration'],
+    registers: [this.registry],
+  });
+  readonly migrationPlanPhase = new Gauge({
+    name: 'msg_migration_plan_phase',
+    help: "A migration plan's phase: 1 for the current phase, 0 for the others.",
+    labelNames: ['migration', 'phase'],
+    registers: [this.registry],
+  });
+  readonly migrationChecks = new Counter({
+    name: 'msg_migration_checks_total',
+    help: 'Migration analysis check results, by migration, check and verdict.',
+    labelNames: ['migration', 'check', 'verdict'],
+    registers: [this.registry],
+  });
+  readonly alerts = new Counter({
+    name: 'msg_alerts_total',
+    help: "Alerts to operators' endpoints, by outcome.",
+    labelNames: ['outcome'],
+    registers: [this.registry],
+  });
+  readonly shadowValidations = new Counter({
+    name: 'msg_shadow_validations_total',
+    help: 'Shadow-mode validations on the `to` side, by provider and outcome (accepted, refused, failed, unsupported).',
+    labelNames: ['provider', 'outcome'],
+    registers: [this.registry],
+  });
   private router: Router | undefined;
   private depth: (() => QueueDepth) | undefined;
   private storeWritable: (() => boolean) | undefined;

@@ -5,8 +5,30 @@ import type { MessageStore, OutboxCallback } from '../store/message-store.js';
 import { SIGNATURE_HEADER, signCallback, TIMESTAMP_HEADER } from './callback-signature.js';
 import { type CallbackTargetPolicy, callbackTargetRefusal } from './callback-target.js';
 
+/** A store outbox the worker drains: status callbacks, or operators' alerts. */
+export interface Outbox {
+  due(now: number, limit: number): Promise<OutboxCallback[]>;
+  done(id: number): Promise<void>;
+  retry(id: number, nextAttemptAt: number, giveUp: boolean): Promise<void>;
+}
+
+/** The store's status-callback outbox. */
+export function callbackOutbox(store: MessageStore): Outbox {
+  return {
+    due: (now, limit) => store.dueCallbacks(now, limit),
+    done: (id) => store.callbackDone(id),
+    retry: (id, nextAttemptAt, giveUp) => store.callbackRetry(id, nextAttemptAt, giveUp),
+  };
+}
+
 export interface CallbackWorkerOptions {
   store: MessageStore;
+  /** What it drains: the status-callback outbox unless told otherwise. */
+  outbox?: Outbox;
+  /** Names what it delivers in logs (`status callback`, `alert`). */
+  kind?: string;
+  /** Counts outcomes (delivered, retry, given-up); `msg_status_callbacks_total` by default. */
+  count?: (outcome: 'delivered' | 'retry' | 'given-up') => void;
   secret: string;
   /** Deliveries per callback before it is given up. */
   attempts: number;
@@ -20,8 +42,8 @@ export interface CallbackWorkerOptions {
   pollIntervalMs?: number;
   /** Callbacks delivered at once. */
   concurrency?: number;
-  /** Where callbacks may go: checked before each request and on every connect, after DNS. */
-  targets: CallbackTargetPolicy;
+  /** Where callbacks may go: checked before each request and on every connect, after DNS. Alerts, which operators configure, go anywhere. */
+  targets?: CallbackTargetPolicy | undefined;
 }
 
 /**
@@ -36,14 +58,20 @@ export class CallbackWorker {
   private scheduled = false;
   private running = false;
   private stopped = false;
+  private readonly outbox: Outbox;
+  private readonly kind: string;
+  private readonly count: (outcome: 'delivered' | 'retry' | 'given-up') => void;
 
   constructor(private readonly options: CallbackWorkerOptions) {
+    this.outbox = options.outbox ?? callbackOutbox(options.store);
+    this.kind = options.kind ?? 'status callback';
+    this.count = options.count ?? ((outcome) => options.metrics.callbacks.inc({ outcome }));
     this.agent = new Agent({
       connections: 16,
       headersTimeout: options.timeoutMs,
       bodyTimeout: options.timeoutMs,
       connectTimeout: options.timeoutMs,
-      connect: { lookup: options.targets.lookup },
+      ...(options.targets ? { connect: { lookup: options.targets.lookup } } : {}),
     });
   }
 
@@ -69,7 +97,7 @@ export class CallbackWorker {
     try {
       const room = (this.options.concurrency ?? 32) - this.sending.size;
       if (room <= 0) return;
-      const due = await this.options.store.dueCallbacks(this.options.now(), room + this.sending.size);
+      const due = await this.outbox.due(this.options.now(), room + this.sending.size);
       for (const callback of due) {
         if (this.sending.has(callback.id) || this.sending.size >= (this.options.concurrency ?? 32)) continue;
         this.sending.add(callback.id);
@@ -79,17 +107,17 @@ export class CallbackWorker {
         });
       }
     } catch (error) {
-      this.options.logger.error('status callbacks: cannot read the outbox', { error });
+      this.options.logger.error(`${this.kind}s: cannot read the outbox`, { error });
     } finally {
       this.running = false;
     }
   }
 
   private async deliver(callback: OutboxCallback): Promise<void> {
-    const { store, secret, logger, metrics } = this.options;
+    const { secret, logger } = this.options;
     const timestamp = Math.floor(this.options.now() / 1000);
     let failure: string | undefined;
-    const refused = this.options.targets.checkUrl(callback.url);
+    const refused = this.options.targets?.checkUrl(callback.url);
     if (refused) return this.refuse(callback, refused);
     try {
       const target = new URL(callback.url);
@@ -107,8 +135,8 @@ export class CallbackWorker {
       });
       await response.body.dump();
       if (response.statusCode >= 200 && response.statusCode < 300) {
-        await store.callbackDone(callback.id);
-        metrics.callbacks.inc({ outcome: 'delivered' });
+        await this.outbox.done(callback.id);
+        this.count('delivered');
         return;
       }
       failure = `HTTP ${response.statusCode}`;
@@ -121,29 +149,35 @@ export class CallbackWorker {
     const giveUp = attempt >= this.options.attempts;
     const step = Math.min(this.options.maxBackoffMs, this.options.initialBackoffMs * 2 ** (attempt - 1));
     const delay = Math.round(step / 2 + (Math.random() * step) / 2);
-    metrics.callbacks.inc({ outcome: giveUp ? 'given-up' : 'retry' });
-    logger.warn(`status callback for ${callback.messageId} failed (${failure})`, {
+    this.count(giveUp ? 'given-up' : 'retry');
+    logger.warn(`${this.kind} ${this.about(callback)} failed (${failure})`, {
       messageId: callback.messageId,
       attempt,
       giveUp,
       retryInMs: giveUp ? undefined : delay,
     });
     try {
-      await store.callbackRetry(callback.id, this.options.now() + delay, giveUp);
+      await this.outbox.retry(callback.id, this.options.now() + delay, giveUp);
     } catch (error) {
-      logger.error('status callbacks: cannot reschedule', { error });
+      logger.error(`${this.kind}s: cannot reschedule`, { error });
     }
   }
 
   /** A target the policy refuses stays refused: given up at once, never retried. */
   private async refuse(callback: OutboxCallback, reason: string): Promise<void> {
-    this.options.metrics.callbacks.inc({ outcome: 'given-up' });
-    this.options.logger.warn(`status callback for ${callback.messageId} refused: ${reason}`, {
+    this.count('given-up');
+    this.options.logger.warn(`${this.kind} ${this.about(callback)} refused: ${reason}`, {
       messageId: callback.messageId,
     });
-    await this.options.store
-      .callbackRetry(callback.id, this.options.now(), true)
-      .catch((error: unknown) => this.options.logger.error('status callbacks: cannot give up', { error }));
+    await this.outbox
+      .retry(callback.id, this.options.now(), true)
+      .catch((error: unknown) => this.options.logger.error(`${this.kind}s: cannot give up`, { error }));
+  }
+
+  private about(callback: OutboxCallback): string {
+    return callback.messageId
+      ? `for ${callback.messageId}`
+      : `${callback.id} to ${new URL(callback.url).host}`;
   }
 
   async stop(): Promise<void> {

@@ -1,9 +1,14 @@
 import { isIpAddressOrBlock } from '@msg/core';
 import { z } from 'zod';
+import { ALERT_EVENTS } from '../migrations/alerts.js';
 
 const addressOrBlock = z.string().refine(isIpAddressOrBlock, 'must be an IP address or a CIDR block');
 
-const scope = z.enum(['send', 'read', 'admin']);
+/**
+ * `send` and `read` (its own messages) for applications; `monitor` reads everything operators see
+ * (every message, migrations, the audit log) and changes nothing; `admin` implies all of them.
+ */
+const scope = z.enum(['send', 'read', 'monitor', 'admin']);
 
 export const apiKeySchema = z
   .object({
@@ -185,6 +190,42 @@ export const gatewayConfigSchema = z
         allow: [],
         deny: [],
       }),
+    /**
+     * Operators' alert endpoints: signed JSON (the status callbacks' scheme, signed with
+     * `callbacks.signingSecret`) on breaker open and close, rollbacks and plan events, sent from the
+     * store's outbox so that none is lost in a crash.
+     */
+    alerts: z
+      .object({
+        endpoints: z
+          .array(
+            z
+              .object({
+                url: z.url(),
+                /** The events this endpoint receives; all when absent. */
+                events: z.array(z.enum(ALERT_EVENTS)).min(1).optional(),
+              })
+              .strict(),
+          )
+          .default([]),
+        attempts: z.number().int().positive().max(50).default(12),
+        timeoutMs: duration().default(5000),
+        initialBackoffMs: duration().default(1000),
+        maxBackoffMs: duration().default(300_000),
+      })
+      .strict()
+      .default({
+        endpoints: [],
+        attempts: 12,
+        timeoutMs: 5000,
+        initialBackoffMs: 1000,
+        maxBackoffMs: 300_000,
+      }),
+    /** How often running migration plans are looked at (their own intervals say when they act). */
+    migrations: z
+      .object({ tickMs: duration().default(1000) })
+      .strict()
+      .default({ tickMs: 1000 }),
     plugins: z.array(pluginEntrySchema).min(1, 'configure at least one provider plugin'),
     /** Router configuration; validated by @msg/core's router. */
     routing: z.record(z.string(), z.unknown()).default({}),

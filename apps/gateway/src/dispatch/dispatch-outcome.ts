@@ -1,4 +1,4 @@
-import type { Attempt, RoutedSend, RoutingError } from '@msg/core';
+import type { Attempt, RoutedSend, RoutingDecision, RoutingError } from '@msg/core';
 import type { AttemptRecord, DispatchOutcome, StoredMessage } from '../store/message-store.js';
 
 /** Which dispatch of the message this is: attempts continue its numbering and name their round. */
@@ -39,7 +39,9 @@ export function toAttemptRecords(
   messageId: string,
   attempts: readonly Attempt[],
   round: DispatchRound,
+  decision?: RoutingDecision | undefined,
 ): AttemptRecord[] {
+  const migrationId = decision?.migration?.id;
   return attempts.map((attempt, index) => ({
     messageId,
     sequence: round.offset + attempt.number,
@@ -59,7 +61,20 @@ export function toAttemptRecords(
     providerMessageId: attempt.providerMessageId,
     possibleDuplicate: attempt.possibleDuplicate,
     reason: attemptReason(attempts, index, round),
+    migrationId,
   }));
+}
+
+/** What migration analysis reads from a dispatch: the route, the side chosen, the destination. */
+function routing(
+  decision: RoutingDecision | undefined,
+): Pick<DispatchOutcome, 'routeId' | 'migration' | 'destination'> {
+  if (!decision) return {};
+  return {
+    routeId: decision.route,
+    migration: decision.migration ? { id: decision.migration.id, side: decision.migration.side } : undefined,
+    destination: decision.destination,
+  };
 }
 
 export function successOutcome(messageId: string, routed: RoutedSend, round: DispatchRound): DispatchOutcome {
@@ -71,7 +86,8 @@ export function successOutcome(messageId: string, routed: RoutedSend, round: Dis
     routingReason: [routed.decision.reason, ...skipped].join('; '),
     segments: routed.result.segments,
     cost: routed.result.cost,
-    attempts: toAttemptRecords(messageId, routed.attempts, round),
+    attempts: toAttemptRecords(messageId, routed.attempts, round, routed.decision),
+    ...routing(routed.decision),
   };
 }
 
@@ -93,6 +109,7 @@ export function failureOutcome(
       code: last?.providerCode ?? error.code,
       message: gaveUp ? `${error.message}; ${gaveUp}` : error.message,
     },
-    attempts: toAttemptRecords(messageId, error.attempts, round),
+    attempts: toAttemptRecords(messageId, error.attempts, round, error.decision),
+    ...routing(error.decision),
   };
 }

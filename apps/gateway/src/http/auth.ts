@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ApiKeyConfig } from '../config/config-schema.js';
 import { HttpError } from './http-error.js';
 
-export type Scope = 'send' | 'read' | 'admin';
+export type Scope = 'send' | 'read' | 'monitor' | 'admin';
 
 export interface Principal {
   keyId: string;
@@ -42,7 +42,13 @@ export class ApiKeys {
       config,
       digest: digest(config.key),
       // `admin` implies the others: an operator key can do what a client key can.
-      scopes: new Set<Scope>(config.scopes.includes('admin') ? ['send', 'read', 'admin'] : config.scopes),
+      scopes: new Set<Scope>(
+        config.scopes.includes('admin')
+          ? ['send', 'read', 'monitor', 'admin']
+          : config.scopes.includes('monitor')
+            ? ['read', ...config.scopes]
+            : config.scopes,
+      ),
       tokens: config.rateLimitPerMinute,
       refilledAt: now(),
     }));

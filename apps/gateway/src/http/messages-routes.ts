@@ -190,7 +190,7 @@ export function registerMessageRoutes(app: FastifyInstance, context: ServerConte
       // Another key's message is as good as absent, unless the key is an operator's.
       if (
         !message ||
-        (message.apiKeyId !== request.principal?.keyId && !request.principal?.scopes.has('admin'))
+        (message.apiKeyId !== request.principal?.keyId && !request.principal?.scopes.has('monitor'))
       ) {
         throw new HttpError(404, 'not_found', `no message ${id}`);
       }

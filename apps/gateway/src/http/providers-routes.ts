@@ -1,7 +1,6 @@
 import type { Router } from '@msg/core';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { HttpError } from './http-error.js';
-import { percentageSchema } from './schemas.js';
 import type { ServerContext } from './server-context.js';
 
 /**
@@ -80,74 +79,41 @@ export function registerProviderRoutes(app: FastifyInstance, context: ServerCont
     },
   );
 
-  // Operator actions: each is audited with the key that did it.
-  const admin = context.apiKeys.require('admin');
-  const act = async (
-    request: FastifyRequest,
-    action: string,
-    detail: Record<string, unknown>,
-    run: (router: Router) => Promise<void>,
-  ) => {
-    const { router } = context.runtime();
-    await run(router);
-    await context.store.appendAudit({
-      at: context.now(),
-      actor: request.principal?.keyId ?? 'unknown',
-      action,
-      detail,
-    });
-    context.logger.info(`admin: ${action}`, { actor: request.principal?.keyId, ...detail });
-    return { ok: true, action, ...detail };
-  };
-  const providerAction = (path: string, action: string, run: (router: Router, id: string) => Promise<void>) =>
-    app.post<{ Params: { id: string } }>(
+  // Operator actions: each is audited with the key that did it, and why.
+  const providerAction = (
+    path: string,
+    run: (id: string, actor: string, reason: string | undefined) => Promise<void>,
+  ) =>
+    app.post<{ Params: { id: string }; Body: { reason?: string } | undefined }>(
       `/v1/admin/providers/:id/${path}`,
-      { onRequest: admin },
-      (request) => {
+      {
+        onRequest: context.apiKeys.require('admin'),
+        schema: {
+          // No `type`: the body is optional (a reason is welcome, not required, for halts).
+          body: {
+            additionalProperties: false,
+            properties: { reason: { type: 'string', minLength: 1, maxLength: 500 } },
+          },
+        },
+      },
+      async (request) => {
         const { id } = request.params;
         if (!context.runtime().providers.has(id)) throw new HttpError(404, 'not_found', `no provider ${id}`);
-        return act(request, action, { provider: id }, (router) => run(router, id));
+        await run(id, request.principal?.keyId ?? 'unknown', request.body?.reason);
+        const provider = context
+          .runtime()
+          .router.status()
+          .providers.find((item) => item.id === id);
+        return { id, breaker: provider?.breaker, halted: provider?.halted };
       },
     );
-  providerAction('halt', 'provider.halt', (router, id) => router.haltProvider(id));
-  providerAction('resume', 'provider.resume', (router, id) => router.resumeProvider(id));
-  providerAction('reset-breaker', 'provider.reset-breaker', (router, id) => router.resetBreaker(id));
-
-  const migrationExists = (id: string) => {
-    if (
-      !context
-        .runtime()
-        .router.status()
-        .migrations.some((migration) => migration.id === id)
-    ) {
-      throw new HttpError(404, 'not_found', `no migration ${id}`);
-    }
-  };
-  app.post<{ Params: { id: string }; Body: { percentage: number } }>(
-    '/v1/admin/migrations/:id/percentage',
-    { onRequest: admin, schema: { body: percentageSchema } },
-    (request) => {
-      migrationExists(request.params.id);
-      const { percentage } = request.body;
-      return act(request, 'migration.percentage', { migration: request.params.id, percentage }, (router) =>
-        router.setRolloutPercentage(request.params.id, percentage),
-      );
-    },
+  providerAction('halt', (id, actor, reason) =>
+    context.runtime().migrations.haltProvider(id, true, actor, reason),
   );
-  app.post<{ Params: { id: string } }>(
-    '/v1/admin/migrations/:id/emergency-stop',
-    { onRequest: admin },
-    (request) => {
-      migrationExists(request.params.id);
-      return act(request, 'migration.emergency-stop', { migration: request.params.id }, (router) =>
-        router.emergencyStop(request.params.id),
-      );
-    },
+  providerAction('resume', (id, actor, reason) =>
+    context.runtime().migrations.haltProvider(id, false, actor, reason),
   );
-  app.post<{ Params: { id: string } }>('/v1/admin/migrations/:id/resume', { onRequest: admin }, (request) => {
-    migrationExists(request.params.id);
-    return act(request, 'migration.resume', { migration: request.params.id }, (router) =>
-      router.resumeMigration(request.params.id),
-    );
-  });
+  providerAction('reset-breaker', (id, actor, reason) =>
+    context.runtime().migrations.resetBreaker(id, actor, reason),
+  );
 }

@@ -5,6 +5,7 @@ import type { GatewayConfig } from '../config/config-schema.js';
 import { type GatewayContainer, Tokens } from '../container.js';
 import type { Dispatcher } from '../dispatch/dispatcher.js';
 import type { GatewayMetrics } from '../metrics.js';
+import type { MigrationControl } from '../migrations/migration-control.js';
 import type { HostedProvider } from '../plugins/plugin-host.js';
 import type { MessageStore } from '../store/message-store.js';
 import type { ApiKeys } from './auth.js';
@@ -15,6 +16,7 @@ export interface GatewayRuntime {
   router: Router;
   dispatcher: Dispatcher;
   callbacks: CallbackWorker;
+  migrations: MigrationControl;
   providers: ReadonlyMap<string, HostedProvider>;
   channels: ReadonlyMap<string, Channel>;
 }
@@ -63,6 +65,7 @@ export class ServerContext {
         router: this.container.get(Tokens.Router),
         dispatcher: this.container.get(Tokens.Dispatcher),
         callbacks: this.container.get(Tokens.CallbackWorker),
+        migrations: this.container.get(Tokens.MigrationControl),
         providers: new Map(providers.map((hosted) => [hosted.entry.id, hosted])),
         channels: new Map(providers.map((hosted) => [hosted.entry.id, hosted.provider.channel])),
       };

@@ -5,6 +5,7 @@ import { trackAllowedMethods } from './allowed-methods.js';
 import { answerClientError, createErrorHandler } from './error-handler.js';
 import { HttpError } from './http-error.js';
 import { registerMessageRoutes } from './messages-routes.js';
+import { registerMigrationRoutes } from './migrations-routes.js';
 import { registerProviderRoutes } from './providers-routes.js';
 import type { ServerContext } from './server-context.js';
 import { registerSystemRoutes } from './system-routes.js';
@@ -62,6 +63,7 @@ export async function buildServer(context: ServerContext): Promise<FastifyInstan
   registerSystemRoutes(app, context);
   registerMessageRoutes(app, context);
   registerProviderRoutes(app, context);
+  registerMigrationRoutes(app, context);
   // Its own encapsulated scope: raw-body parsing applies to webhooks only.
   await app.register(async (scope) => webhookRoutes(scope, context));
   return app;

@@ -1,4 +1,5 @@
-import type { Channel, DeliveryStatus, ErrorKind, Message } from '@msg/core';
+import type { Channel, DeliveryStatus, ErrorKind, Message, MigrationSide } from '@msg/core';
+import type { OperationsStore } from './operations-store.js';
 
 /**
  * Where a message stands in the gateway's own pipeline (not the provider's delivery status):
@@ -58,6 +59,8 @@ export interface AttemptRecord {
   providerMessageId?: string | undefined;
   possibleDuplicate: boolean;
   reason?: string | undefined;
+  /** The migration whose route the message took: analysis counts the attempt for its provider's side. */
+  migrationId?: string | undefined;
 }
 
 export interface EventRecord {
@@ -135,6 +138,11 @@ export interface DispatchOutcome {
   receiptDueAt?: number | undefined;
   /** Asks the provider for the status at this time unless a final status comes first. */
   reconcileAt?: number | undefined;
+  /** The route the router took, and the migration side it chose on it: what migration analysis reads. */
+  routeId?: string | undefined;
+  migration?: { id: string; side: MigrationSide } | undefined;
+  /** Carrier or country (SMS), domain (email): analysis compares the sides over the same destinations. */
+  destination?: string | undefined;
 }
 
 /** A message going back to wait for another round after every provider failed. */
@@ -155,7 +163,7 @@ export type StoreWriteHealth = { writable: true } | { writable: false; reason: s
  * The gateway's durable state. The embedded SQLite adapter implements it; a PostgreSQL adapter
  * implements the same interface and passes the same suite.
  */
-export interface MessageStore {
+export interface MessageStore extends OperationsStore {
   /**
    * Stores a new message, or returns the first result for a repeated idempotency key with the
    * same request hash; a different hash is a conflict. All or nothing.
@@ -239,12 +247,6 @@ export interface MessageStore {
   callbackDone(id: number): Promise<void>;
   callbackRetry(id: number, nextAttemptAt: number, giveUp: boolean): Promise<void>;
   countByDispatchState(): Promise<Record<DispatchState, number>>;
-  appendAudit(entry: {
-    at: number;
-    actor: string;
-    action: string;
-    detail: Record<string, unknown>;
-  }): Promise<void>;
   purgeIdempotency(now: number): Promise<number>;
   /** Whether writes land: after a failed write, not writable (with the reason) until one succeeds. */
   writeHealth(): StoreWriteHealth;

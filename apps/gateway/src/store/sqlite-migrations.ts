@@ -115,4 +115,70 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
    CREATE INDEX messages_receipt_due ON messages (receipt_due_at) WHERE receipt_due_at IS NOT NULL;
    CREATE INDEX messages_reconcile_due ON messages (reconcile_at) WHERE reconcile_at IS NOT NULL;
    CREATE TABLE store_probe (id INTEGER PRIMARY KEY, at INTEGER NOT NULL);`,
+  // Migrations an operator can run: each message and attempt knows its migration, side and
+  // destination (analysis reads them by migration and time), when it was delivered; runtime
+  // control state, an audit log that says who, why, before and after; plans and their checks;
+  // shadow validations; the alert outbox.
+  `ALTER TABLE messages ADD COLUMN route_id TEXT;
+   ALTER TABLE messages ADD COLUMN migration_id TEXT;
+   ALTER TABLE messages ADD COLUMN migration_side TEXT;
+   ALTER TABLE messages ADD COLUMN destination TEXT;
+   ALTER TABLE messages ADD COLUMN delivered_at INTEGER;
+   CREATE INDEX messages_migration ON messages (migration_id, created_at) WHERE migration_id IS NOT NULL;
+   ALTER TABLE attempts ADD COLUMN migration_id TEXT;
+   CREATE INDEX attempts_migration ON attempts (migration_id, started_at) WHERE migration_id IS NOT NULL;
+   ALTER TABLE audit_log ADD COLUMN subject TEXT;
+   ALTER TABLE audit_log ADD COLUMN reason TEXT;
+   ALTER TABLE audit_log ADD COLUMN before TEXT;
+   ALTER TABLE audit_log ADD COLUMN after TEXT;
+   CREATE INDEX audit_subject ON audit_log (subject, id);
+   CREATE INDEX audit_actor ON audit_log (actor, id);
+   CREATE TABLE control_state (
+     subject TEXT PRIMARY KEY,
+     state TEXT NOT NULL,
+     updated_at INTEGER NOT NULL,
+     updated_by TEXT NOT NULL,
+     reason TEXT
+   );
+   CREATE TABLE migration_plans (
+     migration_id TEXT PRIMARY KEY,
+     plan TEXT NOT NULL,
+     state TEXT NOT NULL,
+     origin TEXT NOT NULL,
+     config_hash TEXT,
+     updated_at INTEGER NOT NULL
+   );
+   CREATE TABLE migration_checks (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     migration_id TEXT NOT NULL,
+     at INTEGER NOT NULL,
+     step INTEGER NOT NULL,
+     verdict TEXT NOT NULL,
+     checks TEXT NOT NULL,
+     samples TEXT NOT NULL
+   );
+   CREATE INDEX migration_checks_by_migration ON migration_checks (migration_id, id);
+   CREATE TABLE shadow_validations (
+     message_id TEXT NOT NULL,
+     migration_id TEXT NOT NULL,
+     provider_id TEXT NOT NULL,
+     at INTEGER NOT NULL,
+     accepted INTEGER NOT NULL,
+     latency_ms REAL NOT NULL,
+     error_kind TEXT,
+     error_code TEXT,
+     reason TEXT,
+     PRIMARY KEY (message_id, provider_id)
+   );
+   CREATE INDEX shadow_by_migration ON shadow_validations (migration_id, at);
+   CREATE TABLE alert_outbox (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     url TEXT NOT NULL,
+     body TEXT NOT NULL,
+     attempts INTEGER NOT NULL DEFAULT 0,
+     next_attempt_at INTEGER NOT NULL,
+     state TEXT NOT NULL DEFAULT 'pending',
+     created_at INTEGER NOT NULL
+   );
+   CREATE INDEX alert_due ON alert_outbox (state, next_attempt_at);`,
 ];

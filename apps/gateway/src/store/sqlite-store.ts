@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { canAdvanceStatus, type DeliveryStatus, isFinalStatus } from '@msg/core';
+import { canAdvanceStatus, type DeliveryStatus, isFinalStatus, type SideSample } from '@msg/core';
 import Database from 'better-sqlite3';
 import { withSequence } from '../callbacks/callback-body.js';
 import type {
@@ -20,7 +20,20 @@ import type {
   StoreWriteHealth,
   WebhookEventsResult,
 } from './message-store.js';
+import type {
+  AuditEntry,
+  AuditQuery,
+  CheckRecord,
+  ControlRecord,
+  OperationWrite,
+  PlanRecord,
+  SeriesPoint,
+  SeriesQuery,
+  ShadowValidationRecord,
+  SideQuery,
+} from './operations-store.js';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
+import { SqliteOperations } from './sqlite-operations.js';
 import { StoreUnavailableError } from './store-error.js';
 
 export { StoreUnavailableError };
@@ -38,6 +51,8 @@ function isStorageFailure(error: unknown): boolean {
 }
 
 /** A status after which no receipt is awaited: final, or the deadline's `unknown`. */
+/** Statuses that say the message reached the recipient: the first one sets `delivered_at`. */
+const DELIVERED: ReadonlySet<DeliveryStatus> = new Set(['delivered', 'opened', 'clicked', 'complained']);
 const settled = (status: DeliveryStatus) => isFinalStatus(status) || status === 'unknown';
 
 function toMessage(row: Row): StoredMessage {
@@ -135,6 +150,7 @@ interface PendingWrite {
 export class SqliteMessageStore implements MessageStore {
   private readonly db: Database.Database;
   private readonly statements;
+  private readonly operations: SqliteOperations;
   private readonly groupCommit: boolean;
   private pending: PendingWrite[] = [];
   private flushScheduled = false;
@@ -192,20 +208,24 @@ export class SqliteMessageStore implements MessageStore {
       requeue: db.prepare(`UPDATE messages SET dispatch_state = 'queued', updated_at = ? WHERE id = ?`),
       upsertAttempt: db.prepare(
         `INSERT INTO attempts (message_id, sequence, provider_id, started_at, finished_at, latency_ms, outcome, error_kind,
-           error_code, error_message, provider_message_id, possible_duplicate, reason)
+           error_code, error_message, provider_message_id, possible_duplicate, reason, migration_id)
          VALUES (@messageId, @sequence, @providerId, @startedAt, @finishedAt, @latencyMs, @outcome, @errorKind, @errorCode,
-           @errorMessage, @providerMessageId, @possibleDuplicate, @reason)
+           @errorMessage, @providerMessageId, @possibleDuplicate, @reason, @migrationId)
          ON CONFLICT (message_id, sequence) DO UPDATE SET finished_at = excluded.finished_at, latency_ms = excluded.latency_ms,
            outcome = excluded.outcome, error_kind = excluded.error_kind, error_code = excluded.error_code,
            error_message = excluded.error_message, provider_message_id = excluded.provider_message_id,
-           possible_duplicate = excluded.possible_duplicate, reason = excluded.reason`,
+           possible_duplicate = excluded.possible_duplicate, reason = excluded.reason,
+           migration_id = COALESCE(excluded.migration_id, attempts.migration_id)`,
       ),
       finish: db.prepare(
         `UPDATE messages SET dispatch_state = 'done', status = @status, provider_id = @providerId,
            provider_message_id = @providerMessageId, routing_reason = @routingReason, segments = @segments,
            cost_amount = @costAmount, cost_currency = @costCurrency, error_kind = @errorKind, error_code = @errorCode,
            error_message = @errorMessage, updated_at = @now, sent_at = COALESCE(@sentAt, sent_at),
-           receipt_due_at = @receiptDueAt, reconcile_at = @reconcileAt, next_attempt_at = NULL, retry_reason = NULL
+           receipt_due_at = @receiptDueAt, reconcile_at = @reconcileAt, next_attempt_at = NULL, retry_reason = NULL,
+           route_id = @routeId, migration_id = @migrationId, migration_side = @migrationSide, destination = @destination,
+           delivered_at = CASE WHEN @status IN ('delivered', 'opened', 'clicked', 'complained')
+             THEN COALESCE(delivered_at, @now) ELSE delivered_at END
          WHERE id = @id`,
       ),
       attempts: db.prepare('SELECT * FROM attempts WHERE message_id = ? ORDER BY sequence'),
@@ -220,6 +240,7 @@ export class SqliteMessageStore implements MessageStore {
          VALUES (@messageId, @providerId, @providerMessageId, @status, @providerStatus, @occurredAt, @receivedAt, @eventKey, @detail)`,
       ),
       setStatus: db.prepare('UPDATE messages SET status = ?, updated_at = ? WHERE id = ?'),
+      delivered: db.prepare('UPDATE messages SET delivered_at = COALESCE(delivered_at, ?) WHERE id = ?'),
       // No receipt is awaited any more: the deadline and the look-ups end.
       settle: db.prepare(
         'UPDATE messages SET status = ?, updated_at = ?, receipt_due_at = NULL, reconcile_at = NULL WHERE id = ?',
@@ -273,12 +294,12 @@ export class SqliteMessageStore implements MessageStore {
       countStates: db.prepare(
         'SELECT dispatch_state, COUNT(*) AS count FROM messages GROUP BY dispatch_state',
       ),
-      audit: db.prepare('INSERT INTO audit_log (at, actor, action, detail) VALUES (?, ?, ?, ?)'),
       purgeIdempotency: db.prepare('DELETE FROM idempotency_keys WHERE expires_at <= ?'),
       probe: db.prepare(
         'INSERT INTO store_probe (id, at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at',
       ),
     };
+    this.operations = new SqliteOperations(db, (what, run) => this.write(what, run));
   }
 
   private migrate(): void {
@@ -465,6 +486,7 @@ export class SqliteMessageStore implements MessageStore {
       providerMessageId: attempt.providerMessageId ?? null,
       possibleDuplicate: attempt.possibleDuplicate ? 1 : 0,
       reason: attempt.reason ?? null,
+      migrationId: attempt.migrationId ?? null,
     });
   }
 
@@ -499,6 +521,10 @@ export class SqliteMessageStore implements MessageStore {
         sentAt: outcome.providerMessageId ? now : null,
         receiptDueAt: awaiting ? (outcome.receiptDueAt ?? null) : null,
         reconcileAt: awaiting ? (outcome.reconcileAt ?? null) : null,
+        routeId: outcome.routeId ?? null,
+        migrationId: outcome.migration?.id ?? null,
+        migrationSide: outcome.migration?.side ?? null,
+        destination: outcome.destination ?? null,
       });
     });
   }
@@ -624,6 +650,7 @@ export class SqliteMessageStore implements MessageStore {
   private advance(event: EventRecord, callback: CallbackRequest | undefined): void {
     const statement = settled(event.status) ? this.statements.settle : this.statements.setStatus;
     statement.run(event.status, event.receivedAt, event.messageId);
+    if (DELIVERED.has(event.status)) this.statements.delivered.run(event.receivedAt, event.messageId);
     if (callback) this.queueCallback(event.messageId, callback, event.receivedAt);
   }
 
@@ -707,15 +734,55 @@ export class SqliteMessageStore implements MessageStore {
     return counts;
   }
 
-  async appendAudit(entry: {
-    at: number;
-    actor: string;
-    action: string;
-    detail: Record<string, unknown>;
-  }): Promise<void> {
-    await this.write('append to the audit log', () =>
-      this.statements.audit.run(entry.at, entry.actor, entry.action, JSON.stringify(entry.detail)),
-    );
+  writeOperation(write: OperationWrite, now: number): Promise<void> {
+    return this.operations.writeOperation(write, now);
+  }
+
+  controls(): Promise<ControlRecord[]> {
+    return this.operations.controls();
+  }
+
+  audit(query: AuditQuery): Promise<AuditEntry[]> {
+    return this.operations.audit(query);
+  }
+
+  plans(): Promise<PlanRecord[]> {
+    return this.operations.plans();
+  }
+
+  checkHistory(
+    migrationId: string,
+    options: { limit: number; before?: number | undefined },
+  ): Promise<CheckRecord[]> {
+    return this.operations.checkHistory(migrationId, options);
+  }
+
+  destinations(query: Pick<SideQuery, 'migrationId' | 'providers' | 'since' | 'until'>): Promise<string[]> {
+    return this.operations.destinations(query);
+  }
+
+  sideSample(query: SideQuery): Promise<SideSample> {
+    return this.operations.sideSample(query);
+  }
+
+  series(query: SeriesQuery): Promise<SeriesPoint[]> {
+    return this.operations.series(query);
+  }
+
+  recordShadowValidation(record: ShadowValidationRecord): Promise<void> {
+    return this.operations.recordShadowValidation(record);
+  }
+
+  dueAlerts(now: number, limit: number): Promise<OutboxCallback[]> {
+    return this.operations.dueAlerts(now, limit);
+  }
+
+  alertDone(id: number): Promise<void> {
+    return this.operations.alertDone(id);
+  }
+
+  alertRetry(id: number, nextAttemptAt: number, giveUp: boolean): Promise<void> {
+    return this.operations.alertRetry(id, nextAttemptAt, giveUp);
   }
 
   async purgeIdempotency(now: number): Promise<number> {

@@ -47,6 +47,12 @@ export interface RoutingDecision {
   reasons: readonly string[];
   migration: MigrationDecision | undefined;
   excluded: readonly ExcludedProvider[];
+  /**
+   * Where the message goes, as migration analysis compares like with like: the carrier, else the
+   * country, of an SMS recipient; the domain of an email's first recipient. Set on routes with a
+   * migration.
+   */
+  destination?: string | undefined;
 }
 
 export interface DecisionInput {

@@ -73,7 +73,9 @@ export type RouterEvent =
   | StateStoreErrorEvent;
 
 export type RouterEventType = RouterEvent['type'];
-export type RouterEventOf<T extends RouterEventType> = Extract<RouterEvent, { type: T }>;
+// Distributes over the union, so that an event declaring several types (breaker events) is found by each.
+type EventOfType<E, T> = E extends { type: infer U } ? (T extends U ? E : never) : never;
+export type RouterEventOf<T extends RouterEventType> = EventOfType<RouterEvent, T>;
 
 type AnyListener = (event: RouterEvent) => void;
 

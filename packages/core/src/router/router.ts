@@ -6,6 +6,7 @@ import {
   type MigrationMode,
   modeTransitionError,
 } from '../migration/mode.js';
+import { phoneNumberCountry } from '../phone.js';
 import type { Provider, SendResult } from '../provider.js';
 import { networkError, PLUGIN_EXCEPTION_CODE, pluginException } from '../provider-utils.js';
 import type { Attempt, SkippedProvider } from './attempt.js';
@@ -257,6 +258,7 @@ export class Router {
       override,
       affinity: options.affinity,
     });
+    if (route.migration) decision.destination = this.destinationOf(message);
     return { route, decision };
   }
 
@@ -784,6 +786,11 @@ export class Router {
       inFlight: runtime.inFlight,
       maxInFlight: runtime.policy.maxInFlight,
     };
+  }
+
+  private destinationOf(message: Message): string | undefined {
+    if (message.channel === 'email') return message.to[0]?.email.split('@')[1]?.toLowerCase();
+    return this.carriers.carrierOf(message.to) ?? phoneNumberCountry(message.to);
   }
 
   private runtimeById(providerId: string): ProviderRuntime {
