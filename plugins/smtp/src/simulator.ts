@@ -1,0 +1,447 @@
+import { randomBytes } from 'node:crypto';
+import type { AddressInfo, Socket } from 'node:net';
+import {
+  type FaultSettings,
+  jsonResponse,
+  type SandboxFactory,
+  type SimulatorResponse,
+  SimulatorServer,
+  textResponse,
+} from '@msg/testing';
+import { type SMTPServerDataStream, type SMTPServerSession, SMTPServer } from 'smtp-server';
+import { BounceMailbox } from './smtp-bounce-mailbox.js';
+import { generateCertificate, type SimulatorCertificate } from './smtp-certificate.js';
+import { parseHeaderBlock } from './smtp-mime.js';
+import { DsnMailer } from './smtp-simulator-dsn.js';
+import {
+  isReplyName,
+  replyError,
+  SMTP_SIMULATOR_REPLIES,
+  type SmtpPhase,
+  type SmtpReplyName,
+} from './smtp-simulator-replies.js';
+
+export interface SmtpSimulatorAccountOptions {
+  username: string;
+  password: string;
+  /** What `requests[].credential` records for this account (default: the username). */
+  label?: string;
+  /** Messages a day before `550 5.4.5` (default: the simulator's `dailyLimit`). */
+  dailyLimit?: number;
+}
+
+export interface SmtpSimulatorAccount extends Required<SmtpSimulatorAccountOptions> {
+  /** Messages accepted in the current day. */
+  sentToday: number;
+}
+
+export interface SmtpSimulatorOptions {
+  /** Default: one account with a generated user name and password. */
+  accounts?: SmtpSimulatorAccountOptions[];
+  /** `starttls` (587-style, default), `implicit` (465-style) or `none` (plain text, AUTH allowed). */
+  tls?: 'starttls' | 'implicit' | 'none';
+  /** Hide the DSN extension from EHLO (default false: DSN offered, as `hideDSN: false`). */
+  hideDSN?: boolean;
+  /** SIZE limit in bytes; a larger message gets `552 5.3.4` (default Gmail's 35882577). */
+  size?: number;
+  /** RCPTs per transaction before `452 4.5.3` (default 100, Gmail's). */
+  maxRecipients?: number;
+  /** Messages per account per day before `550 5.4.5` (default 2000, Google Workspace's). */
+  dailyLimit?: number;
+  /** Start the bounce mailbox that receives the reports and posts them to `callbackUrl`. */
+  bounceMailbox?: boolean;
+  seed?: number;
+  now?: () => number;
+  recordLimit?: number;
+}
+
+/** A message the simulator accepted. */
+export interface ReceivedMail {
+  account: string;
+  from: string;
+  to: string[];
+  messageId: string | undefined;
+  subject: string | undefined;
+  envelopeId: string | undefined;
+  /** NOTIFY per recipient, as the client gave it. */
+  notify: Record<string, string[]>;
+  returnFull: boolean;
+  raw: Buffer;
+  receivedAt: number;
+}
+
+/** SMTP-side faults: `hang` never answers the final `.`, `reset` drops the connection after it. */
+export interface SmtpFaultSettings extends FaultSettings {
+  /** `greeting` applies `hang`/`reset` to the next new connection instead of the next message. */
+  at?: 'greeting' | 'data';
+}
+
+const GMAIL_SIZE = 35_882_577;
+
+/**
+ * An SMTP relay on loopback (smtp-server), worded like Gmail's submission server: STARTTLS or
+ * implicit TLS with a certificate made at start, AUTH PLAIN/LOGIN for several accounts, SIZE,
+ * 100 RCPTs per transaction, a daily quota, DSN (RFC 3461) and scripted replies; delivery status
+ * notifications mailed to a bounce mailbox that posts them to `callbackUrl`. Its HTTP side serves
+ * the received mail (`GET /messages`) and the usual `/__simulator/*` fault controls.
+ */
+export class SmtpSimulator extends SimulatorServer {
+  readonly accounts: SmtpSimulatorAccount[];
+  readonly mailbox: ReceivedMail[] = [];
+  /** Recipient address -> scripted reply given to its RCPT TO. */
+  readonly recipientReplies = new Map<string, SmtpReplyName>();
+  readonly bounces: BounceMailbox | undefined;
+  certificate: SimulatorCertificate | undefined;
+
+  private readonly settings: Required<Omit<SmtpSimulatorOptions, 'accounts' | 'seed' | 'now' | 'recordLimit'>>;
+  private readonly clock: () => number;
+  private readonly keep: number;
+  private readonly smtpSockets = new Map<number, Socket>();
+  private readonly dsn: DsnMailer;
+  private smtp: SMTPServer | undefined;
+  private smtpPort: number | undefined;
+  private queued: Array<{ reply?: SmtpReplyName; fault?: SmtpFaultSettings }> = [];
+  private standingFaults: SmtpFaultSettings = {};
+  private draw: () => number;
+  private day = '';
+
+  constructor(options: SmtpSimulatorOptions = {}) {
+    const clock = options.now ?? Date.now;
+    super({ name: 'smtp', seed: options.seed, now: clock, recordLimit: options.recordLimit });
+    this.clock = clock;
+    this.keep = options.recordLimit ?? 1000;
+    this.settings = {
+      tls: options.tls ?? 'starttls',
+      hideDSN: options.hideDSN ?? false,
+      size: options.size ?? GMAIL_SIZE,
+      maxRecipients: options.maxRecipients ?? 100,
+      dailyLimit: options.dailyLimit ?? 2000,
+      bounceMailbox: options.bounceMailbox ?? true,
+    };
+    const accounts = options.accounts ?? [
+      { username: `user-${randomBytes(4).toString('hex')}@example.com`, password: randomBytes(12).toString('base64url') },
+    ];
+    this.accounts = accounts.map((account) => ({
+      username: account.username,
+      password: account.password,
+      label: account.label ?? account.username,
+      dailyLimit: account.dailyLimit ?? this.settings.dailyLimit,
+      sentToday: 0,
+    }));
+    let state = (options.seed ?? 7) >>> 0;
+    this.draw = () => {
+      state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+      return state / 4294967296;
+    };
+    this.bounces = this.settings.bounceMailbox
+      ? new BounceMailbox({ callbacks: this.callbacks, webhookUrl: () => this.callbackUrl, now: clock })
+      : undefined;
+    this.dsn = new DsnMailer({ reportingMta: 'mx.simulator.test', now: clock, outcomeFor: (r) => this.outcomeFor(r) });
+    this.route('GET', '/messages', () => this.listMessages(), { faults: false });
+    this.route('GET', '/messages/:index/raw', (request) => this.rawMessage(Number(request.params.index)), {
+      faults: false,
+    });
+  }
+
+  get host(): string {
+    return '127.0.0.1';
+  }
+
+  /** The SMTP port (the HTTP side is `url`). */
+  get port(): number {
+    if (this.smtpPort === undefined) throw new Error('[msg] [simulator smtp] not started');
+    return this.smtpPort;
+  }
+
+  /** The PEM certificate clients must trust (`tlsCa`), when TLS is on. */
+  get ca(): string | undefined {
+    return this.certificate?.cert;
+  }
+
+  account(labelOrUsername?: string): SmtpSimulatorAccount {
+    const found = labelOrUsername
+      ? this.accounts.find((entry) => entry.label === labelOrUsername || entry.username === labelOrUsername)
+      : this.accounts[0];
+    if (!found) throw new Error(`[msg] [simulator smtp] no account "${labelOrUsername}"`);
+    return found;
+  }
+
+  override async start(options: { port?: number; host?: string } = {}): Promise<string> {
+    if (this.settings.tls !== 'none') this.certificate = await generateCertificate();
+    const url = await super.start({ host: options.host });
+    await this.bounces?.start();
+    if (this.bounces) this.dsn.bounceMailboxPort = this.bounces.port;
+    const smtp = this.createSmtpServer();
+    smtp.server.on('connection', (socket: Socket) => {
+      const port = socket.remotePort ?? 0;
+      this.smtpSockets.set(port, socket);
+      socket.once('close', () => this.smtpSockets.delete(port));
+    });
+    await new Promise<void>((resolve, reject) => {
+      smtp.server.once('error', reject);
+      smtp.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+    });
+    this.smtp = smtp;
+    this.smtpPort = (smtp.server.address() as AddressInfo).port;
+    return url;
+  }
+
+  override async stop(): Promise<void> {
+    const smtp = this.smtp;
+    this.smtp = undefined;
+    for (const socket of this.smtpSockets.values()) socket.destroy();
+    if (smtp) await new Promise<void>((resolve) => smtp.close(() => resolve()));
+    this.dsn.close();
+    await this.bounces?.stop();
+    await super.stop();
+  }
+
+  /** The next transaction gets the named scripted reply at its phase (see SMTP_SIMULATOR_REPLIES). */
+  override failNext(error: string, times = 1): void {
+    if (!isReplyName(error)) throw new Error(`[msg] [simulator smtp] unknown error "${error}"`);
+    for (let index = 0; index < times; index++) this.queued.push({ reply: error });
+  }
+
+  override faultNext(settings: SmtpFaultSettings, times = 1): void {
+    for (let index = 0; index < times; index++) this.queued.push({ fault: { ...settings } });
+  }
+
+  override setFaults(settings: SmtpFaultSettings): void {
+    this.standingFaults = { ...settings };
+  }
+
+  override clearFaults(): void {
+    this.queued = [];
+    this.standingFaults = {};
+  }
+
+  override reset(): void {
+    super.reset();
+    this.clearFaults();
+    this.mailbox.length = 0;
+    this.recipientReplies.clear();
+    for (const account of this.accounts) account.sentToday = 0;
+  }
+
+  override errorNames(): string[] {
+    return Object.keys(SMTP_SIMULATOR_REPLIES);
+  }
+
+  private createSmtpServer(): SMTPServer {
+    const tls = this.settings.tls;
+    return new SMTPServer({
+      secure: tls === 'implicit',
+      ...(this.certificate && { key: this.certificate.key, cert: this.certificate.cert }),
+      hideSTARTTLS: tls !== 'starttls',
+      allowInsecureAuth: tls === 'none',
+      authMethods: ['PLAIN', 'LOGIN'],
+      hideDSN: this.settings.hideDSN,
+      // Scripted replies carry their own enhanced codes (Gmail's); smtp-server would add a second.
+      hideENHANCEDSTATUSCODES: true,
+      size: this.settings.size,
+      name: 'smtp.simulator.test',
+      banner: 'smtp.simulator.test ESMTP ready - gsmtp',
+      closeTimeout: 200,
+      logger: false,
+      disableReverseLookup: true,
+      onConnect: (session, callback) => this.onConnect(session, callback),
+      onAuth: (auth, session, callback) => {
+        const scripted = this.take('auth');
+        if (scripted?.reply) return callback(replyError(scripted.reply));
+        const account = this.accounts.find((entry) => entry.username === auth.username);
+        if (!account || auth.password !== account.password) return callback(replyError('bad-credentials'));
+        callback(null, { user: account.label });
+      },
+      onMailFrom: (_address, session, callback) => callback(this.onMailFrom(session)),
+      onRcptTo: (address, session, callback) => {
+        const transaction = this.transaction(session);
+        if (session.envelope.rcptTo.length >= this.settings.maxRecipients) {
+          return callback(replyError('too-many-recipients'));
+        }
+        const scripted = this.recipientReplies.get(address.address.toLowerCase());
+        if (scripted) return callback(replyError(scripted));
+        if (transaction.reply && SMTP_SIMULATOR_REPLIES[transaction.reply].phase === 'rcpt') {
+          return callback(replyError(transaction.reply));
+        }
+        callback();
+      },
+      onData: (stream, session, callback) => this.onData(stream, session, callback),
+    });
+  }
+
+  /** Faults for new connections: a silent server (greeting timeout) or a drop after the greeting. */
+  private onConnect(session: SMTPServerSession, callback: (error?: Error | null) => void): void {
+    const index = this.queued.findIndex((entry) => entry.fault?.at === 'greeting');
+    const fault = index >= 0 ? this.queued.splice(index, 1)[0]?.fault : undefined;
+    if (fault?.hang) return;
+    callback();
+    if (fault?.reset) setTimeout(() => this.smtpSockets.get(session.remotePort)?.destroy(), 20);
+  }
+
+  /** The faults of the transaction a session is in, chosen at MAIL FROM. */
+  private readonly transactions = new WeakMap<SMTPServerSession, { reply?: SmtpReplyName; fault?: SmtpFaultSettings }>();
+
+  private transaction(session: SMTPServerSession): { reply?: SmtpReplyName; fault?: SmtpFaultSettings } {
+    return this.transactions.get(session) ?? {};
+  }
+
+  /** The first queued entry for this phase (auth, or a transaction's start). */
+  private take(phase: 'auth' | 'transaction') {
+    const index = this.queued.findIndex((entry) => {
+      if (entry.fault?.at === 'greeting') return false;
+      const replyPhase: SmtpPhase | undefined = entry.reply ? SMTP_SIMULATOR_REPLIES[entry.reply].phase : undefined;
+      return phase === 'auth' ? replyPhase === 'auth' : replyPhase !== 'auth';
+    });
+    return index >= 0 ? this.queued.splice(index, 1)[0] : undefined;
+  }
+
+  private onMailFrom(session: SMTPServerSession): Error | null {
+    const now = this.clock();
+    const transaction = this.take('transaction') ?? this.standingTransaction(now);
+    this.transactions.set(session, transaction);
+    if (transaction.reply && SMTP_SIMULATOR_REPLIES[transaction.reply].phase === 'mail') {
+      return replyError(transaction.reply);
+    }
+    const account = this.accounts.find((entry) => entry.label === session.user);
+    const day = new Date(now).toISOString().slice(0, 10);
+    if (day !== this.day) {
+      this.day = day;
+      for (const entry of this.accounts) entry.sentToday = 0;
+    }
+    if (account && account.sentToday >= account.dailyLimit) return replyError('daily-quota');
+    return null;
+  }
+
+  /** Standing faults (`setFaults`): an outage window, or a named error at `errorRate`. */
+  private standingTransaction(now: number): { reply?: SmtpReplyName; fault?: SmtpFaultSettings } {
+    const standing = this.standingFaults;
+    const named = standing.error && isReplyName(standing.error) ? standing.error : undefined;
+    if (standing.outage && now >= standing.outage.from && now < standing.outage.to) {
+      return { reply: named ?? 'system-busy' };
+    }
+    if (standing.errorRate && this.draw() < standing.errorRate) return { reply: named ?? 'local-error' };
+    if (standing.hang || standing.reset || standing.latencyMs) return { fault: standing };
+    return {};
+  }
+
+  private onData(
+    stream: SMTPServerDataStream,
+    session: SMTPServerSession,
+    callback: (error?: Error | null, message?: string) => void,
+  ): void {
+    const chunks: Buffer[] = [];
+    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+    stream.on('end', () => {
+      const raw = Buffer.concat(chunks);
+      const { reply, fault } = this.transaction(session);
+      this.recordTransaction(session, raw);
+      if (fault?.hang) return;
+      if (fault?.reset) {
+        this.smtpSockets.get(session.remotePort)?.destroy();
+        return;
+      }
+      const answer = () => {
+        if (stream.sizeExceeded) return callback(replyError('message-too-big'));
+        if (reply && SMTP_SIMULATOR_REPLIES[reply].phase === 'data') return callback(replyError(reply));
+        const account = this.accounts.find((entry) => entry.label === session.user);
+        if (account) account.sentToday++;
+        const mail = this.accept(session, raw);
+        this.dsn.report(mail);
+        callback(null, `2.0.0 OK  ${Math.floor(this.clock() / 1000)} ${randomBytes(6).toString('hex')} - gsmtp`);
+      };
+      if (fault?.latencyMs) setTimeout(answer, fault.latencyMs);
+      else answer();
+    });
+  }
+
+  private recordTransaction(session: SMTPServerSession, raw: Buffer): void {
+    const headers: Record<string, string> = {};
+    for (const [name, values] of parseHeaderBlock(raw.toString('latin1').split(/\r?\n\r?\n/)[0] ?? '')) {
+      headers[name] = values[0] ?? '';
+    }
+    this.requests.push({
+      method: 'DATA',
+      path: '/smtp',
+      url: `smtp://${this.host}:${this.port}`,
+      headers,
+      body: raw,
+      credential: typeof session.user === 'string' ? session.user : undefined,
+      at: this.clock(),
+    });
+    if (this.requests.length > this.keep) this.requests.splice(0, this.requests.length - this.keep);
+  }
+
+  private accept(session: SMTPServerSession, raw: Buffer): ReceivedMail {
+    const head = parseHeaderBlock(raw.toString('latin1').split(/\r?\n\r?\n/)[0] ?? '');
+    const envelope = session.envelope;
+    const mail: ReceivedMail = {
+      account: String(session.user ?? ''),
+      from: envelope.mailFrom ? envelope.mailFrom.address : '',
+      to: envelope.rcptTo.map((entry) => entry.address),
+      messageId: head.get('message-id')?.[0],
+      subject: head.get('subject')?.[0],
+      envelopeId: envelope.dsn?.envid ?? undefined,
+      notify: Object.fromEntries(envelope.rcptTo.map((entry) => [entry.address, entry.dsn?.notify ?? []])),
+      returnFull: envelope.dsn?.ret === 'FULL',
+      raw,
+      receivedAt: this.clock(),
+    };
+    this.mailbox.push(mail);
+    return mail;
+  }
+
+  private listMessages(): SimulatorResponse {
+    return jsonResponse(200, {
+      count: this.mailbox.length,
+      messages: this.mailbox.map((mail, index) => ({
+        index,
+        account: mail.account,
+        from: mail.from,
+        to: mail.to,
+        messageId: mail.messageId,
+        subject: mail.subject,
+        envelopeId: mail.envelopeId,
+        size: mail.raw.length,
+        receivedAt: mail.receivedAt,
+      })),
+    });
+  }
+
+  private rawMessage(index: number): SimulatorResponse {
+    const mail = this.mailbox[index];
+    if (!mail) return textResponse(404, `no message ${index}`);
+    return { status: 200, headers: { 'content-type': 'message/rfc822' }, body: mail.raw };
+  }
+}
+
+/** An SMTP simulator, not started: `await simulator.start()`. */
+export function createSmtpSimulator(options: SmtpSimulatorOptions = {}): SmtpSimulator {
+  return new SmtpSimulator(options);
+}
+
+/**
+ * Sandbox: an SMTP relay with STARTTLS (its generated certificate trusted through `tlsCa`) and
+ * one made-up account; its delivery reports reach `webhookUrl` with a generated `?token=`.
+ */
+export const sandbox: SandboxFactory = async ({ webhookUrl }) => {
+  const simulator = createSmtpSimulator();
+  const url = await simulator.start();
+  const token = randomBytes(18).toString('base64url');
+  const hook = new URL(webhookUrl);
+  hook.searchParams.set('token', token);
+  simulator.callbackUrl = hook.toString();
+  const account = simulator.account();
+  return {
+    options: {
+      host: simulator.host,
+      port: simulator.port,
+      tls: 'starttls',
+      tlsCa: simulator.ca,
+      username: account.username,
+      password: account.password,
+      webhookToken: token,
+    },
+    url,
+    stop: () => simulator.stop(),
+  };
+};
