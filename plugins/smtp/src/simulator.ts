@@ -269,9 +269,14 @@ export class SmtpSimulator extends SimulatorServer {
     });
   }
 
-  /** Faults for new connections: a silent server (greeting timeout) or a drop after the greeting. */
+  /**
+   * Faults for new connections: a silent server (greeting timeout) or a drop after the greeting.
+   * A `hang` without `at` silences whichever comes first, a greeting or a message's final reply.
+   */
   private onConnect(session: SMTPServerSession, callback: (error?: Error | null) => void): void {
-    const index = this.queued.findIndex((entry) => entry.fault?.at === 'greeting');
+    const index = this.queued.findIndex(
+      (entry) => entry.fault?.at === 'greeting' || (entry.fault?.hang && entry.fault.at === undefined),
+    );
     const fault = index >= 0 ? this.queued.splice(index, 1)[0]?.fault : undefined;
     if (fault?.hang) return;
     callback();

@@ -108,16 +108,9 @@ export function toProviderError(error: unknown, context: ErrorContext): Provider
   if (ProviderError.isInstance(error)) return error;
   const failure = (typeof error === 'object' && error !== null ? error : {}) as SmtpFailure;
   const prefix = '[msg] [plugin-smtp]';
-  if (context.signal.aborted) {
-    if (context.dataSent) return abortedError(context.provider, context.signal);
-    return new ProviderError({
-      kind: 'transient',
-      provider: context.provider,
-      providerCode: 'MSG_ABORTED',
-      message: `${prefix} send aborted before the message data went out; nothing was delivered`,
-      cause: error,
-    });
-  }
+  // The router times out on its own clock; an aborted send may have gone out (nodemailer cannot
+  // say how far a pooled connection got), so it is reported as ambiguous like other plugins do.
+  if (context.signal.aborted) return abortedError(context.provider, context.signal);
   if (typeof failure.responseCode === 'number' && failure.responseCode >= 400) {
     const kind = classifyReply(failure.responseCode, failure.response);
     const code = replyCode(failure.responseCode, failure.response);

@@ -44,14 +44,21 @@ export const SMTP_SIMULATOR_REPLIES = {
     text: '4.5.3 Your message has too many recipients. - gsmtp',
   },
   'unusual-rate': {
-    phase: 'mail',
+    phase: 'data',
     code: 421,
     text: '4.7.0 Our system has detected an unusual rate of unsolicited mail originating from your IP address. To protect our users from spam, mail sent from your IP address has been temporarily blocked. - gsmtp',
   },
   'system-busy': {
-    phase: 'mail',
+    phase: 'data',
     code: 421,
     text: '4.3.0 Temporary System Problem. Try again later. - gsmtp',
+  },
+  // At MAIL FROM, then the connection closes. On a connection that sent mail before, nodemailer
+  // drops this reply and reports the closed connection (see the README).
+  'try-again-later': {
+    phase: 'mail',
+    code: 421,
+    text: '4.7.0 Try again later, closing connection. (MAIL) - gsmtp',
   },
   'bad-sequence': {
     phase: 'mail',
