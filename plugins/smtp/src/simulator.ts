@@ -92,11 +92,14 @@ export class SmtpSimulator extends SimulatorServer {
   readonly recipientReplies = new Map<string, SmtpReplyName>();
   readonly bounces: BounceMailbox | undefined;
   certificate: SimulatorCertificate | undefined;
+  /** Called for every new SMTP connection (tests count them). */
+  onConnection: (() => void) | undefined;
 
   private readonly settings: Required<Omit<SmtpSimulatorOptions, 'accounts' | 'seed' | 'now' | 'recordLimit'>>;
   private readonly clock: () => number;
   private readonly keep: number;
   private readonly smtpSockets = new Map<number, Socket>();
+  private readonly greetingFaults = new Map<number, SmtpFaultSettings>();
   private readonly dsn: DsnMailer;
   private smtp: SMTPServer | undefined;
   private smtpPort: number | undefined;
@@ -158,6 +161,17 @@ export class SmtpSimulator extends SimulatorServer {
     return this.certificate?.cert;
   }
 
+  /** SMTP connections open right now. */
+  get openConnections(): number {
+    this.pruneSockets();
+    return this.smtpSockets.size;
+  }
+
+  /** smtp-server takes the listeners off a socket it upgrades to TLS, so `close` may never reach us. */
+  private pruneSockets(): void {
+    for (const [port, socket] of this.smtpSockets) if (socket.destroyed) this.smtpSockets.delete(port);
+  }
+
   account(labelOrUsername?: string): SmtpSimulatorAccount {
     const found = labelOrUsername
       ? this.accounts.find((entry) => entry.label === labelOrUsername || entry.username === labelOrUsername)
@@ -173,8 +187,11 @@ export class SmtpSimulator extends SimulatorServer {
     if (this.bounces) this.dsn.bounceMailboxPort = this.bounces.port;
     const smtp = this.createSmtpServer();
     smtp.server.on('connection', (socket: Socket) => {
+      this.pruneSockets();
       const port = socket.remotePort ?? 0;
       this.smtpSockets.set(port, socket);
+      this.takeGreetingFault(port);
+      this.onConnection?.();
       socket.once('close', () => this.smtpSockets.delete(port));
     });
     await new Promise<void>((resolve, reject) => {
@@ -270,14 +287,22 @@ export class SmtpSimulator extends SimulatorServer {
   }
 
   /**
-   * Faults for new connections: a silent server (greeting timeout) or a drop after the greeting.
-   * A `hang` without `at` silences whichever comes first, a greeting or a message's final reply.
+   * Faults for new connections, taken when the connection is accepted (smtp-server greets 100 ms
+   * later, and a client may give up before that): a silent server (greeting timeout) or a drop
+   * after the greeting. A `hang` without `at` silences whichever comes first, a greeting or a
+   * message's final reply.
    */
-  private onConnect(session: SMTPServerSession, callback: (error?: Error | null) => void): void {
+  private takeGreetingFault(port: number): void {
     const index = this.queued.findIndex(
       (entry) => entry.fault?.at === 'greeting' || (entry.fault?.hang && entry.fault.at === undefined),
     );
     const fault = index >= 0 ? this.queued.splice(index, 1)[0]?.fault : undefined;
+    if (fault) this.greetingFaults.set(port, fault);
+  }
+
+  private onConnect(session: SMTPServerSession, callback: (error?: Error | null) => void): void {
+    const fault = this.greetingFaults.get(session.remotePort);
+    this.greetingFaults.delete(session.remotePort);
     if (fault?.hang) return;
     callback();
     if (fault?.reset) setTimeout(() => this.smtpSockets.get(session.remotePort)?.destroy(), 20);
