@@ -8,7 +8,7 @@ import {
   SimulatorServer,
   textResponse,
 } from '@msg/testing';
-import { type SMTPServerDataStream, type SMTPServerSession, SMTPServer } from 'smtp-server';
+import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
 import { BounceMailbox } from './smtp-bounce-mailbox.js';
 import { generateCertificate, type SimulatorCertificate } from './smtp-certificate.js';
 import { parseHeaderBlock } from './smtp-mime.js';
@@ -95,7 +95,9 @@ export class SmtpSimulator extends SimulatorServer {
   /** Called for every new SMTP connection (tests count them). */
   onConnection: (() => void) | undefined;
 
-  private readonly settings: Required<Omit<SmtpSimulatorOptions, 'accounts' | 'seed' | 'now' | 'recordLimit'>>;
+  private readonly settings: Required<
+    Omit<SmtpSimulatorOptions, 'accounts' | 'seed' | 'now' | 'recordLimit'>
+  >;
   private readonly clock: () => number;
   private readonly keep: number;
   private readonly smtpSockets = new Map<number, Socket>();
@@ -122,7 +124,10 @@ export class SmtpSimulator extends SimulatorServer {
       bounceMailbox: options.bounceMailbox ?? true,
     };
     const accounts = options.accounts ?? [
-      { username: `user-${randomBytes(4).toString('hex')}@example.com`, password: randomBytes(12).toString('base64url') },
+      {
+        username: `user-${randomBytes(4).toString('hex')}@example.com`,
+        password: randomBytes(12).toString('base64url'),
+      },
     ];
     this.accounts = accounts.map((account) => ({
       username: account.username,
@@ -139,7 +144,11 @@ export class SmtpSimulator extends SimulatorServer {
     this.bounces = this.settings.bounceMailbox
       ? new BounceMailbox({ callbacks: this.callbacks, webhookUrl: () => this.callbackUrl, now: clock })
       : undefined;
-    this.dsn = new DsnMailer({ reportingMta: 'mx.simulator.test', now: clock, outcomeFor: (r) => this.outcomeFor(r) });
+    this.dsn = new DsnMailer({
+      reportingMta: 'mx.simulator.test',
+      now: clock,
+      outcomeFor: (r) => this.outcomeFor(r),
+    });
     this.route('GET', '/messages', () => this.listMessages(), { faults: false });
     this.route('GET', '/messages/:index/raw', (request) => this.rawMessage(Number(request.params.index)), {
       faults: false,
@@ -250,6 +259,8 @@ export class SmtpSimulator extends SimulatorServer {
       secure: tls === 'implicit',
       ...(this.certificate && { key: this.certificate.key, cert: this.certificate.cert }),
       hideSTARTTLS: tls !== 'starttls',
+      // Without this smtp-server still takes a STARTTLS it does not offer, with a built-in certificate.
+      ...(tls === 'none' && { disabledCommands: ['STARTTLS'] }),
       allowInsecureAuth: tls === 'none',
       authMethods: ['PLAIN', 'LOGIN'],
       hideDSN: this.settings.hideDSN,
@@ -262,7 +273,7 @@ export class SmtpSimulator extends SimulatorServer {
       logger: false,
       disableReverseLookup: true,
       onConnect: (session, callback) => this.onConnect(session, callback),
-      onAuth: (auth, session, callback) => {
+      onAuth: (auth, _session, callback) => {
         const scripted = this.take('auth');
         if (scripted?.reply) return callback(replyError(scripted.reply));
         const account = this.accounts.find((entry) => entry.username === auth.username);
@@ -305,11 +316,15 @@ export class SmtpSimulator extends SimulatorServer {
     this.greetingFaults.delete(session.remotePort);
     if (fault?.hang) return;
     callback();
-    if (fault?.reset) setTimeout(() => this.smtpSockets.get(session.remotePort)?.destroy(), 20);
+    // Right after the greeting went out, before the client can get further.
+    if (fault?.reset) setImmediate(() => this.smtpSockets.get(session.remotePort)?.destroy());
   }
 
   /** The faults of the transaction a session is in, chosen at MAIL FROM. */
-  private readonly transactions = new WeakMap<SMTPServerSession, { reply?: SmtpReplyName; fault?: SmtpFaultSettings }>();
+  private readonly transactions = new WeakMap<
+    SMTPServerSession,
+    { reply?: SmtpReplyName; fault?: SmtpFaultSettings }
+  >();
 
   private transaction(session: SMTPServerSession): { reply?: SmtpReplyName; fault?: SmtpFaultSettings } {
     return this.transactions.get(session) ?? {};
@@ -319,7 +334,9 @@ export class SmtpSimulator extends SimulatorServer {
   private take(phase: 'auth' | 'transaction') {
     const index = this.queued.findIndex((entry) => {
       if (entry.fault?.at === 'greeting') return false;
-      const replyPhase: SmtpPhase | undefined = entry.reply ? SMTP_SIMULATOR_REPLIES[entry.reply].phase : undefined;
+      const replyPhase: SmtpPhase | undefined = entry.reply
+        ? SMTP_SIMULATOR_REPLIES[entry.reply].phase
+        : undefined;
       return phase === 'auth' ? replyPhase === 'auth' : replyPhase !== 'auth';
     });
     return index >= 0 ? this.queued.splice(index, 1)[0] : undefined;
@@ -377,7 +394,10 @@ export class SmtpSimulator extends SimulatorServer {
         if (account) account.sentToday++;
         const mail = this.accept(session, raw);
         this.dsn.report(mail);
-        callback(null, `2.0.0 OK  ${Math.floor(this.clock() / 1000)} ${randomBytes(6).toString('hex')} - gsmtp`);
+        callback(
+          null,
+          `2.0.0 OK  ${Math.floor(this.clock() / 1000)} ${randomBytes(6).toString('hex')} - gsmtp`,
+        );
       };
       if (fault?.latencyMs) setTimeout(answer, fault.latencyMs);
       else answer();

@@ -49,7 +49,11 @@ export class BounceMailbox {
           });
           const url = this.options.webhookUrl();
           if (url) {
-            this.options.callbacks.schedule({ url, headers: { 'content-type': 'message/rfc822' }, body: raw });
+            this.options.callbacks.schedule({
+              url,
+              headers: { 'content-type': 'message/rfc822' },
+              body: raw,
+            });
           }
           callback(null, 'OK: report received');
         });

@@ -55,7 +55,10 @@ export function buildDsnReport(input: DsnReportInput): string {
   const date = (input.date ?? new Date()).toUTCString().replace('GMT', '+0000');
   const first = input.recipients[0]?.action ?? 'failed';
   const human = input.recipients
-    .map((entry) => `${entry.recipient}: ${entry.action} (${entry.status})${entry.diagnostic ? `\r\n  ${entry.diagnostic}` : ''}`)
+    .map(
+      (entry) =>
+        `${entry.recipient}: ${entry.action} (${entry.status})${entry.diagnostic ? `\r\n  ${entry.diagnostic}` : ''}`,
+    )
     .join('\r\n');
   const perMessage = [
     `Reporting-MTA: dns; ${input.reportingMta}`,

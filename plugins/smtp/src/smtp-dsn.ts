@@ -1,7 +1,7 @@
 import {
   type BounceReport,
-  DSN_ACTIONS,
   type DeliveryStatusReport,
+  DSN_ACTIONS,
   type DsnAction,
   type DsnRecipient,
 } from './smtp-api-types.js';

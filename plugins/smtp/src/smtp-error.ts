@@ -88,7 +88,16 @@ export function replyCode(responseCode: number, response: string | undefined): s
 }
 
 /** Nodemailer codes that say the instance's settings are wrong, whatever the message. */
-const CONFIGURATION_CODES = new Set(['EAUTH', 'ENOAUTH', 'EOAUTH2', 'ETLS', 'EREQUIRETLS', 'ECONFIG', 'EPROXY']);
+const CONFIGURATION_CODES = new Set([
+  'EAUTH',
+  'ENOAUTH',
+  'EOAUTH2',
+  'ETLS',
+  'EREQUIRETLS',
+  'ECONFIG',
+  'EPROXY',
+]);
+const CERTIFICATE_CODE = /CERT|SELF_SIGNED|ERR_TLS_|ERR_SSL_|UNABLE_TO_VERIFY/;
 /** Nodemailer codes that refuse this message before anything is sent. */
 const MESSAGE_CODES = new Set(['EMAXRECIPIENTS', 'ESTREAM', 'EFILEACCESS', 'EURLACCESS', 'EENVELOPE']);
 
@@ -111,7 +120,9 @@ export function toProviderError(error: unknown, context: ErrorContext): Provider
   // The router times out on its own clock; an aborted send may have gone out (nodemailer cannot
   // say how far a pooled connection got), so it is reported as ambiguous like other plugins do.
   if (context.signal.aborted) return abortedError(context.provider, context.signal);
-  if (typeof failure.responseCode === 'number' && failure.responseCode >= 400) {
+  // A relay that refuses STARTTLS answers with a reply code, but the fix is in our settings.
+  const tlsRefused = failure.code === 'ETLS' || failure.code === 'EREQUIRETLS';
+  if (!tlsRefused && typeof failure.responseCode === 'number' && failure.responseCode >= 400) {
     const kind = classifyReply(failure.responseCode, failure.response);
     const code = replyCode(failure.responseCode, failure.response);
     return new ProviderError({
@@ -125,6 +136,16 @@ export function toProviderError(error: unknown, context: ErrorContext): Provider
   }
   const code = failure.code ?? 'ESMTP';
   const detail = oneLine(failure.message ?? String(error));
+  // A certificate the relay presents that we do not trust comes back as a socket error.
+  if (failure.originalCode && CERTIFICATE_CODE.test(failure.originalCode)) {
+    return new ProviderError({
+      kind: 'configuration',
+      provider: context.provider,
+      providerCode: failure.originalCode,
+      message: `${prefix} the relay's TLS certificate is not trusted (set tlsCa or tlsServername): ${detail}`,
+      cause: error,
+    });
+  }
   if (CONFIGURATION_CODES.has(code)) {
     return new ProviderError({
       kind: 'configuration',

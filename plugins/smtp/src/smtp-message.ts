@@ -53,7 +53,9 @@ const DOT_ATOM = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}
  * is not a dot-atom is carried base64url-encoded.
  */
 export function messageIdFor(message: EmailMessage, domain: string | undefined): string {
-  const local = DOT_ATOM.test(message.id) ? message.id : `b64.${Buffer.from(message.id).toString('base64url')}`;
+  const local = DOT_ATOM.test(message.id)
+    ? message.id
+    : `b64.${Buffer.from(message.id).toString('base64url')}`;
   const right = domain ?? message.from.email.slice(message.from.email.lastIndexOf('@') + 1);
   return `${local}@${right}`;
 }

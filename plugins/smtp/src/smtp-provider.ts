@@ -113,7 +113,11 @@ export function createSmtpProvider(id: string, settings: SmtpProviderSettings): 
     }
     done();
   });
-  const guard = urlTokenGuard({ provider: id, token: settings.webhookToken, allowedIps: settings.allowedIps });
+  const guard = urlTokenGuard({
+    provider: id,
+    token: settings.webhookToken,
+    allowedIps: settings.allowedIps,
+  });
   const listeners = new Set<Listener>();
   let closed = false;
 

@@ -21,12 +21,12 @@ export const SMTP_SIMULATOR_REPLIES = {
   'bad-address-syntax': {
     phase: 'rcpt',
     code: 553,
-    text: '5.1.2 We weren\'t able to find the recipient domain. Please check for any spelling errors. - gsmtp',
+    text: "5.1.2 We weren't able to find the recipient domain. Please check for any spelling errors. - gsmtp",
   },
   'mailbox-full': {
     phase: 'rcpt',
     code: 552,
-    text: "5.2.2 The email account that you tried to reach is over quota. - gsmtp",
+    text: '5.2.2 The email account that you tried to reach is over quota. - gsmtp',
   },
   'mailbox-over-quota': {
     phase: 'rcpt',

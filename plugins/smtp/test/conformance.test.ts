@@ -1,7 +1,7 @@
 import { runConformanceSuite } from '@msg/testing/conformance';
 import smtpPlugin, { SMTP_STATUS_MAP, type SmtpPluginOptions } from '../src/index.js';
-import { buildDsnReport } from '../src/smtp-dsn-report.js';
 import { createSmtpSimulator } from '../src/simulator.js';
+import { buildDsnReport } from '../src/smtp-dsn-report.js';
 import { optionsFor, WEBHOOK_TOKEN, WEBHOOK_URL } from './helpers.js';
 
 const DSN_STATUS: Record<string, string> = { failed: '5.1.1', delayed: '4.4.7' };
@@ -79,7 +79,10 @@ runConformanceSuite<SmtpPluginOptions>({
         // No signature exists for DSNs: the hook's URL token is the secret.
         signatureHeaders: [],
         unsigned: (request) => ({ ...request, url: 'https://gateway.example.com/webhooks/smtp' }),
-        tamper: (request) => ({ ...request, url: `${WEBHOOK_URL.replace(WEBHOOK_TOKEN, `${WEBHOOK_TOKEN}x`)}` }),
+        tamper: (request) => ({
+          ...request,
+          url: `${WEBHOOK_URL.replace(WEBHOOK_TOKEN, `${WEBHOOK_TOKEN}x`)}`,
+        }),
       },
       teardown: () => simulator.stop(),
     };

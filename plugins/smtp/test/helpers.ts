@@ -1,4 +1,10 @@
-import { createProvider, type DeliveryEvent, type EmailMessage, type Provider, silentLogger } from '@msg/core';
+import {
+  createProvider,
+  type DeliveryEvent,
+  type EmailMessage,
+  type Provider,
+  silentLogger,
+} from '@msg/core';
 import smtpPlugin, { type SmtpPluginOptions } from '../src/index.js';
 import type { SmtpSimulator, SmtpSimulatorAccount } from '../src/simulator.js';
 

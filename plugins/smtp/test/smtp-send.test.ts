@@ -32,7 +32,9 @@ describe('send', () => {
         replyTo: [{ email: 'reply@example.com', name: 'Reply' }],
         html: '<p>Html body</p>',
         headers: { 'X-Campaign': 'spring' },
-        attachments: [{ filename: 'a.txt', contentType: 'text/plain', content: new TextEncoder().encode('hi') }],
+        attachments: [
+          { filename: 'a.txt', contentType: 'text/plain', content: new TextEncoder().encode('hi') },
+        ],
       }),
       { signal: signal() },
     );
@@ -63,7 +65,9 @@ describe('send', () => {
     expect(first.providerMessageId).toBe('resend-1@mail.example.org');
     expect(second.providerMessageId).toBe(first.providerMessageId);
     const odd = await provider.send(email('a b<c>@d'), { signal: signal() });
-    expect(odd.providerMessageId).toBe(`b64.${Buffer.from('a b<c>@d').toString('base64url')}@mail.example.org`);
+    expect(odd.providerMessageId).toBe(
+      `b64.${Buffer.from('a b<c>@d').toString('base64url')}@mail.example.org`,
+    );
     expect(simulator.mailbox.at(-1)?.messageId).toBe(`<${odd.providerMessageId}>`);
     // ENVID is printable ASCII without spaces: an id with a space is correlated by Message-ID only.
     expect(simulator.mailbox.at(-1)?.envelopeId).toBeUndefined();
@@ -129,7 +133,10 @@ describe('send', () => {
     const provider = await make({ maxRecipients: 2 });
     const error = await rejectionOf(
       provider.send(
-        email('crowd', { to: [{ email: 'a@example.com' }, { email: 'b@example.com' }], cc: [{ email: 'c@example.com' }] }),
+        email('crowd', {
+          to: [{ email: 'a@example.com' }, { email: 'b@example.com' }],
+          cc: [{ email: 'c@example.com' }],
+        }),
         { signal: signal() },
       ),
     );
@@ -141,7 +148,9 @@ describe('send', () => {
   it('refuses headers the plugin writes itself', async () => {
     const provider = await make();
     const error = await rejectionOf(
-      provider.send(email('spoof', { headers: { 'Message-ID': '<other@example.com>' } }), { signal: signal() }),
+      provider.send(email('spoof', { headers: { 'Message-ID': '<other@example.com>' } }), {
+        signal: signal(),
+      }),
     );
     expect(error).toMatchObject({ kind: 'permanent', providerCode: 'MSG_RESERVED_HEADER' });
     expect(simulator.requests).toHaveLength(0);
@@ -167,8 +176,12 @@ describe('send', () => {
       const overTls = await makeProvider(optionsFor(implicit, implicit.account(), { tls: 'implicit' }));
       const clear = await makeProvider(optionsFor(plain, plain.account(), { tls: 'none', tlsCa: undefined }));
       providers.push(overTls, clear);
-      await expect(overTls.send(email('tls-1'), { signal: signal() })).resolves.toMatchObject({ status: 'sent' });
-      await expect(clear.send(email('plain-1'), { signal: signal() })).resolves.toMatchObject({ status: 'sent' });
+      await expect(overTls.send(email('tls-1'), { signal: signal() })).resolves.toMatchObject({
+        status: 'sent',
+      });
+      await expect(clear.send(email('plain-1'), { signal: signal() })).resolves.toMatchObject({
+        status: 'sent',
+      });
     } finally {
       await Promise.all([implicit.stop(), plain.stop()]);
     }
