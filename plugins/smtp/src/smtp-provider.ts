@@ -212,15 +212,22 @@ export function createSmtpProvider(id: string, settings: SmtpProviderSettings): 
   /** Connects, says EHLO, upgrades to TLS and authenticates on a connection of its own. */
   const health = async (options: { signal: AbortSignal }): Promise<HealthStatus> => {
     if (closed) return { ok: false, detail: 'closed' };
+    let stop: (() => void) | undefined;
     const aborted = new Promise<never>((_, reject) => {
-      options.signal.addEventListener('abort', () => reject(options.signal.reason), { once: true });
+      stop = () => reject(options.signal.reason);
+      if (options.signal.aborted) stop();
+      else options.signal.addEventListener('abort', stop, { once: true });
     });
+    // verify() takes no signal: the race gives up on it, the check's own connection ends by itself.
+    aborted.catch(() => undefined);
     try {
       await Promise.race([mailer.verify(), aborted]);
       return { ok: true };
     } catch (error) {
       const failure = toProviderError(error, { provider: id, signal: options.signal, dataSent: false });
       return { ok: false, detail: failure.message };
+    } finally {
+      if (stop) options.signal.removeEventListener('abort', stop);
     }
   };
 
