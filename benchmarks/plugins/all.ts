@@ -12,7 +12,19 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { BenchResult } from './harness.js';
 
-const BENCHES = ['twilio', 'sns', 'africastalking', 'ses', 'sendgrid', 'mailgun', 'mtn', 'zamtel', 'airtel'];
+const BENCHES = [
+  'twilio',
+  'sns',
+  'africastalking',
+  'ses',
+  'sendgrid',
+  'mailgun',
+  'resend',
+  'smtp',
+  'mtn',
+  'zamtel',
+  'airtel',
+];
 
 /** Runs one bench file with this process's flags (`--conditions`, `--import tsx`); its last line is its result. */
 function run(name: string): Promise<BenchResult> {
