@@ -27,7 +27,11 @@ await pluginSend();
 const recorded = simulator.requests.at(-1);
 if (!recorded) throw new Error('the simulator recorded no request');
 const { 'idempotency-key': _key, ...headers } = recorded.headers;
-const raw = replayRequest(origin, { ...recorded, headers }, { status: 200, connections: settings.concurrency });
+const raw = replayRequest(
+  origin,
+  { ...recorded, headers },
+  { status: 200, connections: settings.concurrency },
+);
 // The simulator keeps every accepted email: forget them as the bench goes.
 const trim = setInterval(() => {
   simulator.emails.length = 0;

@@ -33,7 +33,13 @@ const connection = {
 };
 const provider = (await createProvider(
   smtpPlugin,
-  { ...connection, tls: 'starttls', tlsCa: simulator.ca, username: 'plugin@example.com', password: 'plugin-password' },
+  {
+    ...connection,
+    tls: 'starttls',
+    tlsCa: simulator.ca,
+    username: 'plugin@example.com',
+    password: 'plugin-password',
+  },
   { instanceId: 'smtp-bench', logger: silentLogger, now: Date.now },
 )) as Provider<'email'>;
 const raw = nodemailer.createTransport({

@@ -72,9 +72,15 @@ describe('email failover SES -> SendGrid -> SMTP in a sandbox gateway', () => {
     expect(sent.attempts.at(-1)).toMatchObject({ outcome: 'succeeded' });
     // The message is in the SMTP simulator's mailbox, under our Message-ID.
     const mailbox = await request(`${simulatorUrl(gateway, 'smtp')}/messages`);
-    const { messages } = (await mailbox.body.json()) as { messages: Array<{ messageId: string; subject: string; to: string[] }> };
+    const { messages } = (await mailbox.body.json()) as {
+      messages: Array<{ messageId: string; subject: string; to: string[] }>;
+    };
     expect(messages).toEqual([
-      expect.objectContaining({ messageId: `<${sent.providerMessageId}>`, subject: 'third', to: ['user@example.com'] }),
+      expect.objectContaining({
+        messageId: `<${sent.providerMessageId}>`,
+        subject: 'third',
+        to: ['user@example.com'],
+      }),
     ]);
     // The relay's DSN reaches the gateway's hook and moves the message to delivered.
     const delivered = await eventually(async () => {

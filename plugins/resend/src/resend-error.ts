@@ -1,4 +1,11 @@
-import { abortedError, type ErrorKind, kindFromHttpStatus, ProviderError, parseRetryAfter } from '@msg/core';
+import {
+  abortedError,
+  type ErrorKind,
+  kindFromHttpStatus,
+  networkError,
+  ProviderError,
+  parseRetryAfter,
+} from '@msg/core';
 import type { ResendErrorBody } from './resend-api-types.js';
 import type { CallState } from './resend-transport.js';
 
@@ -31,16 +38,6 @@ export const RESEND_ERROR_KINDS: Readonly<Record<string, ErrorKind>> = {
   internal_server_error: 'transient',
 };
 
-/** Connection errors raised before a request went out: safe to send again. */
-const NOT_SENT = new Set([
-  'ECONNREFUSED',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'UND_ERR_CONNECT_TIMEOUT',
-]);
-
 export interface ErrorContext {
   provider: string;
   signal: AbortSignal;
@@ -63,21 +60,26 @@ export function toProviderError(error: ResendErrorBody, context: ErrorContext): 
     // that is not JSON: the signal and the dispatcher's record tell them apart.
     if (context.signal.aborted) return abortedError(context.provider, context.signal);
     const code = context.state.networkError;
-    if (code && (NOT_SENT.has(code) || !context.state.sent)) {
-      return new ProviderError({
-        kind: 'transient',
-        provider: context.provider,
-        providerCode: code,
-        message: `${prefix} could not reach Resend (${code}); nothing was sent`,
-      });
+    if (code) {
+      // Never handed to a connection: nothing left. Otherwise core tells a refused connection
+      // (transient) from one lost after the request went out (ambiguous).
+      const cause = Object.assign(new Error(`Resend request failed (${code})`), { code });
+      if (!context.state.sent) {
+        return new ProviderError({
+          kind: 'transient',
+          provider: context.provider,
+          providerCode: code,
+          message: `${prefix} could not reach Resend (${code}); nothing was sent`,
+          cause,
+        });
+      }
+      return networkError(cause, context.provider, context.signal);
     }
     return new ProviderError({
       kind: 'ambiguous',
       provider: context.provider,
-      providerCode: code ?? 'UNREADABLE_RESPONSE',
-      message: code
-        ? `${prefix} connection lost after the request was sent (${code}); it may have been delivered (a retry with the same Idempotency-Key is safe)`
-        : `${prefix} Resend's answer could not be read; the email may have been accepted (a retry with the same Idempotency-Key is safe)`,
+      providerCode: 'UNREADABLE_RESPONSE',
+      message: `${prefix} Resend's answer could not be read; the email may have been accepted (a retry with the same Idempotency-Key is safe)`,
     });
   }
   const status = error.statusCode;
