@@ -104,11 +104,6 @@ export function createResendProvider(id: string, settings: ResendProviderSetting
         now: now(),
       });
     }
-    if (signal.aborted)
-      throw toProviderError(
-        { name: 'application_error', statusCode: null },
-        { provider: id, signal, state, headers: null, now: now() },
-      );
     return { data: answer.data as T, headers: answer.headers };
   };
 
