@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo, Socket } from 'node:net';
 import {
-  type FaultSettings,
   jsonResponse,
   type SandboxFactory,
   type SimulatorResponse,
@@ -14,10 +13,14 @@ import { generateCertificate, type SimulatorCertificate } from './smtp-certifica
 import { parseHeaderBlock } from './smtp-mime.js';
 import { DsnMailer } from './smtp-simulator-dsn.js';
 import {
+  SmtpFaultQueue,
+  type SmtpFaultSettings,
+  type SmtpTransactionFaults,
+} from './smtp-simulator-faults.js';
+import {
   isReplyName,
   replyError,
   SMTP_SIMULATOR_REPLIES,
-  type SmtpPhase,
   type SmtpReplyName,
 } from './smtp-simulator-replies.js';
 
@@ -70,12 +73,6 @@ export interface ReceivedMail {
   receivedAt: number;
 }
 
-/** SMTP-side faults: `hang` never answers the final `.`, `reset` drops the connection after it. */
-export interface SmtpFaultSettings extends FaultSettings {
-  /** `greeting` applies `hang`/`reset` to the next new connection instead of the next message. */
-  at?: 'greeting' | 'data';
-}
-
 const GMAIL_SIZE = 35_882_577;
 
 /**
@@ -105,9 +102,7 @@ export class SmtpSimulator extends SimulatorServer {
   private readonly dsn: DsnMailer;
   private smtp: SMTPServer | undefined;
   private smtpPort: number | undefined;
-  private queued: Array<{ reply?: SmtpReplyName; fault?: SmtpFaultSettings }> = [];
-  private standingFaults: SmtpFaultSettings = {};
-  private draw: () => number;
+  private readonly faults: SmtpFaultQueue;
   private day = '';
 
   constructor(options: SmtpSimulatorOptions = {}) {
@@ -136,11 +131,7 @@ export class SmtpSimulator extends SimulatorServer {
       dailyLimit: account.dailyLimit ?? this.settings.dailyLimit,
       sentToday: 0,
     }));
-    let state = (options.seed ?? 7) >>> 0;
-    this.draw = () => {
-      state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-      return state / 4294967296;
-    };
+    this.faults = new SmtpFaultQueue(options.seed);
     this.bounces = this.settings.bounceMailbox
       ? new BounceMailbox({ callbacks: this.callbacks, webhookUrl: () => this.callbackUrl, now: clock })
       : undefined;
@@ -225,20 +216,19 @@ export class SmtpSimulator extends SimulatorServer {
   /** The next transaction gets the named scripted reply at its phase (see SMTP_SIMULATOR_REPLIES). */
   override failNext(error: string, times = 1): void {
     if (!isReplyName(error)) throw new Error(`[msg] [simulator smtp] unknown error "${error}"`);
-    for (let index = 0; index < times; index++) this.queued.push({ reply: error });
+    this.faults.push({ reply: error }, times);
   }
 
   override faultNext(settings: SmtpFaultSettings, times = 1): void {
-    for (let index = 0; index < times; index++) this.queued.push({ fault: { ...settings } });
+    this.faults.push({ fault: settings }, times);
   }
 
   override setFaults(settings: SmtpFaultSettings): void {
-    this.standingFaults = { ...settings };
+    this.faults.setStanding(settings);
   }
 
   override clearFaults(): void {
-    this.queued = [];
-    this.standingFaults = {};
+    this.faults.clear();
   }
 
   override reset(): void {
@@ -274,8 +264,8 @@ export class SmtpSimulator extends SimulatorServer {
       disableReverseLookup: true,
       onConnect: (session, callback) => this.onConnect(session, callback),
       onAuth: (auth, _session, callback) => {
-        const scripted = this.take('auth');
-        if (scripted?.reply) return callback(replyError(scripted.reply));
+        const scripted = this.faults.takeAuth();
+        if (scripted) return callback(replyError(scripted));
         const account = this.accounts.find((entry) => entry.username === auth.username);
         if (!account || auth.password !== account.password) return callback(replyError('bad-credentials'));
         callback(null, { user: account.label });
@@ -304,10 +294,7 @@ export class SmtpSimulator extends SimulatorServer {
    * message's final reply.
    */
   private takeGreetingFault(port: number): void {
-    const index = this.queued.findIndex(
-      (entry) => entry.fault?.at === 'greeting' || (entry.fault?.hang && entry.fault.at === undefined),
-    );
-    const fault = index >= 0 ? this.queued.splice(index, 1)[0]?.fault : undefined;
+    const fault = this.faults.takeGreeting();
     if (fault) this.greetingFaults.set(port, fault);
   }
 
@@ -321,30 +308,15 @@ export class SmtpSimulator extends SimulatorServer {
   }
 
   /** The faults of the transaction a session is in, chosen at MAIL FROM. */
-  private readonly transactions = new WeakMap<
-    SMTPServerSession,
-    { reply?: SmtpReplyName; fault?: SmtpFaultSettings }
-  >();
+  private readonly transactions = new WeakMap<SMTPServerSession, SmtpTransactionFaults>();
 
-  private transaction(session: SMTPServerSession): { reply?: SmtpReplyName; fault?: SmtpFaultSettings } {
+  private transaction(session: SMTPServerSession): SmtpTransactionFaults {
     return this.transactions.get(session) ?? {};
-  }
-
-  /** The first queued entry for this phase (auth, or a transaction's start). */
-  private take(phase: 'auth' | 'transaction') {
-    const index = this.queued.findIndex((entry) => {
-      if (entry.fault?.at === 'greeting') return false;
-      const replyPhase: SmtpPhase | undefined = entry.reply
-        ? SMTP_SIMULATOR_REPLIES[entry.reply].phase
-        : undefined;
-      return phase === 'auth' ? replyPhase === 'auth' : replyPhase !== 'auth';
-    });
-    return index >= 0 ? this.queued.splice(index, 1)[0] : undefined;
   }
 
   private onMailFrom(session: SMTPServerSession): Error | null {
     const now = this.clock();
-    const transaction = this.take('transaction') ?? this.standingTransaction(now);
+    const transaction = this.faults.takeTransaction(now);
     this.transactions.set(session, transaction);
     if (transaction.reply && SMTP_SIMULATOR_REPLIES[transaction.reply].phase === 'mail') {
       return replyError(transaction.reply);
@@ -357,18 +329,6 @@ export class SmtpSimulator extends SimulatorServer {
     }
     if (account && account.sentToday >= account.dailyLimit) return replyError('daily-quota');
     return null;
-  }
-
-  /** Standing faults (`setFaults`): an outage window, or a named error at `errorRate`. */
-  private standingTransaction(now: number): { reply?: SmtpReplyName; fault?: SmtpFaultSettings } {
-    const standing = this.standingFaults;
-    const named = standing.error && isReplyName(standing.error) ? standing.error : undefined;
-    if (standing.outage && now >= standing.outage.from && now < standing.outage.to) {
-      return { reply: named ?? 'system-busy' };
-    }
-    if (standing.errorRate && this.draw() < standing.errorRate) return { reply: named ?? 'local-error' };
-    if (standing.hang || standing.reset || standing.latencyMs) return { fault: standing };
-    return {};
   }
 
   private onData(
@@ -495,3 +455,8 @@ export const sandbox: SandboxFactory = async ({ webhookUrl }) => {
     stop: () => simulator.stop(),
   };
 };
+
+export { buildDsnReport, type DsnReportInput, encodeXtext } from './smtp-dsn-report.js';
+export { SMTP_OUTCOMES } from './smtp-simulator-dsn.js';
+export type { SmtpFaultSettings } from './smtp-simulator-faults.js';
+export { SMTP_SIMULATOR_REPLIES, type SmtpReplyName } from './smtp-simulator-replies.js';
