@@ -1,4 +1,5 @@
 import {
+  abortedError,
   type BatchItemResult,
   type EmailMessage,
   type HealthStatus,
@@ -94,7 +95,21 @@ export function createResendProvider(id: string, settings: ResendProviderSetting
     invoke: (options: { signal: AbortSignal; dispatcher: unknown }) => Promise<SdkAnswer<T>>,
   ): Promise<{ data: T; headers: Record<string, string> | null }> => {
     const state = new CallState();
-    const answer = await invoke({ signal, dispatcher: transport.dispatcherFor(state) });
+    let answer: SdkAnswer<T>;
+    try {
+      answer = await invoke({ signal, dispatcher: transport.dispatcherFor(state) });
+    } catch (error) {
+      // The SDK rethrows an abort that lands while it reads an error body, and throws on input it
+      // cannot turn into a request; everything else comes back as `{ error }`.
+      if (signal.aborted) throw abortedError(id, signal);
+      throw new ProviderError({
+        kind: state.sent ? 'ambiguous' : 'permanent',
+        provider: id,
+        providerCode: 'SDK_ERROR',
+        message: `[msg] [plugin-resend] the resend SDK failed: ${(error as Error)?.message ?? String(error)}`,
+        cause: error,
+      });
+    }
     if (answer.error) {
       throw toProviderError(answer.error, {
         provider: id,

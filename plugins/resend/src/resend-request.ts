@@ -9,15 +9,16 @@ export const MAX_TO = 50;
 export const MAX_BATCH = 100;
 export const MAX_TAGS = 75;
 const TAG_TEXT = /^[A-Za-z0-9_-]{1,256}$/;
-const MAX_IDEMPOTENCY_KEY = 256;
+/** Visible ASCII within Resend's 256 characters: anything else cannot go out as the header. */
+const HEADER_SAFE_KEY = /^[\x21-\x7e]{1,256}$/;
 
 /**
  * The Idempotency-Key for a message: our message id, the same on every retry of the message
  * (the gateway already maps a client's own key to one message id). An id longer than Resend's
- * 256 characters is hashed.
+ * 256 characters, or with characters a header cannot carry, is sent as its SHA-256.
  */
 export function idempotencyKeyFor(message: EmailMessage): string {
-  return message.id.length <= MAX_IDEMPOTENCY_KEY
+  return HEADER_SAFE_KEY.test(message.id)
     ? message.id
     : createHash('sha256').update(message.id).digest('hex');
 }

@@ -100,6 +100,14 @@ describe('send', () => {
     expect(lastBody().tags).toBeUndefined();
   });
 
+  it('hashes an id a header cannot carry instead of failing the send', async () => {
+    const provider = await make();
+    const result = await provider.send(email('ünï code\r\nX-Evil: 1'), { signal: signal() });
+    expect(result.status).toBe('queued');
+    expect(lastRequest()?.headers['idempotency-key']).toMatch(/^[0-9a-f]{64}$/);
+    expect(lastRequest()?.headers['x-evil']).toBeUndefined();
+  });
+
   it('refuses more than 50 addresses in to before sending', async () => {
     const provider = await make();
     const to = Array.from({ length: 51 }, (_, index) => ({ email: `r${index}@example.com` }));
