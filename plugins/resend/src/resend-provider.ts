@@ -99,8 +99,8 @@ export function createResendProvider(id: string, settings: ResendProviderSetting
     try {
       answer = await invoke({ signal, dispatcher: transport.dispatcherFor(state) });
     } catch (error) {
-      // The SDK rethrows an abort that lands while it reads an error body, and throws on input it
-      // cannot turn into a request; everything else comes back as `{ error }`.
+      // The SDK resolves `{ error }` for every failure it knows; should it ever throw (input it
+      // cannot turn into a request), no raw error escapes.
       if (signal.aborted) throw abortedError(id, signal);
       throw new ProviderError({
         kind: state.sent ? 'ambiguous' : 'permanent',

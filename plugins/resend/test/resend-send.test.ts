@@ -188,6 +188,29 @@ describe('send', () => {
     expect(aborted).toMatchObject({ kind: 'ambiguous', providerCode: 'MSG_ABORTED' });
   });
 
+  it('reports an abort that lands while an error body is still arriving as ambiguous, not as the 500', async () => {
+    const server = createHttpServer((request, response) => {
+      request.resume();
+      response.writeHead(500, { 'content-type': 'application/json' });
+      response.write('{"statusCode":500,');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const provider = await makeProvider({
+        apiKey: generateResendApiKey(),
+        baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      });
+      providers.push(provider);
+      const controller = new AbortController();
+      setTimeout(() => controller.abort(new Error('deadline')), 100);
+      const error = await rejectionOf(provider.send(email('stalled'), { signal: controller.signal }));
+      expect(error).toMatchObject({ kind: 'ambiguous', providerCode: 'MSG_ABORTED' });
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
   it('keeps each instance on its own base URL', async () => {
     const other = createResendSimulator();
     await other.start();
