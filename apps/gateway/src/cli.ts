@@ -4,7 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { MsgError, Router, validateRouterConfig } from '@msg/core';
 import { request } from 'undici';
-import { ConfigError, loadConfig } from './config/load-config.js';
+import { ConfigError, type LoadedConfig, loadConfig } from './config/load-config.js';
+import type { SecretRegistry } from './config/secrets.js';
 import { createGateway, defaultRouting, type Gateway } from './gateway.js';
 import { createLogger } from './logger.js';
 import { closeProviders, loadProviders } from './plugins/plugin-host.js';
@@ -49,6 +50,17 @@ function options(argv: string[]) {
   }).values;
 }
 
+/** The loaded config's secrets, once there is one: every error printed passes through them. */
+interface Secrets {
+  current?: SecretRegistry;
+}
+
+async function load(file: string, secrets: Secrets): Promise<LoadedConfig> {
+  const loaded = await loadConfig(file);
+  secrets.current = loaded.secrets;
+  return loaded;
+}
+
 function portIsFree(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const probe = createServer();
@@ -58,7 +70,7 @@ function portIsFree(host: string, port: number): Promise<boolean> {
 }
 
 /** Runs until SIGTERM/SIGINT, then drains within the config's bound; a second signal exits at once. */
-function stopOnSignals(gateway: Gateway): void {
+function stopOnSignals(gateway: Gateway, secrets: SecretRegistry): void {
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopping) process.exit(1);
@@ -66,14 +78,14 @@ function stopOnSignals(gateway: Gateway): void {
     process.stderr.write(`${signal}: draining…\n`);
     gateway.stop().then(
       () => process.exit(0),
-      (error: unknown) => fail(`shutdown failed: ${(error as Error).message}`),
+      (error: unknown) => fail(secrets.redact(`shutdown failed: ${(error as Error).message}`)),
     );
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
 }
 
-async function start(argv: string[], sandbox: boolean): Promise<void> {
+async function start(argv: string[], sandbox: boolean, secrets: Secrets): Promise<void> {
   const values = options(argv);
   let generatedKey: string | undefined;
   if (sandbox && !process.env.MSG_API_KEY) {
@@ -84,7 +96,7 @@ async function start(argv: string[], sandbox: boolean): Promise<void> {
     values.config ??
     (sandbox ? fileURLToPath(new URL('../sandbox/gateway.yaml', import.meta.url)) : undefined);
   if (!file) fail('msg start: --config <file> is required');
-  const loaded = await loadConfig(file as string);
+  const loaded = await load(file as string, secrets);
   let port = values.port === undefined ? undefined : Number(values.port);
   if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) {
     fail(`msg: --port must be a port number (0-65535), got ${values.port}`);
@@ -96,7 +108,7 @@ async function start(argv: string[], sandbox: boolean): Promise<void> {
     port = 0;
   }
   const gateway = createGateway(loaded, port === undefined ? {} : { port });
-  stopOnSignals(gateway);
+  stopOnSignals(gateway, loaded.secrets);
   const { url } = await gateway.start();
   if (sandbox) {
     const key = process.env.MSG_API_KEY as string;
@@ -118,10 +130,10 @@ async function start(argv: string[], sandbox: boolean): Promise<void> {
   }
 }
 
-async function check(argv: string[]): Promise<void> {
+async function check(argv: string[], secrets: Secrets): Promise<void> {
   const values = options(argv);
   if (!values.config) fail('msg check: --config <file> is required');
-  const loaded = await loadConfig(values.config as string);
+  const loaded = await load(values.config as string, secrets);
   const logger = createLogger({ level: 'warn', secrets: loaded.secrets });
   // Plugins are imported and their options validated, but nothing is started or sent.
   const providers = await loadProviders(loaded.config.plugins, {
@@ -203,14 +215,15 @@ async function providers(argv: string[]): Promise<void> {
 
 export async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
+  const secrets: Secrets = {};
   try {
     switch (command) {
       case 'start':
-        return await start(rest, false);
+        return await start(rest, false, secrets);
       case 'sandbox':
-        return await start(rest, true);
+        return await start(rest, true, secrets);
       case 'check':
-        return await check(rest);
+        return await check(rest, secrets);
       case 'send':
         return await send(rest);
       case 'providers':
@@ -220,13 +233,15 @@ export async function main(argv: string[]): Promise<void> {
         if (command && command !== 'help' && command !== '--help' && command !== '-h') process.exit(1);
     }
   } catch (error) {
+    // A `${VAR}` value (a secret in a store path or a plugin path) must not reach the terminal.
+    const redact = (text: string) => secrets.current?.redact(text) ?? text;
     // Config and plugin errors already name the file, path and reason; anything else is a bug.
-    if (error instanceof ConfigError || MsgError.isInstance(error)) fail((error as Error).message);
+    if (error instanceof ConfigError || MsgError.isInstance(error)) fail(redact((error as Error).message));
     const code = (error as { code?: string }).code;
     if (code === 'ECONNREFUSED' || code === 'UND_ERR_CONNECT_TIMEOUT') {
       fail(`cannot reach the gateway (${(error as Error).message}); is it running? Set --url or MSG_URL`);
     }
-    throw error;
+    fail(redact(error instanceof Error ? (error.stack ?? error.message) : String(error)));
   }
 }
 

@@ -1,27 +1,41 @@
 import { randomBytes } from 'node:crypto';
 import { isAbsolute, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { type Logger, Router, type RouterConfig, validateRouterConfig } from '@msg/core';
 import type { FastifyInstance } from 'fastify';
+import { CallbackTargetPolicy } from './callbacks/callback-target.js';
 import { CallbackWorker } from './callbacks/callback-worker.js';
 import type { GatewayConfig } from './config/config-schema.js';
 import type { LoadedConfig } from './config/load-config.js';
 import { GatewayContainer, Tokens } from './container.js';
 import { Dispatcher } from './dispatch/dispatcher.js';
 import { recoverMessages } from './dispatch/recovery.js';
+import { releaseDueRetries } from './dispatch/retry-release.js';
 import { ApiKeys } from './http/auth.js';
 import { buildServer } from './http/server.js';
 import { type Lifecycle, ServerContext } from './http/server-context.js';
 import { createLogger } from './logger.js';
 import { GatewayMetrics } from './metrics.js';
+import { PeriodicTask } from './periodic-task.js';
 import { installLoopbackGuard } from './plugins/loopback-guard.js';
 import { closeProviders, type HostedProvider, loadProviders } from './plugins/plugin-host.js';
+import { redactingProvider } from './plugins/redacting-provider.js';
+import { expireOverdueReceipts } from './receipts/receipt-deadlines.js';
+import { ReceiptPlan } from './receipts/receipt-plan.js';
+import { reconcileOverdue } from './receipts/reconciler.js';
 import type { MessageStore } from './store/message-store.js';
 import { SqliteMessageStore } from './store/sqlite-store.js';
+import { isStorageOutage, StoreUnavailableError } from './store/store-error.js';
+import { probeWhileUnwritable } from './store/store-probe.js';
 import { subscribeDeliveryEvents } from './webhooks/delivery-subscriptions.js';
+import type { IngestContext } from './webhooks/ingest-events.js';
 
 export interface GatewayOptions {
-  /** A store to use instead of the config's (tests; embedding with another adapter). */
-  store?: MessageStore;
+  /**
+   * A store to use instead of the config's (tests; embedding with another adapter), or a function
+   * that opens one (called again while it fails as a full disk does).
+   */
+  store?: MessageStore | (() => MessageStore);
   logger?: Logger;
   now?: () => number;
   /** Override the config's listen address (the CLI's `--port`). */
@@ -32,7 +46,10 @@ export interface GatewayOptions {
 }
 
 export interface Gateway {
-  /** Listens, loads the plugins, recovers the store's unfinished messages and starts dispatching. */
+  /**
+   * Opens the store, listens, loads the plugins, recovers the store's unfinished messages and
+   * starts dispatching. A store that cannot be written (a full disk) is waited for, not fatal.
+   */
   start(): Promise<{ url: string }>;
   /** Graceful: refuses new work, drains sends in flight within the bound, closes everything. */
   stop(options?: { timeoutMs?: number }): Promise<void>;
@@ -83,20 +100,51 @@ export function createGateway(loaded: LoadedConfig, options: GatewayOptions = {}
     .value(Tokens.Logger, logger)
     .value(Tokens.Clock, now)
     .value(Tokens.Metrics, new GatewayMetrics())
-    .factory(Tokens.MessageStore, () => options.store ?? openStore(config, loaded.directory));
+    .factory(Tokens.MessageStore, () =>
+      typeof options.store === 'function'
+        ? options.store()
+        : (options.store ?? openStore(config, loaded.directory)),
+    );
   const lifecycle: Lifecycle = { ready: false, stopping: false, publicUrl: '' };
   let app: FastifyInstance | undefined;
   let url = '';
   let stopMetrics: (() => void) | undefined;
   let unsubscribeReceipts: Array<() => void> = [];
+  let sweeps: PeriodicTask[] = [];
+  let opened: MessageStore | undefined;
+  // Ends every wait for the store when the gateway stops.
+  const stopSignal = new AbortController();
+
+  /**
+   * Opens the store, waiting while it fails for want of room (a schema upgrade on a full disk):
+   * the process stays up and starts once it can. A configuration error (a bad path) fails at once.
+   */
+  async function openWhenPossible(): Promise<MessageStore> {
+    for (let delayMs = 500; ; delayMs = Math.min(delayMs * 2, 10_000)) {
+      try {
+        return container.get(Tokens.MessageStore);
+      } catch (error) {
+        if (!StoreUnavailableError.isInstance(error) || !isStorageOutage(error)) throw error;
+        logger.error('cannot open the store; waiting until it can be written', { error });
+        try {
+          await sleep(delayMs, undefined, { signal: stopSignal.signal });
+        } catch {
+          throw error;
+        }
+      }
+    }
+  }
+
   let removeLoopbackGuard: (() => void) | undefined;
 
   async function start(): Promise<{ url: string }> {
     if (config.sandbox) {
       removeLoopbackGuard = installLoopbackGuard((message) => logger.error(message));
     }
-    const store = container.get(Tokens.MessageStore);
+    const store = await openWhenPossible();
+    opened = store;
     const metrics = container.get(Tokens.Metrics);
+    metrics.observeStore(() => store.writeHealth().writable);
     const context = new ServerContext(container, lifecycle, new ApiKeys(config.apiKeys, now));
     app = await buildServer(context);
     const address = await app.listen({
@@ -116,6 +164,8 @@ export function createGateway(loaded: LoadedConfig, options: GatewayOptions = {}
         now,
         ...(options.pluginConditions ? { conditions: options.pluginConditions } : {}),
       });
+      // Error texts are redacted where they leave the plugin, before the router, store or API see them.
+      for (const hosted of providers) hosted.provider = redactingProvider(hosted.provider, loaded.secrets);
       container.value(Tokens.Providers, providers);
       const routing = Array.isArray((config.routing as { routes?: unknown }).routes)
         ? config.routing
@@ -137,19 +187,40 @@ export function createGateway(loaded: LoadedConfig, options: GatewayOptions = {}
         timeoutMs: config.callbacks.timeoutMs,
         initialBackoffMs: config.callbacks.initialBackoffMs,
         maxBackoffMs: config.callbacks.maxBackoffMs,
+        targets: new CallbackTargetPolicy(config.callbacks),
         logger,
         metrics,
         now,
       });
       container.value(Tokens.CallbackWorker, callbacks);
-      // Receipts that arrive over a provider's own connection (SMPP) are stored like webhook events.
-      unsubscribeReceipts = subscribeDeliveryEvents(providers, {
+      const ingest: IngestContext = {
         store,
         logger,
         metrics,
         now,
         onCallbackQueued: () => callbacks.kick(),
-      });
+        receiptWindowMs: config.receipts.windowMs,
+      };
+      // Receipts that arrive over a provider's own connection (SMPP) are stored like webhook events.
+      unsubscribeReceipts = subscribeDeliveryEvents(providers, ingest);
+      const plan = new ReceiptPlan(
+        new Map(providers.map((hosted) => [hosted.entry.id, hosted.provider])),
+        config.receipts,
+      );
+      const { intervalMs, batchSize } = config.sweeper;
+      const sweep = (name: string, run: () => Promise<boolean>) =>
+        new PeriodicTask(run, { name, intervalMs, logger });
+      const deadlines = sweep(
+        'receipt deadlines',
+        expireOverdueReceipts({
+          store,
+          plan,
+          metrics,
+          now,
+          batchSize,
+          onCallbackQueued: () => callbacks.kick(),
+        }),
+      );
       const dispatcher = new Dispatcher({
         store,
         router,
@@ -158,9 +229,18 @@ export function createGateway(loaded: LoadedConfig, options: GatewayOptions = {}
         now,
         concurrency: config.dispatch.concurrency,
         onCallbackQueued: () => callbacks.kick(),
+        retryRounds: config.dispatch.retryRounds,
+        receipts: plan,
+        onReceiptDue: () => deadlines.kick(),
       });
       container.value(Tokens.Dispatcher, dispatcher);
       stopMetrics = metrics.observe(router, () => dispatcher.depth);
+      sweeps = [
+        sweep('retry rounds', releaseDueRetries({ store, dispatcher, now, batchSize })),
+        deadlines,
+        sweep('status look-ups', reconcileOverdue({ store, plan, ingest, metrics, logger, now, batchSize })),
+        sweep('store probe', probeWhileUnwritable(store, now)),
+      ];
       await recoverMessages({
         store,
         router,
@@ -169,13 +249,15 @@ export function createGateway(loaded: LoadedConfig, options: GatewayOptions = {}
         policy: config.dispatch.onRestartInFlight,
         logger,
         now,
+        signal: stopSignal.signal,
       });
       callbacks.start();
+      for (const task of sweeps) task.start();
       lifecycle.ready = true;
       logger.info(`gateway listening on ${url}`, { providers: providers.map((hosted) => hosted.entry.id) });
       return { url };
     } catch (error) {
-      await shutdown(0);
+      await stop(0);
       throw error;
     }
   }
@@ -183,6 +265,8 @@ export function createGateway(loaded: LoadedConfig, options: GatewayOptions = {}
   async function shutdown(timeoutMs: number): Promise<void> {
     // New sends get 503 from here on; accepted ones drain while the server closes.
     lifecycle.stopping = true;
+    stopSignal.abort();
+    await Promise.all(sweeps.map((task) => task.stop()));
     const drained = container.has(Tokens.Dispatcher)
       ? container.get(Tokens.Dispatcher).drain(timeoutMs)
       : Promise.resolve({ finished: true });
@@ -195,18 +279,19 @@ export function createGateway(loaded: LoadedConfig, options: GatewayOptions = {}
     stopMetrics?.();
     if (container.has(Tokens.Router)) container.get(Tokens.Router).close();
     if (container.has(Tokens.Providers)) await closeProviders(container.get(Tokens.Providers));
-    await container.get(Tokens.MessageStore).close();
+    await opened?.close();
     await container.dispose();
     removeLoopbackGuard?.();
   }
 
   let stopping: Promise<void> | undefined;
+  const stop = (timeoutMs: number) => {
+    stopping ??= shutdown(timeoutMs);
+    return stopping;
+  };
   return {
     start,
-    stop(stopOptions = {}) {
-      stopping ??= shutdown(stopOptions.timeoutMs ?? config.dispatch.shutdownTimeoutMs);
-      return stopping;
-    },
+    stop: (stopOptions = {}) => stop(stopOptions.timeoutMs ?? config.dispatch.shutdownTimeoutMs),
     get url() {
       return url;
     },

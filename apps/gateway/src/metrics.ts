@@ -63,8 +63,27 @@ export class GatewayMetrics {
     labelNames: ['outcome'],
     registers: [this.registry],
   });
+  readonly retryRounds = new Counter({
+    name: 'msg_retry_rounds_total',
+    help: 'Messages whose every provider failed for a reason that may pass: another round scheduled, or given up.',
+    labelNames: ['outcome'],
+    registers: [this.registry],
+  });
+  readonly receiptDeadlines = new Counter({
+    name: 'msg_receipt_deadlines_total',
+    help: 'Messages ended `unknown` for want of a final status, by reason (receipt-deadline, no-receipts).',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
+  readonly reconciliations = new Counter({
+    name: 'msg_reconciliations_total',
+    help: 'Status look-ups of messages whose receipt is overdue, by provider and outcome (updated, unchanged, failed).',
+    labelNames: ['provider', 'outcome'],
+    registers: [this.registry],
+  });
   private router: Router | undefined;
   private depth: (() => QueueDepth) | undefined;
+  private storeWritable: (() => boolean) | undefined;
 
   constructor() {
     const metrics = this;
@@ -102,6 +121,19 @@ export class GatewayMetrics {
         this.set({ state: 'in_flight' }, depth.inFlight);
       },
     });
+    new Gauge({
+      name: 'msg_store_writable',
+      help: 'Whether the store takes writes: 1 yes, 0 no (a full disk, a read-only file).',
+      registers: [this.registry],
+      collect() {
+        if (metrics.storeWritable) this.set(metrics.storeWritable() ? 1 : 0);
+      },
+    });
+  }
+
+  /** Reports the store's write health on `msg_store_writable`. */
+  observeStore(writable: () => boolean): void {
+    this.storeWritable = writable;
   }
 
   /** Subscribes to the router's events; returns the function that unsubscribes. */

@@ -53,6 +53,18 @@ describe('config', () => {
     expect(configError.message).not.toContain('tiny-secret');
   });
 
+  it('defaults the message lifecycle and refuses a receipt window shorter than the deadline', () => {
+    const { config } = parseConfig(minimal, { env });
+    expect(config.receipts).toMatchObject({
+      deadlineMs: 72 * 3600 * 1000,
+      reconcile: { afterMs: 15 * 60 * 1000 },
+    });
+    expect(config.dispatch.retryRounds).toMatchObject({ maxRounds: 10, maxAgeMs: 3600 * 1000 });
+    expect(() =>
+      parseConfig({ ...minimal, receipts: { deadlineMs: 10_000, windowMs: 5000 } }, { env }),
+    ).toThrow(/receipts\.windowMs: must be at least receipts\.deadlineMs \(10000\)/);
+  });
+
   it('names a missing environment variable with the path that uses it', () => {
     expect(() => parseConfig(minimal, { env: {} })).toThrow(
       /apiKeys\.0\.key: environment variable MSG_API_KEY is not set/,

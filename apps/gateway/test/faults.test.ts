@@ -1,45 +1,16 @@
 import { join } from 'node:path';
-import { createAcmeSimulator } from '@msg/example-plugin-acme/simulator';
-import type { SimulatorServer } from '@msg/testing';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { SqliteMessageStore } from '../src/store/sqlite-store.js';
+import { useAcmePair } from './acme-pair.js';
 import { eventually, startGateway, type TestGateway, temporaryDirectory } from './helpers.js';
 
-const KEY_A = 'acme-key-a';
-const KEY_B = 'acme-key-b';
-const SECRET = 'acme-webhook-secret-0123';
-
 describe('faults', () => {
-  let first: SimulatorServer;
-  let second: SimulatorServer;
+  const { first, second, plugins } = useAcmePair();
   const running: TestGateway[] = [];
 
-  beforeAll(async () => {
-    first = createAcmeSimulator({ [KEY_A]: SECRET });
-    second = createAcmeSimulator({ [KEY_B]: SECRET });
-    await Promise.all([first.start(), second.start()]);
-  });
   afterEach(async () => {
-    first.reset();
-    second.reset();
     await Promise.all(running.splice(0).map((gateway) => gateway.stop()));
   });
-  afterAll(async () => {
-    await Promise.all([first.stop(), second.stop()]);
-  });
-
-  const plugins = () => [
-    {
-      resolve: '@msg/example-plugin-acme',
-      id: 'acme-a',
-      options: { apiKey: KEY_A, baseUrl: first.url, webhookSecret: SECRET },
-    },
-    {
-      resolve: '@msg/example-plugin-acme',
-      id: 'acme-b',
-      options: { apiKey: KEY_B, baseUrl: second.url, webhookSecret: SECRET },
-    },
-  ];
 
   async function gatewayWith(raw: Record<string, unknown>, options = {}) {
     const gateway = await startGateway({ plugins: plugins(), ...raw }, options);
@@ -109,7 +80,7 @@ describe('faults', () => {
     });
     expect(batch.status).toBe(503);
     const check = new SqliteMessageStore({ path });
-    expect(await check.countByDispatchState()).toEqual({ queued: 0, 'in-flight': 0, done: 0 });
+    expect(await check.countByDispatchState()).toEqual({ queued: 0, 'in-flight': 0, waiting: 0, done: 0 });
     await check.close();
     expect(first.requests).toHaveLength(0);
   });

@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '@msg/core';
 import { request } from 'undici';
+import { afterEach } from 'vitest';
 import { parseConfig } from '../src/config/load-config.js';
 import { createGateway, type Gateway, type GatewayOptions } from '../src/gateway.js';
 
@@ -102,4 +103,35 @@ export async function eventually<T>(check: () => Promise<T | undefined>, timeout
     if (Date.now() > deadline) throw new Error('condition not met in time');
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+}
+
+/** `startGateway` for tests that start their own gateways: each is stopped after its test. */
+export function gatewayPerTest(): (raw: Record<string, unknown>) => Promise<TestGateway> {
+  const running: TestGateway[] = [];
+  afterEach(async () => {
+    await Promise.all(running.splice(0).map((gateway) => gateway.stop()));
+  });
+  return async (raw) => {
+    const gateway = await startGateway(raw);
+    running.push(gateway);
+    return gateway;
+  };
+}
+
+/** A Twilio instance `twilio` on a simulator account, sending from Twilio's test number. */
+export function twilioEntry(
+  account: { sid: string; token: string; baseUrl: string },
+  options: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return {
+    resolve: '@msg/plugin-twilio',
+    id: 'twilio',
+    options: {
+      accountSid: account.sid,
+      authToken: account.token,
+      from: '+15005550006',
+      baseUrl: account.baseUrl,
+      ...options,
+    },
+  };
 }

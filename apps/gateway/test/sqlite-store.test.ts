@@ -1,9 +1,12 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import { SQLITE_MIGRATIONS } from '../src/store/sqlite-migrations.js';
 import { SqliteMessageStore, StoreUnavailableError } from '../src/store/sqlite-store.js';
-import { describeMessageStore } from './store-contract.js';
+import { FullDiskStore } from './fixtures/full-disk-store.js';
+import { describeMessageStore, queuedSms } from './store-contract.js';
 
 describeMessageStore('sqlite (memory)', async () => new SqliteMessageStore({ path: ':memory:' }));
 describeMessageStore(
@@ -15,16 +18,7 @@ describe('sqlite store on disk', () => {
   it('keeps messages across a reopen and migrates once', async () => {
     const path = join(mkdtempSync(join(tmpdir(), 'msg-store-')), 'gateway.sqlite');
     const first = new SqliteMessageStore({ path });
-    await first.accept({
-      id: 'm1',
-      channel: 'sms',
-      message: { id: 'm1', channel: 'sms', to: '+260971234567', text: 'x' },
-      status: 'queued',
-      dispatchState: 'queued',
-      apiKeyId: 'k',
-      createdAt: 1,
-      updatedAt: 1,
-    });
+    await first.accept(queuedSms('m1'));
     await first.close();
     const second = new SqliteMessageStore({ path });
     expect(await second.queuedIds(10)).toEqual(['m1']);
@@ -43,21 +37,59 @@ describe('sqlite store on disk', () => {
     const path = join(mkdtempSync(join(tmpdir(), 'msg-store-')), 'gateway.sqlite');
     await new SqliteMessageStore({ path }).close();
     const readonly = new SqliteMessageStore({ path, readonly: true });
-    const attempt = readonly.accept(
-      {
-        id: 'm2',
-        channel: 'sms',
-        message: { id: 'm2', channel: 'sms', to: '+260971234567', text: 'x' },
-        status: 'queued',
-        dispatchState: 'queued',
-        apiKeyId: 'k',
-        createdAt: 1,
-        updatedAt: 1,
-      },
-      { key: 'idem', requestHash: 'h', expiresAt: 10 },
-    );
+    const attempt = readonly.accept(queuedSms('m2'), { key: 'idem', requestHash: 'h', expiresAt: 10 });
     await expect(attempt).rejects.toBeInstanceOf(StoreUnavailableError);
     expect(await readonly.get('m2')).toBeUndefined();
     await readonly.close();
+  });
+
+  it('reports writes failing on a full disk until a write lands again', async () => {
+    const store = new FullDiskStore({ path: join(mkdtempSync(join(tmpdir(), 'msg-store-')), 'g.sqlite') });
+    const message = queuedSms('m3');
+    store.full = true;
+    await expect(store.accept(message)).rejects.toBeInstanceOf(StoreUnavailableError);
+    expect(store.writeHealth()).toMatchObject({
+      writable: false,
+      reason: expect.stringContaining('database or disk is full'),
+    });
+    await expect(store.probeWrite(2)).rejects.toBeInstanceOf(StoreUnavailableError);
+    expect(store.writeHealth().writable).toBe(false);
+    store.full = false;
+    await store.probeWrite(3);
+    expect(store.writeHealth()).toEqual({ writable: true });
+    await store.close();
+  });
+
+  it('upgrades a store of the first schema: callbacks keep their order, sent messages get a deadline', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'msg-store-')), 'gateway.sqlite');
+    const old = new Database(path);
+    old.exec(SQLITE_MIGRATIONS[0] as string);
+    old.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');
+    old.prepare('INSERT INTO schema_migrations VALUES (1, 0)').run();
+    const insert = old.prepare(
+      `INSERT INTO messages (id, channel, payload, status, dispatch_state, api_key_id, provider_id,
+         provider_message_id, created_at, updated_at)
+       VALUES (?, 'sms', '{"id":"x","channel":"sms","to":"+260971234567","text":"x"}', ?, 'done', 'k', 'twilio', ?, 1000, 2000)`,
+    );
+    insert.run('sent-one', 'sent', 'SM1');
+    insert.run('done-one', 'delivered', 'SM2');
+    const callback = old.prepare(
+      `INSERT INTO callback_outbox (message_id, url, body, next_attempt_at) VALUES (?, 'http://c', '{"id":"a"}', 0)`,
+    );
+    callback.run('sent-one');
+    callback.run('sent-one');
+    old.close();
+
+    const store = new SqliteMessageStore({ path });
+    expect(await store.get('sent-one')).toMatchObject({ sentAt: 2000, receiptDueAt: 2000 + 259_200_000 });
+    expect((await store.get('done-one'))?.receiptDueAt).toBeUndefined();
+    expect((await store.dueCallbacks(0, 10)).map((item) => item.sequence)).toEqual([1]);
+    await store.enqueueCallback('sent-one', 'http://c', '{"id":"a"}', 0);
+    const [first] = await store.dueCallbacks(0, 10);
+    await store.callbackDone(first!.id);
+    await store.callbackDone((await store.dueCallbacks(0, 10))[0]!.id);
+    expect((await store.dueCallbacks(0, 10)).map((item) => item.sequence)).toEqual([3]);
+    expect((await store.findByProviderMessageId('twilio', 'SM1', 0))?.id).toBe('sent-one');
+    await store.close();
   });
 });

@@ -48,7 +48,13 @@ describe('webhooks, idempotency and status callbacks', () => {
     twilio = createTwilioSimulator({ accounts: { [TWILIO_SID]: TWILIO_TOKEN }, callbackDelayMs: 10 });
     await twilio.start();
     gateway = await startGateway({
-      callbacks: { signingSecret: '${TEST_SECRET}', initialBackoffMs: 50, maxBackoffMs: 200 },
+      callbacks: {
+        signingSecret: '${TEST_SECRET}',
+        initialBackoffMs: 50,
+        maxBackoffMs: 200,
+        // The client endpoints of these tests listen on loopback, which callbacks refuse by default.
+        allow: ['127.0.0.1'],
+      },
       plugins: [
         {
           resolve: '@msg/example-plugin-acme',
@@ -238,6 +244,36 @@ describe('webhooks, idempotency and status callbacks', () => {
         // The retried body is the one that failed, signed afresh.
         expect(client.received[2]?.body).toBe(client.received[0]?.body);
       } finally {
+        await client.close();
+      }
+    });
+
+    it("delivers a message's callbacks in order: a later one waits for the earlier one's retry", async () => {
+      const client = await flakyClient(1);
+      // Retries a second apart: the receipt's callback is queued long before the first is retried.
+      const slow = await startGateway({
+        callbacks: { signingSecret: '${TEST_SECRET}', initialBackoffMs: 1000 },
+        plugins: [
+          {
+            resolve: '@msg/example-plugin-acme',
+            id: 'acme',
+            options: { apiKey: ACME_KEY, baseUrl: acme.url, webhookSecret: ACME_SECRET },
+          },
+        ],
+      });
+      try {
+        const sent = await slow.call('POST', '/v1/messages', {
+          body: { to: '+260971300003', text: 'cb', callbackUrl: client.url },
+        });
+        await eventually(async () => (client.received.length >= 3 ? true : undefined), 8000);
+        const arrived = client.received.map((item) => ({ answer: item.status, ...JSON.parse(item.body) }));
+        expect(arrived).toEqual([
+          expect.objectContaining({ answer: 500, id: sent.body.id, sequence: 1, status: 'queued' }),
+          expect.objectContaining({ answer: 200, id: sent.body.id, sequence: 1, status: 'queued' }),
+          expect.objectContaining({ answer: 200, id: sent.body.id, sequence: 2, status: 'delivered' }),
+        ]);
+      } finally {
+        await slow.stop();
         await client.close();
       }
     });

@@ -1,7 +1,9 @@
 import {
+  assertEncodableText,
   networkError,
   type PluginContext,
   type Provider,
+  ProviderError,
   type SmsMessage,
   SPECIFICATION_VERSION,
   WebhookVerificationError,
@@ -16,6 +18,22 @@ export interface AcmeSettings {
   from?: string | undefined;
   webhookSecret?: string | undefined;
   webhookToleranceSeconds: number;
+}
+
+interface AcmeAnswer {
+  id?: string;
+  parts?: number;
+  error?: { code?: string; message?: string };
+}
+
+/** Acme's JSON answer, or undefined for anything else (an empty body, a proxy's HTML page). */
+function parseBody(text: string): AcmeAnswer | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null ? (value as AcmeAnswer) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export function createAcmeProvider(settings: AcmeSettings, context: PluginContext): Provider<'sms'> {
@@ -38,6 +56,7 @@ export function createAcmeProvider(settings: AcmeSettings, context: PluginContex
 
     async send(message: SmsMessage, { signal }) {
       signal.throwIfAborted();
+      assertEncodableText(id, { text: message.text });
       let response: Awaited<ReturnType<Pool['request']>>;
       try {
         response = await pool.request({
@@ -56,14 +75,30 @@ export function createAcmeProvider(settings: AcmeSettings, context: PluginContex
       } catch (error) {
         throw networkError(error, id, signal);
       }
-      let body: { id?: string; parts?: number; error?: { code?: string; message?: string } };
+      let text: string;
       try {
-        body = (await response.body.json()) as typeof body;
+        text = await response.body.text();
       } catch (error) {
         throw networkError(error, id, signal);
       }
-      if (response.statusCode >= 300 || !body.id) {
-        throw acmeError(id, response.statusCode, body, response.headers['retry-after'] as string | undefined);
+      const body = parseBody(text);
+      if (response.statusCode >= 300) {
+        throw acmeError(
+          id,
+          response.statusCode,
+          body ?? {},
+          response.headers['retry-after'] as string | undefined,
+        );
+      }
+      if (!body?.id) {
+        // A 2xx we cannot read may still mean Acme took the message: never report it as sent.
+        throw new ProviderError({
+          kind: 'ambiguous',
+          provider: id,
+          providerCode: 'unreadable_answer',
+          httpStatus: response.statusCode,
+          message: `Acme answered ${response.statusCode} without a message id; it may have been accepted`,
+        });
       }
       return { providerMessageId: body.id, status: 'queued', segments: body.parts };
     },

@@ -17,6 +17,7 @@ export { IpAllowList, isIpAddressOrBlock } from './ip-allow-list.js';
 export {
   CHANNELS,
   type Channel,
+  EMAIL_MAX_RECIPIENTS,
   type EmailAddress,
   type EmailAttachment,
   type EmailMessage,
@@ -29,6 +30,7 @@ export {
   type SmsMessage,
   validateMessage,
 } from './message.js';
+export { isWellFormedText, STRUCTURAL_EMAIL_HEADERS } from './message-text.js';
 export * from './migration/index.js';
 export { type NormalizePhoneOptions, normalizePhoneNumber, phoneNumberCountry } from './phone.js';
 export {
@@ -60,7 +62,15 @@ export {
   type WebhookRequest,
   type WebhookResult,
 } from './provider.js';
-export { kindFromHttpStatus, networkError, parseMoney, parseRetryAfter } from './provider-utils.js';
+export {
+  assertEncodableText,
+  kindFromHttpStatus,
+  networkError,
+  PLUGIN_EXCEPTION_CODE,
+  parseMoney,
+  parseRetryAfter,
+  pluginException,
+} from './provider-utils.js';
 export type { Attempt, SkippedProvider } from './router/attempt.js';
 export { CarrierLookup, type CarrierTable, ZAMBIA_CARRIERS } from './router/carriers.js';
 export type { BreakerState } from './router/circuit.js';

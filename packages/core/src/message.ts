@@ -1,4 +1,5 @@
 import { ValidationError, type ValidationIssue } from './errors.js';
+import { checkText, STRUCTURAL_EMAIL_HEADERS } from './message-text.js';
 import { normalizePhoneNumber } from './phone.js';
 
 export type Channel = 'sms' | 'email';
@@ -55,8 +56,15 @@ export type MessageFor<C extends Channel> = C extends 'sms' ? SmsMessage : Email
 
 /** Whole-message size caps: past these a provider would reject the message anyway. */
 export const SMS_MAX_TEXT_LENGTH = 1600;
-const EMAIL_PATTERN = /^[^\s@<>()[\],;:"]+@[^\s@<>()[\],;:"]+\.[^\s@<>()[\],;:"]+$/;
+/**
+ * Recipients of one email, to, cc and bcc together: the lowest cap among the email providers
+ * (SES takes 50 per message, Resend 50 in `to`), so that a failover never meets a refusal.
+ */
+export const EMAIL_MAX_RECIPIENTS = 50;
+const EMAIL_PATTERN = /^[^\s\p{Cc}@<>()[\],;:"]+@[^\s\p{Cc}@<>()[\],;:"]+\.[^\s\p{Cc}@<>()[\],;:"]+$/u;
 const HEADER_NAME_PATTERN = /^[!-9;-~]+$/;
+/** `type/subtype`, then parameters. */
+const CONTENT_TYPE_PATTERN = /^[\w!#$&^.+-]+\/[\w!#$&^.+-]+(\s*;.*)?$/;
 
 export function isEmailAddress(value: string): boolean {
   return value.length <= 254 && EMAIL_PATTERN.test(value);
@@ -70,6 +78,7 @@ export function validateMessage<M extends Message>(message: M, options: { defaul
   const issues: ValidationIssue[] = [];
   if (typeof message.id !== 'string' || message.id.length === 0)
     issues.push({ path: 'id', message: 'is required' });
+  validateLabels(message, issues);
   if (message.channel === 'sms') {
     const validated = validateSms(message, issues, options.defaultCountry);
     if (issues.length > 0) throw new ValidationError(issues, { subject: 'invalid SMS' });
@@ -103,6 +112,8 @@ function validateSms(message: SmsMessage, issues: ValidationIssue[], defaultCoun
       path: 'text',
       message: `is ${message.text.length} characters; the limit is ${SMS_MAX_TEXT_LENGTH}`,
     });
+  } else {
+    checkText(message.text, 'text', issues);
   }
   if (message.from !== undefined) {
     if (typeof message.from !== 'string' || message.from.length === 0) {
@@ -117,11 +128,43 @@ function validateSms(message: SmsMessage, issues: ValidationIssue[], defaultCoun
   return to === message.to ? message : { ...message, to };
 }
 
+/** Tags and metadata travel to providers too (custom args, email tags, headers). */
+function validateLabels(message: Message, issues: ValidationIssue[]): void {
+  message.tags?.forEach((tag, index) => {
+    checkText(tag, `tags.${index}`, issues, { singleLine: true });
+  });
+  for (const [key, value] of Object.entries(message.metadata ?? {})) {
+    checkText(key, `metadata.${key}`, issues, { singleLine: true });
+    checkText(value, `metadata.${key}`, issues);
+  }
+}
+
 function validateAddress(address: EmailAddress | undefined, path: string, issues: ValidationIssue[]): void {
   if (!address || typeof address.email !== 'string') {
     issues.push({ path, message: 'is required' });
   } else if (!isEmailAddress(address.email)) {
-    issues.push({ path: `${path}.email`, message: `"${address.email}" is not an email address` });
+    issues.push({
+      path: `${path}.email`,
+      message: `${JSON.stringify(address.email)} is not an email address`,
+    });
+  }
+  if (address?.name !== undefined) checkText(address.name, `${path}.name`, issues, { singleLine: true });
+}
+
+/** At most `EMAIL_MAX_RECIPIENTS` in to, cc and bcc together; the list that goes past it is named. */
+function checkRecipientCount(message: EmailMessage, issues: ValidationIssue[]): void {
+  let count = 0;
+  for (const field of ['to', 'cc', 'bcc'] as const) {
+    const list = message[field];
+    if (!Array.isArray(list)) continue;
+    count += list.length;
+    if (count > EMAIL_MAX_RECIPIENTS) {
+      issues.push({
+        path: field,
+        message: `brings the recipients (to, cc and bcc together) to ${count}; the limit is ${EMAIL_MAX_RECIPIENTS}`,
+      });
+      return;
+    }
   }
 }
 
@@ -139,23 +182,53 @@ function validateEmail(message: EmailMessage, issues: ValidationIssue[]): void {
       validateAddress(address, `${field}.${index}`, issues);
     });
   }
+  checkRecipientCount(message, issues);
   if (typeof message.subject !== 'string' || message.subject.trim().length === 0) {
     issues.push({ path: 'subject', message: 'must not be empty' });
+  } else {
+    checkText(message.subject, 'subject', issues, { singleLine: true });
   }
   const hasText = typeof message.text === 'string' && message.text.length > 0;
   const hasHtml = typeof message.html === 'string' && message.html.length > 0;
   if (!hasText && !hasHtml) issues.push({ path: 'text', message: 'an email needs text or html (or both)' });
+  if (hasText) checkText(message.text, 'text', issues);
+  if (hasHtml) checkText(message.html, 'html', issues);
   message.attachments?.forEach((attachment, index) => {
-    if (!attachment.filename) issues.push({ path: `attachments.${index}.filename`, message: 'is required' });
-    if (!attachment.contentType)
-      issues.push({ path: `attachments.${index}.contentType`, message: 'is required' });
-    if (!(attachment.content instanceof Uint8Array)) {
-      issues.push({ path: `attachments.${index}.content`, message: 'must be bytes' });
-    }
+    validateAttachment(attachment, index, issues);
   });
-  for (const name of Object.keys(message.headers ?? {})) {
-    if (!HEADER_NAME_PATTERN.test(name))
-      issues.push({ path: `headers.${name}`, message: 'is not a valid header name' });
+  for (const [name, value] of Object.entries(message.headers ?? {})) {
+    const path = `headers.${name}`;
+    if (!HEADER_NAME_PATTERN.test(name)) {
+      issues.push({ path, message: 'is not a valid header name' });
+    } else if (STRUCTURAL_EMAIL_HEADERS.has(name.toLowerCase())) {
+      issues.push({
+        path,
+        message: 'is set from the message fields (or reserved); it cannot be a custom header',
+      });
+    } else {
+      checkText(value, path, issues, { singleLine: true });
+    }
+  }
+}
+
+function validateAttachment(attachment: EmailAttachment, index: number, issues: ValidationIssue[]): void {
+  const path = `attachments.${index}`;
+  if (!attachment.filename) issues.push({ path: `${path}.filename`, message: 'is required' });
+  else checkText(attachment.filename, `${path}.filename`, issues, { singleLine: true });
+  if (!attachment.contentType) {
+    issues.push({ path: `${path}.contentType`, message: 'is required' });
+  } else {
+    const before = issues.length;
+    checkText(attachment.contentType, `${path}.contentType`, issues, { singleLine: true });
+    if (issues.length === before && !CONTENT_TYPE_PATTERN.test(attachment.contentType)) {
+      issues.push({ path: `${path}.contentType`, message: 'must be a media type like application/pdf' });
+    }
+  }
+  if (attachment.contentId !== undefined) {
+    checkText(attachment.contentId, `${path}.contentId`, issues, { singleLine: true });
+  }
+  if (!(attachment.content instanceof Uint8Array)) {
+    issues.push({ path: `${path}.content`, message: 'must be bytes' });
   }
 }
 

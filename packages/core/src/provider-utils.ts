@@ -1,4 +1,8 @@
-import { abortedError, ProviderError } from './errors.js';
+import { abortedError, ProviderError, ValidationError } from './errors.js';
+import { isWellFormedText, LONE_SURROGATE } from './message-text.js';
+
+/** The `providerCode` of an exception a plugin threw before its request left (a bug, or input it cannot handle). */
+export const PLUGIN_EXCEPTION_CODE = 'MSG_ERR_PLUGIN_EXCEPTION';
 
 /** Network error codes raised before the request reached the provider: safe to send again. */
 const NOT_SENT_CODES = new Set([
@@ -11,37 +15,108 @@ const NOT_SENT_CODES = new Set([
   'ERR_SOCKET_CONNECTION_TIMEOUT',
 ]);
 
-function errorCode(error: unknown): string | undefined {
+/** A TLS handshake that failed (bad or expired certificate): nothing was sent. */
+const TLS_FAILURE = /^(ERR_TLS_|ERR_SSL_)|CERT|SELF_SIGNED|UNABLE_TO_VERIFY|_SIGNATURE_FAILURE$/;
+
+/**
+ * Codes of socket and transport failures: errno names (`ECONNRESET`, `EPIPE`), undici's
+ * (`UND_ERR_SOCKET`), Node's socket and stream codes and the HTTP clients' own network codes.
+ * Node's programming errors (`ERR_INVALID_ARG_TYPE`) are not among them.
+ */
+function isNetworkCode(code: string): boolean {
+  if (code.startsWith('ERR_')) return /^ERR_(SOCKET|STREAM|HTTP|HTTP2|NETWORK|CANCELED)/.test(code);
+  return /^E[A-Z0-9]+(_[A-Z0-9]+)*$/.test(code) || code.startsWith('UND_ERR');
+}
+
+/** Names the runtimes and SDKs give to aborted or timed-out requests and broken sockets. */
+const NETWORK_ERROR_NAMES = new Set(['AbortError', 'TimeoutError', 'SocketError', 'FetchError']);
+
+/** The first network code along the `cause` chain (undici and axios nest the socket error there). */
+function networkCode(error: unknown): string | undefined {
   let current: unknown = error;
-  // undici and axios both nest the socket error in `cause`.
   for (let depth = 0; depth < 4 && typeof current === 'object' && current !== null; depth++) {
     const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string' && (code.startsWith('E') || code.startsWith('UND_'))) return code;
+    if (typeof code === 'string' && (isNetworkCode(code) || TLS_FAILURE.test(code))) return code;
     current = (current as { cause?: unknown }).cause;
   }
   return undefined;
 }
 
+function looksLikeNetworkFailure(error: unknown): boolean {
+  let current: unknown = error;
+  for (let depth = 0; depth < 4 && typeof current === 'object' && current !== null; depth++) {
+    const name = (current as { name?: unknown }).name;
+    if (typeof name === 'string' && NETWORK_ERROR_NAMES.has(name)) return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
 /**
- * Classifies an error that is not an answer from the provider (no HTTP status): an abort by our
- * signal or a lost connection after the request left is `ambiguous`; a refused connection is
- * `transient`. Already-classified `ProviderError`s pass through.
+ * An exception from plugin code that is no network failure (a `TypeError`, a `URIError` from
+ * encoding a string): nothing left, so it is not ambiguous; the same message would throw again,
+ * so it is `permanent` (not retried, and not counted against the provider's breaker, since one bad
+ * message must not take a provider down for everyone).
+ */
+export function pluginException(error: unknown, provider: string): ProviderError {
+  if (ProviderError.isInstance(error)) return error;
+  if (ValidationError.isInstance(error)) {
+    return new ProviderError({
+      kind: 'permanent',
+      provider,
+      providerCode: error.code,
+      message: error.message,
+      cause: error,
+    });
+  }
+  const name = error instanceof Error ? error.name : typeof error;
+  return new ProviderError({
+    kind: 'permanent',
+    provider,
+    providerCode: PLUGIN_EXCEPTION_CODE,
+    message: `the plugin threw before sending (${name}: ${messageOf(error)}); nothing was sent`,
+    cause: error,
+  });
+}
+
+/**
+ * Classifies an error that is not an answer from the provider (no HTTP status). Only a network
+ * failure can be `ambiguous`: an abort by our signal, a lost connection or timeout after the
+ * request left, or an answer that could not be read (`SyntaxError`). A refused connection or a
+ * failed TLS handshake is `transient` (nothing left). Anything else is an exception from plugin
+ * code (`pluginException`). Already-classified `ProviderError`s pass through.
  */
 export function networkError(error: unknown, provider: string, signal?: AbortSignal): ProviderError {
   if (ProviderError.isInstance(error)) return error;
   if (signal?.aborted) return abortedError(provider, signal);
-  const code = errorCode(error);
-  const message = error instanceof Error ? error.message : String(error);
-  if (code && NOT_SENT_CODES.has(code)) {
+  const code = networkCode(error);
+  const message = messageOf(error);
+  if (code && (NOT_SENT_CODES.has(code) || TLS_FAILURE.test(code))) {
     return new ProviderError({ kind: 'transient', provider, providerCode: code, message, cause: error });
   }
-  return new ProviderError({
-    kind: 'ambiguous',
-    provider,
-    providerCode: code ?? 'NETWORK',
-    message: `connection lost after the request was sent (${message}); it may have been delivered`,
-    cause: error,
-  });
+  if (code || looksLikeNetworkFailure(error)) {
+    return new ProviderError({
+      kind: 'ambiguous',
+      provider,
+      providerCode: code ?? 'NETWORK',
+      message: `connection lost after the request was sent (${message}); it may have been delivered`,
+      cause: error,
+    });
+  }
+  if (error instanceof SyntaxError) {
+    return new ProviderError({
+      kind: 'ambiguous',
+      provider,
+      providerCode: 'UNREADABLE_ANSWER',
+      message: `the provider's answer could not be read (${message}); it may have been delivered`,
+      cause: error,
+    });
+  }
+  return pluginException(error, provider);
 }
 
 /** `Retry-After` (seconds or an HTTP date) or a reset epoch, in milliseconds from `now`. */
@@ -76,4 +151,26 @@ export function parseMoney(
   const unit = (match[1] ?? match[3] ?? currency ?? '').toUpperCase();
   if (!unit) return undefined;
   return { amount: (match[2] as string).replace(/^-/, ''), currency: unit };
+}
+
+/**
+ * Refuses, before anything is sent, text that no encoder can carry: a lone UTF-16 surrogate makes
+ * `encodeURIComponent` throw `URI malformed` (an error that would otherwise look like a lost
+ * connection) and `TextEncoder` silently send U+FFFD. The message itself is bad, so the error is
+ * `permanent`, with code `UNENCODABLE_TEXT`, naming the field.
+ */
+export function assertEncodableText(
+  provider: string,
+  fields: Readonly<Record<string, string | undefined>>,
+): void {
+  for (const [field, text] of Object.entries(fields)) {
+    if (text === undefined || isWellFormedText(text)) continue;
+    const index = text.search(LONE_SURROGATE);
+    throw new ProviderError({
+      kind: 'permanent',
+      provider,
+      providerCode: 'UNENCODABLE_TEXT',
+      message: `${field} holds a lone UTF-16 surrogate at index ${index}, which no encoding can carry; nothing was sent`,
+    });
+  }
 }

@@ -29,3 +29,27 @@ describe('normalizePhoneNumber', () => {
     expect(phoneNumberCountry('+260961234567')).toBe('ZM');
   });
 });
+
+describe('normalizePhoneNumber takes exactly one number', () => {
+  it.each([
+    ['a trailing SQL statement', '+260971234567;DROP TABLE messages'],
+    ['full-width digits', '+２６０９７１２３４５６７'],
+    ['a trailing NUL', '+260971234567\u0000'],
+    ['a second number after a comma', '+260971234567, +260971234568'],
+    ['a second number after a space', '+260971234567 +260971234568'],
+    ['an extension', '+260971234567 ext. 12'],
+    ['an RFC 3966 extension', '+260971234567;ext=12'],
+    ['a trailing comma', '+260971234567,'],
+    ['a trailing word', '+260971234567 x'],
+    ['a tel: URI', 'tel:+260971234567'],
+  ])('refuses %s', (_what, input) => {
+    let caught: unknown;
+    try {
+      normalizePhoneNumber(input);
+    } catch (error) {
+      caught = error;
+    }
+    expect(ValidationError.isInstance(caught)).toBe(true);
+    expect((caught as ValidationError).issues[0]?.message).toMatch(/not one phone number|not a valid/);
+  });
+});

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { ProviderError } from '../src/errors.js';
-import { kindFromHttpStatus, networkError, parseMoney, parseRetryAfter } from '../src/provider-utils.js';
+import {
+  assertEncodableText,
+  kindFromHttpStatus,
+  networkError,
+  PLUGIN_EXCEPTION_CODE,
+  parseMoney,
+  parseRetryAfter,
+} from '../src/provider-utils.js';
 
 describe('provider utilities', () => {
   it('treats a refused connection as transient and a reset as ambiguous', () => {
@@ -10,6 +17,45 @@ describe('provider utilities', () => {
       cause: Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' }),
     });
     expect(networkError(reset, 'p')).toMatchObject({ kind: 'ambiguous', providerCode: 'UND_ERR_SOCKET' });
+  });
+
+  it('never calls a plain exception from plugin code ambiguous: nothing left, so it is permanent', () => {
+    let uriError: unknown;
+    try {
+      encodeURIComponent('\ud800');
+    } catch (error) {
+      uriError = error;
+    }
+    const programming = Object.assign(new TypeError('The "data" argument must be of type string'), {
+      code: 'ERR_INVALID_ARG_TYPE',
+    });
+    for (const error of [uriError, new TypeError('x is undefined'), programming, 'a string']) {
+      expect(networkError(error, 'p')).toMatchObject({
+        kind: 'permanent',
+        providerCode: PLUGIN_EXCEPTION_CODE,
+        message: expect.stringContaining('nothing was sent'),
+      });
+    }
+  });
+
+  it('calls network failures after sending ambiguous and failures before it transient, whatever wraps them', () => {
+    const reset = new TypeError('fetch failed', {
+      cause: Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }),
+    });
+    expect(networkError(reset, 'p')).toMatchObject({ kind: 'ambiguous', providerCode: 'ECONNRESET' });
+    const timeout = Object.assign(new Error('socket timed out'), { name: 'TimeoutError' });
+    expect(networkError(timeout, 'p')).toMatchObject({ kind: 'ambiguous', providerCode: 'NETWORK' });
+    expect(networkError(new SyntaxError('Unexpected end of JSON input'), 'p')).toMatchObject({
+      kind: 'ambiguous',
+      providerCode: 'UNREADABLE_ANSWER',
+    });
+    const certificate = new TypeError('fetch failed', {
+      cause: Object.assign(new Error('certificate has expired'), { code: 'CERT_HAS_EXPIRED' }),
+    });
+    expect(networkError(certificate, 'p')).toMatchObject({
+      kind: 'transient',
+      providerCode: 'CERT_HAS_EXPIRED',
+    });
   });
 
   it('reports an abort by our own signal as ambiguous and passes provider errors through', () => {
@@ -43,5 +89,18 @@ describe('provider utilities', () => {
     expect(parseMoney('-0.00750', 'usd')).toEqual({ amount: '0.00750', currency: 'USD' });
     expect(parseMoney('None')).toBeUndefined();
     expect(parseMoney('0.5')).toBeUndefined();
+  });
+
+  it('refuses a lone surrogate as permanent, naming the field, and passes paired ones', () => {
+    expect(() => assertEncodableText('p', { text: 'emoji 🎉 ok', subject: undefined })).not.toThrow();
+    let caught: unknown;
+    try {
+      assertEncodableText('p', { text: 'fine', subject: 'cut \ud83d' });
+    } catch (error) {
+      caught = error;
+    }
+    expect(ProviderError.isInstance(caught)).toBe(true);
+    expect(caught).toMatchObject({ kind: 'permanent', provider: 'p', providerCode: 'UNENCODABLE_TEXT' });
+    expect((caught as Error).message).toMatch(/^subject holds a lone UTF-16 surrogate at index 4/);
   });
 });

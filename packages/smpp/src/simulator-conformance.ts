@@ -42,9 +42,9 @@ export interface SmscConformanceAdapterOptions {
 
 /**
  * The part of `SimulatorServer` that @msg/testing's `runConformanceSuite` drives (`requests`,
- * `failNext`, `faultNext`, `clearFaults`: its `SimulatorControl`), played by an SMSC: each
- * submit_sm is a request, `credential` its system_id; `hang` swallows the next submit, `reset`
- * drops the connection on it.
+ * `openConnections`, `failNext`, `faultNext`, `clearFaults`: its `SimulatorControl`), played by an
+ * SMSC: each submit_sm is a request, `credential` its system_id; `hang` swallows the next submit,
+ * `reset` drops the connection on it.
  */
 export class SmscConformanceAdapter {
   private readonly throttleRepeats: number;
@@ -82,15 +82,33 @@ export class SmscConformanceAdapter {
     this.smsc.faults.nextSubmitStatuses = [...(this.smsc.faults.nextSubmitStatuses ?? []), ...statuses];
   }
 
-  /** `hang`: the next submits get no answer; `reset`: the connection drops on the next submit. */
-  faultNext(settings: { hang?: boolean | undefined; reset?: boolean | undefined }, times = 1): void {
+  /**
+   * `hang`: the next submits get no answer; `reset`: the connection drops on the next submit;
+   * `status`, SMPP's nearest to an HTTP answer without the provider's body: a 5xx is a bare
+   * ESME_RSYSERR, a 2xx an ESME_ROK whose message_id is empty (an answer the client cannot use).
+   */
+  faultNext(
+    settings: { hang?: boolean | undefined; reset?: boolean | undefined; status?: number | undefined },
+    times = 1,
+  ): void {
     const faults = this.smsc.faults;
     if (settings.hang) {
       const swallowed = typeof faults.swallowSubmits === 'number' ? faults.swallowSubmits : 0;
       faults.swallowSubmits = swallowed + times;
     }
+    if (settings.status !== undefined && settings.status >= 500) {
+      const statuses = Array.from({ length: times }, () => SMSC_ERRORS['system-error']);
+      faults.nextSubmitStatuses = [...(faults.nextSubmitStatuses ?? []), ...statuses];
+    } else if (settings.status !== undefined && settings.status >= 200 && settings.status < 300) {
+      faults.emptyMessageIds = (faults.emptyMessageIds ?? 0) + times;
+    }
     // setFaults restarts the simulator's drop counter.
     if (settings.reset) this.smsc.setFaults({ ...faults, dropAfterSubmits: 1 });
+  }
+
+  /** Client connections (bound or not) open now. */
+  get openConnections(): number {
+    return this.smsc.connectionCount;
   }
 
   clearFaults(): void {

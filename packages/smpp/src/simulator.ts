@@ -1,4 +1,5 @@
 /// <reference path="./smpp-module.d.ts" />
+import { randomInt } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { encodeGsm7, isGsm7 } from '@msg/core';
 import { createServer, PDU, type Server, type Session } from 'smpp';
@@ -130,6 +131,8 @@ export interface SimulatorFaults {
   submitStatusFor?: Record<string, number>;
   /** Answer the next submits with these command_status values, one each. */
   nextSubmitStatuses?: number[];
+  /** Accept the next N submits (ESME_ROK) with an empty message_id, as a broken SMSC does. */
+  emptyMessageIds?: number;
 }
 
 interface SessionState {
@@ -158,7 +161,12 @@ export class SmscSimulator {
   private readonly sessions = new Set<SessionState>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private server: Server | undefined;
-  private nextMessageId = 0xa0000;
+  /**
+   * A random start, not a fixed one: a simulator started again (a second sandbox run on the same
+   * store) must not hand out the ids of the first run, or their receipts would match old messages.
+   * Below 2^47 so every id stays exact as a number, in hex and in decimal.
+   */
+  private nextMessageId = randomInt(0x100000, 2 ** 47);
   private submitCount = 0;
   private submitsSinceDropSet = 0;
   private acceptedTimes: number[] = [];
@@ -365,6 +373,11 @@ export class SmscSimulator {
         () => state.session.send(pdu.response({ command_status: status })),
         this.options.responseDelayMs,
       );
+      return;
+    }
+    if (faults.emptyMessageIds !== undefined && faults.emptyMessageIds > 0) {
+      faults.emptyMessageIds -= 1;
+      this.later(() => state.session.send(pdu.response({ message_id: '' })), this.options.responseDelayMs);
       return;
     }
     const id = this.nextMessageId++;

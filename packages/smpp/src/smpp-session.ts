@@ -383,6 +383,11 @@ export class SmppSession {
     if (status === 0) {
       this.throttleDelayMs = 0;
       const messageId = String(response.message_id ?? '');
+      if (messageId === '') {
+        // Accepted, yet without an id no receipt can ever be matched: not a success we can use.
+        this.settle(part, this.missingMessageId());
+        return;
+      }
       this.messageIds.add(messageId);
       this.settle(part, undefined, messageId);
       if (this.heldReceipts.size > 0) this.matchHeldReceipts();
@@ -538,6 +543,15 @@ export class SmppSession {
       providerCode: 'MSG_ABORTED',
       message: `[msg] [smpp] aborted before it was sent (${reason}); nothing was delivered`,
       cause: signal.reason,
+    });
+  }
+
+  private missingMessageId(): ProviderError {
+    return new ProviderError({
+      kind: 'ambiguous',
+      provider: this.providerId,
+      providerCode: 'MISSING_MESSAGE_ID',
+      message: '[msg] [smpp] submit_sm_resp accepted the part without a message_id; it may be delivered',
     });
   }
 

@@ -1,5 +1,6 @@
 // The simulator toolkit. The conformance suite, which needs vitest, is `@msg/testing/conformance`.
 
+export { type AwsProfileCredentials, withAwsSharedCredentials } from './aws-credentials.js';
 export type { SandboxFactory, SandboxInput, SandboxSimulator } from './sandbox.js';
 export {
   computeSigV4Signature,

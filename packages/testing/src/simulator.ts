@@ -50,6 +50,16 @@ export interface FaultSettings {
   reset?: boolean;
   /** Epoch-millisecond window during which every request fails with `error` (or 503). */
   outage?: { from: number; to: number };
+  /**
+   * Answer with this HTTP status instead of the route, as a load balancer or a broken upstream
+   * does: a bare 500/502/503 without the provider's error body, or a 2xx whose body the client
+   * cannot read (empty, an HTML page, truncated JSON).
+   */
+  status?: number;
+  /** With `status`: the body (default empty). */
+  body?: string;
+  /** With `status`: the content type (default `text/html`). */
+  contentType?: string;
 }
 
 export interface RecordedRequest {
@@ -243,6 +253,11 @@ export class SimulatorServer {
     return Object.keys(this.errors);
   }
 
+  /** Client connections open now: a provider's `close()` must bring its own down to none. */
+  get openConnections(): number {
+    return this.sockets.size;
+  }
+
   outcomeFor(recipient: string): string {
     return this.outcomes.get(recipient) ?? this.defaultOutcome;
   }
@@ -318,6 +333,13 @@ export class SimulatorServer {
         ? this.errorResponse(fault.error, request)
         : textResponse(503, 'Service Unavailable');
     }
+    if (fault.status !== undefined) {
+      return {
+        status: fault.status,
+        headers: { 'content-type': fault.contentType ?? 'text/html' },
+        body: fault.body ?? '',
+      };
+    }
     if (fault.hang) return 'no-answer';
     if (fault.reset) {
       incoming.socket.destroy();
@@ -354,6 +376,11 @@ export class SimulatorServer {
       this.clearFaults();
       return jsonResponse(200, { ok: true });
     }
+    if (path === '/fault-next' && method === 'POST') {
+      const { times, ...settings } = input;
+      this.faultNext(settings as FaultSettings, Number(times ?? 1));
+      return jsonResponse(200, { ok: true });
+    }
     if (path === '/fail-next' && method === 'POST') {
       this.failNext(String(input.error), Number(input.times ?? 1));
       return jsonResponse(200, { ok: true });
@@ -365,6 +392,7 @@ export class SimulatorServer {
     if (path === '/requests' && method === 'GET') {
       return jsonResponse(200, {
         count: this.requests.length,
+        openConnections: this.openConnections,
         requests: this.requests.map(({ method: m, path: p, credential, at }) => ({
           method: m,
           path: p,

@@ -1,5 +1,7 @@
+import { Agent, request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jsonResponse, SimulatorServer } from '../src/simulator.js';
+import { waitFor } from '../src/test-helpers.js';
 import { webhookReceiver } from '../src/webhook-receiver.js';
 
 describe('SimulatorServer', () => {
@@ -98,6 +100,42 @@ describe('SimulatorServer', () => {
       count: number;
     };
     expect(listing.count).toBe(simulator.requests.length);
+  });
+
+  it('answers a bare status with any body in place of the route, locally or over HTTP', async () => {
+    simulator.faultNext({ status: 502 });
+    const bare = await post('/v1/accounts/AC1/messages');
+    expect(bare.status).toBe(502);
+    expect(await bare.text()).toBe('');
+    await fetch(`${simulator.url}/__simulator/fault-next`, {
+      method: 'POST',
+      body: JSON.stringify({ status: 200, body: '{"id":', contentType: 'application/json' }),
+    });
+    const unreadable = await post('/v1/accounts/AC1/messages');
+    expect(unreadable.status).toBe(200);
+    expect(unreadable.headers.get('content-type')).toBe('application/json');
+    expect(await unreadable.text()).toBe('{"id":');
+    expect((await post('/v1/accounts/AC1/messages')).status).toBe(201);
+  });
+
+  it('counts the client connections open now', async () => {
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const before = simulator.openConnections;
+    await new Promise<void>((resolve, reject) => {
+      const outgoing = httpRequest(
+        `${simulator.url}/v1/accounts/AC1/messages`,
+        { method: 'POST', agent },
+        (answer) => {
+          answer.resume();
+          answer.on('end', resolve);
+        },
+      );
+      outgoing.on('error', reject);
+      outgoing.end('to=%2B260971234567');
+    });
+    expect(simulator.openConnections).toBe(before + 1);
+    agent.destroy();
+    await waitFor(() => simulator.openConnections === before, 1000);
   });
 });
 

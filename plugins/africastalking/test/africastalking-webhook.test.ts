@@ -14,7 +14,7 @@ import africasTalkingPlugin, {
   type AfricasTalkingPluginOptions,
 } from '../src/index.js';
 import { createAfricasTalkingSimulator } from '../src/simulator.js';
-import { ACME, deliveryReport, GLOBEX, WEBHOOK_URL } from './helpers.js';
+import { ACME, deliveryReport, GLOBEX, REPORT_STATUSES, WEBHOOK_URL } from './helpers.js';
 
 const NOW = Date.parse('2026-03-01T10:00:00Z');
 const providers: Provider[] = [];
@@ -118,16 +118,7 @@ describe('delivery reports from the simulator', () => {
 describe('status mapping', () => {
   it('maps every report status, keeps the failure reason as the error code and the network code in details', async () => {
     const provider = await make();
-    const expected = {
-      Sent: 'sent',
-      Submitted: 'sent',
-      Buffered: 'sent',
-      Rejected: 'failed',
-      Success: 'delivered',
-      Failed: 'undelivered',
-      AbsentSubscriber: 'undelivered',
-      Expired: 'expired',
-    };
+    const expected = REPORT_STATUSES;
     expect(AFRICASTALKING_STATUS_MAP).toEqual(expected);
     for (const [status, normalised] of Object.entries(expected)) {
       const { events } = await provider.parseWebhook!(

@@ -1,9 +1,14 @@
 import { runConformanceSuite } from '@msg/testing/conformance';
-import africasTalkingPlugin, {
-  AFRICASTALKING_STATUS_MAP,
-  type AfricasTalkingPluginOptions,
-} from '../src/index.js';
-import { ACME, deliveryReport, GLOBEX, optionsFor, startSimulator, WEBHOOK_URL } from './helpers.js';
+import africasTalkingPlugin, { type AfricasTalkingPluginOptions } from '../src/index.js';
+import {
+  ACME,
+  deliveryReport,
+  GLOBEX,
+  optionsFor,
+  REPORT_STATUSES,
+  startSimulator,
+  WEBHOOK_URL,
+} from './helpers.js';
 
 runConformanceSuite<AfricasTalkingPluginOptions>({
   plugin: africasTalkingPlugin,
@@ -14,6 +19,10 @@ runConformanceSuite<AfricasTalkingPluginOptions>({
       options: optionsFor(ACME, simulator),
       otherOptions: optionsFor(GLOBEX, simulator),
       credentialOf: (options) => options.username,
+      secrets: ['apiKey', 'webhookToken'],
+      messageIdIn: {
+        none: "Africa's Talking's messaging API takes no client reference; reports carry its own id",
+      },
       webhookUrl: WEBHOOK_URL,
       message: (id) => ({
         id,
@@ -41,7 +50,7 @@ runConformanceSuite<AfricasTalkingPluginOptions>({
         { error: 'recipient:RejectedByGateway', kind: 'permanent', providerCode: '502' },
       ],
       webhooks: {
-        statuses: { ...AFRICASTALKING_STATUS_MAP },
+        statuses: REPORT_STATUSES,
         signed: ({ providerMessageId, providerStatus }) =>
           deliveryReport(
             {

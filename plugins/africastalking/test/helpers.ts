@@ -1,4 +1,4 @@
-import type { WebhookRequest } from '@msg/core';
+import type { DeliveryStatus, WebhookRequest } from '@msg/core';
 import type { AfricasTalkingPluginOptions } from '../src/index.js';
 import { type AfricasTalkingSimulator, createAfricasTalkingSimulator } from '../src/simulator.js';
 
@@ -13,6 +13,21 @@ export const GLOBEX = {
   webhookToken: 'globex-webhook-token-9876543210',
 };
 export const WEBHOOK_URL = 'https://gateway.example.com/webhooks/africastalking-main';
+
+/**
+ * Africa's Talking's delivery report `status` values and what they mean, written from its
+ * documentation: the expected side of the status checks, never the plugin's own map.
+ */
+export const REPORT_STATUSES: Readonly<Record<string, DeliveryStatus>> = {
+  Sent: 'sent',
+  Submitted: 'sent',
+  Buffered: 'sent',
+  Rejected: 'failed',
+  Success: 'delivered',
+  Failed: 'undelivered',
+  AbsentSubscriber: 'undelivered',
+  Expired: 'expired',
+};
 
 /** A simulator with the two accounts above, started on loopback. */
 export async function startSimulator(): Promise<AfricasTalkingSimulator> {

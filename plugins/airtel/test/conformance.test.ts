@@ -27,6 +27,10 @@ runConformanceSuite<AirtelPluginOptions>({
       options: options(ZED_BANK),
       otherOptions: options(COPPER),
       credentialOf: (options) => options.systemId,
+      secrets: ['password'],
+      messageIdIn: {
+        none: 'submit_sm has no field an SMSC echoes in its receipts; they match by the SMSC message_id',
+      },
       message: (id) => ({ id, channel: 'sms', to: '+260971234567', text: 'Your code is 123456' }),
       errors: [
         { error: 'invalid-destination', kind: 'permanent', providerCode: '0x0000000B' },

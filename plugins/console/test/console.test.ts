@@ -7,6 +7,7 @@ runConformanceSuite({
   plugin: consolePlugin,
   setup: async () => ({
     options: { silent: true },
+    secrets: [],
     message: (id) => ({ id, channel: 'sms', to: '+260971234567', text: 'conformance' }),
   }),
 });

@@ -23,8 +23,6 @@ export const mailgunOptionsSchema = z
     webhookSigningKey: z.string().min(1).optional(),
     /** Refuse webhooks signed longer ago than this; 0 disables the check. */
     maxAgeSeconds: z.number().int().min(0).default(300),
-    /** Webhook tokens remembered against replays. */
-    replayCacheSize: z.number().int().min(1).default(10_000),
     /** Keep-alive sockets to the API. */
     connections: z.number().int().min(1).max(1024).default(16),
   })
@@ -53,7 +51,6 @@ export {
   type MailgunProviderSettings,
   mailgunBaseUrl,
 } from './mailgun-provider.js';
-export { MemoryReplayCache, type ReplayCache } from './mailgun-replay-cache.js';
 export {
   isValidMailgunSignature,
   MAILGUN_FAILURE_REASON_STATUS,

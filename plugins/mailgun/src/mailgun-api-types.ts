@@ -11,6 +11,11 @@ export interface MailgunSignature {
   token: string;
   /** hex(HMAC-SHA256(signing key, timestamp + token)). */
   signature: string;
+  /**
+   * Events of a subaccount's domain only: the same HMAC under the primary account's signing key,
+   * so one key verifies the events of every subaccount.
+   */
+  'parent-signature'?: string;
 }
 
 export type MailgunEventName =

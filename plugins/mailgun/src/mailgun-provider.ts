@@ -1,11 +1,13 @@
 import {
   type BatchItemResult,
+  type DeliveryEvent,
   type EmailMessage,
   type HealthStatus,
   type Provider,
   ProviderError,
   type SendResult,
   SPECIFICATION_VERSION,
+  type StatusQuery,
   type WebhookRequest,
   type WebhookResult,
   WebhookVerificationError,
@@ -16,7 +18,7 @@ import type { MailgunSendResponse } from './mailgun-api-types.js';
 import { MAILGUN_MAX_BATCH_RECIPIENTS, planBatch } from './mailgun-batch.js';
 import { toProviderError } from './mailgun-error.js';
 import { type MessageDataOptions, type MessageFields, toMessageData } from './mailgun-message.js';
-import { MemoryReplayCache, type ReplayCache } from './mailgun-replay-cache.js';
+import { mailgunMessageEvents } from './mailgun-status.js';
 import { AbortedBeforeSendError, MailgunTransport } from './mailgun-transport.js';
 import { toDeliveryEvent, verifyMailgunWebhook } from './mailgun-webhook.js';
 
@@ -38,8 +40,6 @@ export interface MailgunProviderSettings extends MessageDataOptions {
   webhookSigningKey?: string | undefined;
   /** Refuse webhooks signed longer ago than this (default 300); 0 disables the check. */
   maxAgeSeconds?: number | undefined;
-  /** Webhook tokens remembered against replays (default 10 000). */
-  replayCacheSize?: number | undefined;
   /** Keep-alive sockets to the API (default 16). */
   connections?: number | undefined;
   now?: (() => number) | undefined;
@@ -70,13 +70,9 @@ export function createMailgunProvider(id: string, settings: MailgunProviderSetti
   });
   // One transport per instance, in place of the SDK's module-wide axios (see mailgun-transport.ts).
   client.request.requestProvider = transport;
-  const replayCache: ReplayCache = new MemoryReplayCache(
-    settings.replayCacheSize ?? 10_000,
-    maxAgeSeconds * 1000,
-  );
   let closed = false;
 
-  const post = async (data: MessageFields, signal: AbortSignal): Promise<SendResult> => {
+  const assertOpen = (signal: AbortSignal): void => {
     if (closed) {
       throw new ProviderError({
         kind: 'transient',
@@ -86,18 +82,23 @@ export function createMailgunProvider(id: string, settings: MailgunProviderSetti
       });
     }
     if (signal.aborted) throw toProviderError(new AbortedBeforeSendError(signal.reason), id);
+  };
+
+  const post = async (data: MessageFields, signal: AbortSignal): Promise<SendResult> => {
+    assertOpen(signal);
     try {
       const result = await transport.withSignal(signal, () =>
         client.messages.create(settings.domain, data as MailgunMessageData),
       );
       const answer = result as Partial<MailgunSendResponse>;
       if (typeof answer.id !== 'string' || answer.id.length === 0) {
+        // A success we cannot read may still have been queued: sending again could duplicate it.
         throw new ProviderError({
-          kind: 'configuration',
+          kind: 'ambiguous',
           provider: id,
           providerCode: 'NO_MESSAGE_ID',
           httpStatus: result.status,
-          message: `Mailgun answered ${result.status} without a message id: is baseUrl the Mailgun API?`,
+          message: `Mailgun answered ${result.status} without a message id; it may have been queued (is baseUrl the Mailgun API?)`,
         });
       }
       return { providerMessageId: stripBrackets(answer.id), status: 'queued' };
@@ -151,10 +152,31 @@ export function createMailgunProvider(id: string, settings: MailgunProviderSetti
         signingKey: settings.webhookSigningKey,
         maxAgeSeconds,
         nowMs: now(),
-        replayCache,
       });
       const event = toDeliveryEvent(body['event-data']);
-      return { events: event ? [event] : [] };
+      // The signature covers timestamp and token only, not the event: the host refuses the token
+      // when it comes again with other content, and keeps it across restarts.
+      return { events: event ? [event] : [], replayToken: body.signature.token };
+    },
+
+    async getStatus(query: StatusQuery, { signal }): Promise<DeliveryEvent[]> {
+      assertOpen(signal);
+      try {
+        // The SDK's `events.get` writes a deprecation warning to the console on every call; its
+        // request layer, with this instance's transport, sends the same request quietly.
+        return await mailgunMessageEvents(
+          async (path, searchParams) =>
+            (
+              await transport.withSignal(signal, () =>
+                client.request.get(path, searchParams ? { searchParams } : undefined),
+              )
+            ).body,
+          settings.domain,
+          query,
+        );
+      } catch (error) {
+        throw toProviderError(error, id, signal);
+      }
     },
 
     async health({ signal }): Promise<HealthStatus> {

@@ -117,9 +117,20 @@ export interface SignOptions {
   timestamp?: string;
   /** 50 random characters when absent. */
   token?: string;
+  /** The primary account's signing key, for a subaccount's events: adds `parent-signature`. */
+  parentSigningKey?: string | undefined;
 }
 
-/** The webhook body Mailgun posts: `signature` = hex(HMAC-SHA256(signingKey, timestamp + token)). */
+function hmac(key: string, timestamp: string, token: string): string {
+  return createHmac('sha256', key)
+    .update(timestamp + token)
+    .digest('hex');
+}
+
+/**
+ * The webhook body Mailgun posts: `signature` = hex(HMAC-SHA256(signingKey, timestamp + token)),
+ * and for a subaccount's domain `parent-signature`, the same under the primary account's key.
+ */
 export function signMailgunWebhook(
   eventData: MailgunEventData,
   signingKey: string,
@@ -127,8 +138,12 @@ export function signMailgunWebhook(
 ): MailgunWebhookBody {
   const timestamp = options.timestamp ?? String(Math.floor(Date.now() / 1000));
   const token = options.token ?? randomBytes(25).toString('hex');
-  const signature = createHmac('sha256', signingKey)
-    .update(timestamp + token)
-    .digest('hex');
-  return { signature: { timestamp, token, signature }, 'event-data': eventData };
+  const signature: MailgunWebhookBody['signature'] = {
+    timestamp,
+    token,
+    signature: hmac(signingKey, timestamp, token),
+  };
+  if (options.parentSigningKey)
+    signature['parent-signature'] = hmac(options.parentSigningKey, timestamp, token);
+  return { signature, 'event-data': eventData };
 }

@@ -8,7 +8,6 @@ import {
 } from '@msg/core';
 import type { MailgunEventData, MailgunSignature, MailgunWebhookBody } from './mailgun-api-types.js';
 import { MESSAGE_ID_VARIABLE } from './mailgun-message.js';
-import type { ReplayCache } from './mailgun-replay-cache.js';
 
 /**
  * Mailgun event (with the severity of a `failed` one) -> normalised status.
@@ -44,7 +43,6 @@ export interface VerifyOptions {
   /** Freshness window; 0 disables the check. */
   maxAgeSeconds: number;
   nowMs: number;
-  replayCache?: ReplayCache | undefined;
 }
 
 function isSignature(value: unknown): value is MailgunSignature {
@@ -65,7 +63,22 @@ export function isValidMailgunSignature(signature: MailgunSignature, signingKey:
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
-/** Checks the body's signature, its age and that its token is new; returns the parsed body. */
+/**
+ * Whether the configured key signed the webhook: as `signature` (the key of the account that owns
+ * the domain) or as `parent-signature` (the primary account's key, on a subaccount's events).
+ */
+function signedWith(signature: MailgunSignature, signingKey: string): boolean {
+  if (isValidMailgunSignature(signature, signingKey)) return true;
+  const parent = signature['parent-signature'];
+  return (
+    typeof parent === 'string' && isValidMailgunSignature({ ...signature, signature: parent }, signingKey)
+  );
+}
+
+/**
+ * Checks the body's signature and its age; returns the parsed body. That the token is new is the
+ * host's check (`WebhookResult.replayToken`): it must outlive a restart.
+ */
 export function verifyMailgunWebhook(
   provider: string,
   request: WebhookRequest,
@@ -79,7 +92,7 @@ export function verifyMailgunWebhook(
   }
   const signature = body?.signature;
   if (!isSignature(signature)) throw new WebhookVerificationError(provider, 'webhook has no signature');
-  if (!isValidMailgunSignature(signature, options.signingKey)) {
+  if (!signedWith(signature, options.signingKey)) {
     throw new WebhookVerificationError(provider, 'webhook signature does not match');
   }
   if (options.maxAgeSeconds > 0) {
@@ -87,9 +100,6 @@ export function verifyMailgunWebhook(
     if (!(ageSeconds <= options.maxAgeSeconds)) {
       throw new WebhookVerificationError(provider, `webhook timestamp is outside ${options.maxAgeSeconds}s`);
     }
-  }
-  if (options.replayCache && !options.replayCache.remember(signature.token, options.nowMs)) {
-    throw new WebhookVerificationError(provider, 'webhook token was already used');
   }
   if (typeof body['event-data'] !== 'object' || body['event-data'] === null) {
     throw new WebhookVerificationError(provider, 'webhook has no event-data');

@@ -8,6 +8,7 @@ import {
   SimulatorServer,
   textResponse,
 } from '@msg/testing';
+import { MailgunEventLog } from './mailgun-simulator-event-log.js';
 import {
   MAILGUN_SIMULATOR_OUTCOMES,
   mailgunEventData,
@@ -34,6 +35,11 @@ export interface MailgunSimulatorAccount {
   domains: string[];
   /** Where this account's webhooks go; the simulator's `callbackUrl` when absent. */
   webhookUrl?: string;
+  /**
+   * Makes this a subaccount of the primary account with this HTTP webhook signing key: its
+   * webhooks also carry `parent-signature`, signed with that key.
+   */
+  parentSigningKey?: string;
 }
 
 export interface MailgunSimulatorOptions {
@@ -80,15 +86,26 @@ function readForm(request: SimulatorRequest): FormData | undefined {
   return form;
 }
 
-/** A loopback Mailgun: `POST /v3/{domain}/messages` (multipart, Basic `api:KEY`), `GET /v4/domains/{domain}`, signed webhooks. */
-export function createMailgunSimulator(options: MailgunSimulatorOptions): SimulatorServer {
+/** A simulated Mailgun, with the events of the messages it took. */
+export interface MailgunSimulator extends SimulatorServer {
+  readonly events: MailgunEventLog;
+}
+
+/**
+ * A loopback Mailgun: `POST /v3/{domain}/messages` (multipart, Basic `api:KEY`),
+ * `GET /v4/domains/{domain}`, `GET /v3/{domain}/events` (the Events API), signed webhooks.
+ */
+export function createMailgunSimulator(options: MailgunSimulatorOptions): MailgunSimulator {
   const now = options.now ?? Date.now;
-  const server = new SimulatorServer({
-    name: 'mailgun',
-    errors: MAILGUN_SIMULATOR_ERRORS,
-    seed: options.seed,
-    now,
-  });
+  const server = Object.assign(
+    new SimulatorServer({
+      name: 'mailgun',
+      errors: MAILGUN_SIMULATOR_ERRORS,
+      seed: options.seed,
+      now,
+    }),
+    { events: new MailgunEventLog(now) },
+  );
   let sequence = 0;
 
   const accountFor = (request: SimulatorRequest): SimulatorResponse | MailgunSimulatorAccount => {
@@ -118,6 +135,14 @@ export function createMailgunSimulator(options: MailgunSimulatorOptions): Simula
     scheduleEvents(server, account, form, recipients, messageId, now);
     return jsonResponse(200, { id: `<${messageId}>`, message: 'Queued. Thank you.' });
   });
+
+  for (const path of ['/v3/:domain/events', '/v3/:domain/events/:page']) {
+    server.route('GET', path, (request) => {
+      const account = accountFor(request);
+      if ('status' in account) return account;
+      return server.events.respond(request, server.url);
+    });
+  }
 
   server.route('GET', '/v4/domains/:domain', (request) => {
     const account = accountFor(request);
@@ -150,8 +175,9 @@ function userVariables(form: FormData, recipient: string): Record<string, string
   return variables;
 }
 
+/** Records what happens to each recipient in the event log and posts each event as a signed webhook. */
 function scheduleEvents(
-  server: SimulatorServer,
+  server: MailgunSimulator,
   account: MailgunSimulatorAccount,
   form: FormData,
   recipients: string[],
@@ -159,7 +185,7 @@ function scheduleEvents(
   now: () => number,
 ): void {
   const url = account.webhookUrl ?? server.callbackUrl;
-  if (!url) return;
+  const domain = messageId.slice(messageId.lastIndexOf('@') + 1);
   const tags = form.getAll('o:tag').map(String);
   let order = 0;
   for (const recipient of recipients) {
@@ -178,12 +204,17 @@ function scheduleEvents(
         from: String(form.get('from') ?? ''),
         subject: String(form.get('subject') ?? ''),
       });
+      server.events.add(domain, eventData);
+      const delayMs = server.callbackDelayMs + order++;
+      if (!url) continue;
       const timestamp = String(Math.floor(now() / 1000));
-      const body = JSON.stringify(signMailgunWebhook(eventData, account.signingKey, { timestamp }));
-      server.callbacks.schedule(
-        { url, headers: { 'content-type': 'application/json' }, body },
-        server.callbackDelayMs + order++,
+      const body = JSON.stringify(
+        signMailgunWebhook(eventData, account.signingKey, {
+          timestamp,
+          parentSigningKey: account.parentSigningKey,
+        }),
       );
+      server.callbacks.schedule({ url, headers: { 'content-type': 'application/json' }, body }, delayMs);
     }
   }
 }

@@ -45,6 +45,14 @@ runConformanceSuite<MailgunPluginOptions>({
       options: options(ACCOUNT_A),
       otherOptions: options(ACCOUNT_B),
       credentialOf: (settings) => settings.domain,
+      secrets: ['apiKey', 'webhookSigningKey'],
+      // User variables (`v:msg_id`) come back in every event's `user-variables`.
+      messageIdIn: {
+        read: (request) =>
+          /name="v:msg_id"\r\n(?:[^\r\n]+\r\n)*\r\n([^\r\n]*)/.exec(
+            Buffer.from(request.body).toString('utf8'),
+          )?.[1],
+      },
       message: (id) => emailMessage(id),
       errors: [
         { error: 'bad-request', kind: 'permanent', providerCode: '400' },
@@ -75,11 +83,11 @@ runConformanceSuite<MailgunPluginOptions>({
           mutateSignature(request, (body) => {
             delete (body as { signature?: unknown }).signature;
           }),
-        // Mailgun signs timestamp + token only: tampering means a changed signature (or token).
+        // Mailgun signs timestamp + token only (the body is bound by the replay token): change the token.
         tamper: (request) =>
           mutateSignature(request, (body) => {
-            const hex = body.signature.signature as string;
-            body.signature.signature = `${hex.slice(0, -1)}${hex.endsWith('0') ? '1' : '0'}`;
+            const token = body.signature.token as string;
+            body.signature.token = `${token.slice(0, -1)}${token.endsWith('0') ? '1' : '0'}`;
           }),
         stale: ({ providerMessageId, providerStatus }) =>
           signedEvent(

@@ -198,13 +198,13 @@ describe('errors', () => {
     expect(simulator.requests).toHaveLength(0);
   });
 
-  it('reports a 2xx without a message id (baseUrl not the API) as configuration', async () => {
+  it('reports a 2xx without a message id as ambiguous: it may have been queued', async () => {
     const root = new SimulatorServer({ name: 'not-mailgun' });
     root.route('POST', '/v3/:domain/messages', () => textResponse(200, 'Mailgun Magnificent API'));
     const provider = await make({ baseUrl: await root.start() });
     try {
       const error = await rejectionOf(provider.send(emailMessage('msg-root'), { signal: signal() }));
-      expect(error).toMatchObject({ kind: 'configuration', providerCode: 'NO_MESSAGE_ID' });
+      expect(error).toMatchObject({ kind: 'ambiguous', providerCode: 'NO_MESSAGE_ID' });
     } finally {
       await root.stop();
     }

@@ -32,6 +32,10 @@ runConformanceSuite<MtnPluginOptions>({
       options: optionsFor('mtn-esme-a'),
       otherOptions: optionsFor('mtn-esme-b'),
       credentialOf: (options) => options.smpp?.systemId,
+      secrets: ['smpp.password'],
+      messageIdIn: {
+        none: 'submit_sm has no field an SMSC echoes in its receipts; they match by the SMSC message_id',
+      },
       message: (id) => ({
         id,
         channel: 'sms',

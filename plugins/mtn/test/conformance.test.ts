@@ -1,5 +1,5 @@
 import { runConformanceSuite } from '@msg/testing/conformance';
-import mtnPlugin, { MTN_STATUS_MAP, type MtnPluginOptions } from '../src/index.js';
+import mtnPlugin, { type MtnPluginOptions } from '../src/index.js';
 import { ACME, deliveryReport, GLOBEX, optionsFor, startSimulator, WEBHOOK_URL } from './helpers.js';
 
 runConformanceSuite<MtnPluginOptions>({
@@ -13,6 +13,14 @@ runConformanceSuite<MtnPluginOptions>({
       options: optionsFor(ACME, simulator),
       otherOptions: optionsFor(GLOBEX, simulator),
       credentialOf: (options) => options.clientId,
+      secrets: ['clientSecret', 'webhookToken'],
+      messageIdIn: {
+        read: (request) =>
+          request.path.endsWith('/outbound')
+            ? (JSON.parse(Buffer.from(request.body).toString('utf8')) as { clientCorrelatorId?: string })
+                .clientCorrelatorId
+            : undefined,
+      },
       webhookUrl: WEBHOOK_URL,
       message: (id) => ({
         id,
@@ -49,7 +57,16 @@ runConformanceSuite<MtnPluginOptions>({
         },
       ],
       webhooks: {
-        statuses: { ...MTN_STATUS_MAP },
+        // MTN SMS API v3 deliveryStatus values.
+        statuses: {
+          DeliveredToTerminal: 'delivered',
+          DeliveryImpossible: 'undelivered',
+          DeliveredToNetwork: 'sent',
+          MessageWaiting: 'queued',
+          DeliveryUncertain: 'unknown',
+          Expired: 'expired',
+          DeliveryNotificationNotSupported: 'unknown',
+        },
         signed: ({ providerMessageId, providerStatus }) =>
           deliveryReport(
             {

@@ -42,6 +42,16 @@ interface SentGroup {
   xMessageId: string | undefined;
 }
 
+function missingMessageId(provider: string, httpStatus: number): ProviderError {
+  return new ProviderError({
+    kind: 'ambiguous',
+    provider,
+    providerCode: 'MISSING_MESSAGE_ID',
+    httpStatus,
+    message: `[msg] [plugin-sendgrid] SendGrid answered ${httpStatus} without X-Message-Id; the message may have been accepted`,
+  });
+}
+
 /** A SendGrid email provider: one @sendgrid/client per instance, never the module singletons. */
 export function createSendgridProvider(id: string, settings: SendgridProviderSettings): Provider<'email'> {
   const now = settings.now ?? Date.now;
@@ -91,7 +101,10 @@ export function createSendgridProvider(id: string, settings: SendgridProviderSet
     try {
       const [response] = await client.call(state, () => mail.send(data as unknown as MailDataRequired));
       const header = (response.headers as Record<string, unknown>)['x-message-id'];
-      return { xMessageId: typeof header === 'string' && header ? header : undefined };
+      const xMessageId = typeof header === 'string' && header ? header : undefined;
+      // Only sandbox mode answers without one; otherwise the answer is not SendGrid's "accepted".
+      if (!xMessageId && !settings.sandboxMode) throw missingMessageId(id, response.statusCode);
+      return { xMessageId };
     } catch (error) {
       throw failureOf(error, signal, state.dispatched);
     }
@@ -101,7 +114,7 @@ export function createSendgridProvider(id: string, settings: SendgridProviderSet
     options.signal.throwIfAborted();
     assertOpen();
     const { xMessageId } = await sendGroup([message], options.signal);
-    // Sandbox mode answers without X-Message-Id; events (if any) still correlate through msg_id.
+    // Sandbox mode answers without X-Message-Id and sends nothing; our id stands in.
     return { providerMessageId: xMessageId ?? message.id, status: 'queued' };
   };
 

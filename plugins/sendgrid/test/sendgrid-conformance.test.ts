@@ -1,6 +1,5 @@
 import { runConformanceSuite } from '@msg/testing/conformance';
 import sendgridPlugin, {
-  SENDGRID_STATUS_MAP,
   type SendgridPluginOptions,
   SIGNATURE_HEADER,
   TIMESTAMP_HEADER,
@@ -49,6 +48,17 @@ runConformanceSuite<SendgridPluginOptions>({
       options: options(accountA),
       otherOptions: options(accountB),
       credentialOf: (chosen) => simulator.account(chosen.apiKey).label,
+      secrets: ['apiKey'],
+      // custom_args come back as top-level keys of every event.
+      messageIdIn: {
+        read: (request) => {
+          const body = JSON.parse(Buffer.from(request.body).toString('utf8')) as {
+            custom_args?: Record<string, string>;
+            personalizations?: Array<{ custom_args?: Record<string, string> }>;
+          };
+          return body.custom_args?.msg_id ?? body.personalizations?.[0]?.custom_args?.msg_id;
+        },
+      },
       simulator,
       message: (id) => ({
         id,
@@ -68,7 +78,18 @@ runConformanceSuite<SendgridPluginOptions>({
         { error: 'service-unavailable', kind: 'transient', providerCode: '503' },
       ],
       webhooks: {
-        statuses: { ...SENDGRID_STATUS_MAP },
+        // Event Webhook `event` values (`blocked` is a bounce of type blocked).
+        statuses: {
+          processed: 'queued',
+          deferred: 'sent',
+          delivered: 'delivered',
+          bounce: 'bounced',
+          blocked: 'bounced',
+          dropped: 'failed',
+          open: 'opened',
+          click: 'clicked',
+          spamreport: 'complained',
+        },
         signatureHeaders: [SIGNATURE_HEADER, TIMESTAMP_HEADER],
         signed: ({ providerMessageId, providerStatus }) => callback(providerMessageId, providerStatus),
         stale: ({ providerMessageId, providerStatus }) =>

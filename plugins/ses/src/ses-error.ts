@@ -56,6 +56,17 @@ export function toProviderError(error: unknown, provider: string, signal: AbortS
   if (httpStatus === undefined && !(name in SES_ERROR_KINDS)) return networkError(error, provider, signal);
   // A body that was not SES JSON (a proxy's 503 page) leaves only the HTTP status to go by.
   const code = GENERIC_NAMES.has(name) && httpStatus !== undefined ? `HTTP_${httpStatus}` : name;
+  if (httpStatus !== undefined && httpStatus >= 200 && httpStatus < 300) {
+    // A success the SDK could not read: SES may have accepted the email.
+    return new ProviderError({
+      kind: 'ambiguous',
+      provider,
+      providerCode: code,
+      httpStatus,
+      message: `SES answered HTTP ${httpStatus} with a body the SDK could not read; the email may have been sent`,
+      cause: error,
+    });
+  }
   const message = (sdkError.message ?? '').split('\n')[0] ?? '';
   const kind = sesErrorKind(code, message, httpStatus);
   return new ProviderError({

@@ -38,9 +38,27 @@ export const sesOptionsSchema = z
     maxConnections: z.number().int().positive().default(64),
   })
   .strict()
-  .refine((options) => (options.accessKeyId === undefined) === (options.secretAccessKey === undefined), {
-    message: 'accessKeyId and secretAccessKey go together',
-    path: ['secretAccessKey'],
+  .superRefine((options, context) => {
+    const missing = (path: string, message: string) =>
+      context.addIssue({ code: 'custom', path: [path], message });
+    if (options.accessKeyId !== undefined && options.secretAccessKey === undefined) {
+      missing(
+        'secretAccessKey',
+        'is required with accessKeyId (give both, or neither to use the default credential chain)',
+      );
+    }
+    if (options.secretAccessKey !== undefined && options.accessKeyId === undefined) {
+      missing(
+        'accessKeyId',
+        'is required with secretAccessKey (give both, or neither to use the default credential chain)',
+      );
+    }
+    if (options.sessionToken !== undefined && options.accessKeyId === undefined) {
+      missing(
+        'sessionToken',
+        'goes with accessKeyId and secretAccessKey; the default credential chain finds its own',
+      );
+    }
   });
 
 /** Options as written in config (defaults not yet applied). */

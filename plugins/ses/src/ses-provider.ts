@@ -1,6 +1,12 @@
-import { GetAccountCommand, SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
+import {
+  GetAccountCommand,
+  GetMessageInsightsCommand,
+  SESv2Client,
+  SendEmailCommand,
+} from '@aws-sdk/client-sesv2';
 import {
   type BatchItemResult,
+  type DeliveryEvent,
   type EmailMessage,
   type PluginContext,
   type Provider,
@@ -8,6 +14,7 @@ import {
   type SendOptions,
   type SendResult,
   SPECIFICATION_VERSION,
+  type StatusQuery,
   type WebhookRequest,
   type WebhookResult,
   WebhookVerificationError,
@@ -27,6 +34,7 @@ import {
   type SubscriptionConfirmer,
   trustedCertificateFetcher,
 } from './ses-sns.js';
+import { sesInsightsEvents } from './ses-status.js';
 import { sesDeliveryEvents } from './ses-webhook.js';
 
 export const PLUGIN_NAME = '@msg/plugin-ses';
@@ -80,8 +88,7 @@ export function createSesProvider(
   const allowedTopics = new Set(options.allowedTopicArns);
   let closed = false;
 
-  const send = async (message: EmailMessage, sendOptions: SendOptions): Promise<SendResult> => {
-    const { signal } = sendOptions;
+  const assertOpen = (signal: AbortSignal): void => {
     signal.throwIfAborted();
     if (closed) {
       throw new ProviderError({
@@ -91,6 +98,11 @@ export function createSesProvider(
         message: 'provider is closed',
       });
     }
+  };
+
+  const send = async (message: EmailMessage, sendOptions: SendOptions): Promise<SendResult> => {
+    const { signal } = sendOptions;
+    assertOpen(signal);
     const from = message.from ?? options.defaultFrom;
     if (!from) {
       throw new ProviderError({
@@ -141,6 +153,21 @@ export function createSesProvider(
     };
     await Promise.all(Array.from({ length: Math.min(BATCH_CONCURRENCY, messages.length) }, worker));
     return results;
+  };
+
+  /** `GetMessageInsights`: needs Virtual Deliverability Manager on the account; one call a second. */
+  const getStatus = async (query: StatusQuery, { signal }: SendOptions): Promise<DeliveryEvent[]> => {
+    assertOpen(signal);
+    try {
+      const output = await client.send(
+        new GetMessageInsightsCommand(handler.track({ MessageId: query.providerMessageId }, signal)),
+      );
+      return sesInsightsEvents(output, query);
+    } catch (error) {
+      // A message SES does not know (never sent by this account, or past its retention).
+      if ((error as { name?: unknown }).name === 'NotFoundException') return [];
+      throw toProviderError(error, id, signal);
+    }
   };
 
   const refuse = (reason: string): WebhookVerificationError =>
@@ -214,6 +241,7 @@ export function createSesProvider(
     send,
     sendBatch,
     parseWebhook,
+    getStatus,
     async health({ signal }) {
       try {
         const account = await client.send(new GetAccountCommand(handler.track({}, signal)));

@@ -12,6 +12,7 @@ import { createSelfSignedCertificate } from './ses-simulator-certificate.js';
 import { bareAddress, type ReceivedEmail, readEmail, type SendEmailBody } from './ses-simulator-email.js';
 import { awsError, SES_SIMULATOR_ERRORS } from './ses-simulator-errors.js';
 import { OUTCOME_EVENTS, type SimulatedMail, sesEventRecord } from './ses-simulator-events.js';
+import { SesMessageInsights } from './ses-simulator-insights.js';
 import {
   type SnsDelivery,
   type SnsSigner,
@@ -64,6 +65,8 @@ export class SesSimulator extends SimulatorServer {
   readonly accountId: string;
   readonly topicArn: string;
   readonly emails: ReceivedEmail[] = [];
+  /** Every message's events per recipient, for `GetMessageInsights`. */
+  readonly insights = new SesMessageInsights();
   /** The PEM certificate SNS signs with, served (in tests) for `signingCertUrl`. */
   readonly certificatePem: string;
   readonly signingCertUrl: string;
@@ -112,6 +115,11 @@ export class SesSimulator extends SimulatorServer {
       (request) => this.authenticate(request) ?? this.sendEmail(request),
     );
     this.route('GET', '/v2/email/account', (request) => this.authenticate(request) ?? this.account());
+    this.route(
+      'GET',
+      '/v2/email/insights/:messageId',
+      (request) => this.authenticate(request) ?? this.messageInsights(request),
+    );
   }
 
   /** Serves the signing certificate, as `https://sns.<region>.amazonaws.com/...pem` would. */
@@ -239,6 +247,13 @@ export class SesSimulator extends SimulatorServer {
     return undefined;
   }
 
+  private messageInsights(request: SimulatorRequest): SimulatorResponse {
+    const messageId = request.params.messageId ?? '';
+    const answer = this.insights.answer(messageId, request.credential);
+    if (!answer) return awsError('NotFoundException', 404, `Message ${messageId} does not exist.`);
+    return jsonResponse(200, answer, { 'x-amzn-requestid': randomUUID() });
+  }
+
   private account(): SimulatorResponse {
     return jsonResponse(200, {
       DedicatedIpAutoWarmupEnabled: false,
@@ -331,10 +346,12 @@ export class SesSimulator extends SimulatorServer {
     return jsonResponse(200, { MessageId: messageId }, { 'x-amzn-requestid': randomUUID() });
   }
 
-  /** Event publishing: Send for the message, then each recipient's outcome, through SNS. */
+  /**
+   * Event publishing: Send for the message, then each recipient's outcome, through SNS; each is
+   * also kept for `GetMessageInsights`, whether or not a callback URL is set.
+   */
   private scheduleEvents(mail: SimulatedMail): void {
     const url = this.callbackUrl;
-    if (!url) return;
     const outcomes = mail.destination.map((recipient) => ({
       recipient,
       outcome: this.outcomeFor(recipient),
@@ -352,6 +369,8 @@ export class SesSimulator extends SimulatorServer {
     }
     events.forEach((event, index) => {
       const at = new Date(this.clock());
+      this.insights.record(mail, event, at);
+      if (!url) return;
       const record = sesEventRecord(event.eventType, mail, {
         recipients: event.recipients,
         at,

@@ -10,9 +10,10 @@ export const snsOptionsSchema = z
   .object({
     /** AWS region that sends the SMS (`eu-west-1`); also the SigV4 credential scope. */
     region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'must be an AWS region such as eu-west-1'),
-    accessKeyId: z.string().min(16),
-    secretAccessKey: z.string().min(1),
-    /** For temporary (STS) credentials. */
+    /** Static credentials; leave both out to use the SDK's default chain (env, profile, IAM role). */
+    accessKeyId: z.string().min(16).optional(),
+    secretAccessKey: z.string().min(1).optional(),
+    /** For temporary (STS) credentials given as static keys. */
     sessionToken: z.string().min(1).optional(),
     /** SNS endpoint override (a simulator, a VPC endpoint); the regional endpoint by default. */
     baseUrl: z.url({ protocol: /^https?$/ }).optional(),
@@ -32,7 +33,29 @@ export const snsOptionsSchema = z
     /** Keep-alive connections to SNS per instance. */
     connections: z.number().int().min(1).max(1024).default(64),
   })
-  .strict();
+  .strict()
+  .superRefine((options, context) => {
+    const missing = (path: string, message: string) =>
+      context.addIssue({ code: 'custom', path: [path], message });
+    if (options.accessKeyId !== undefined && options.secretAccessKey === undefined) {
+      missing(
+        'secretAccessKey',
+        'is required with accessKeyId (give both, or neither to use the default credential chain)',
+      );
+    }
+    if (options.secretAccessKey !== undefined && options.accessKeyId === undefined) {
+      missing(
+        'accessKeyId',
+        'is required with secretAccessKey (give both, or neither to use the default credential chain)',
+      );
+    }
+    if (options.sessionToken !== undefined && options.accessKeyId === undefined) {
+      missing(
+        'sessionToken',
+        'goes with accessKeyId and secretAccessKey; the default credential chain finds its own',
+      );
+    }
+  });
 
 export type SnsPluginOptions = z.input<typeof snsOptionsSchema>;
 

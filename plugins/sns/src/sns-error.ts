@@ -35,6 +35,8 @@ export const SNS_ERROR_KINDS: Readonly<Record<string, ErrorKind>> = {
   KMSInvalidState: 'configuration',
   KMSNotFound: 'configuration',
   KMSOptInRequired: 'configuration',
+  // Thrown by the SDK itself, before any request, when the default chain finds no credentials.
+  CredentialsProviderError: 'configuration',
 };
 
 /** What an AWS SDK v3 `ServiceException` carries that we read. */
@@ -62,6 +64,15 @@ function isServiceAnswer(error: unknown): error is AwsServiceError {
  */
 export function toProviderError(error: unknown, provider: string, signal?: AbortSignal): ProviderError {
   if (ProviderError.isInstance(error)) return error;
+  if ((error as { name?: unknown } | null)?.name === 'CredentialsProviderError') {
+    return new ProviderError({
+      kind: 'configuration',
+      provider,
+      providerCode: 'CredentialsProviderError',
+      message: `[msg] [plugin-sns] no AWS credentials: ${(error as Error).message}`,
+      cause: error,
+    });
+  }
   if (!isServiceAnswer(error)) return networkError(error, provider, signal);
   const status = error.$metadata.httpStatusCode as number;
   if (error.$fault === undefined) {

@@ -6,6 +6,7 @@ import {
   SNSClient,
 } from '@aws-sdk/client-sns';
 import {
+  assertEncodableText,
   countSmsSegments,
   type HealthStatus,
   type Provider,
@@ -23,8 +24,9 @@ export const SNS_PLUGIN_NAME = '@msg/plugin-sns';
 
 export interface SnsProviderSettings {
   region: string;
-  accessKeyId: string;
-  secretAccessKey: string;
+  /** Static credentials; the SDK's default chain (env, shared profile, instance role) when absent. */
+  accessKeyId?: string | undefined;
+  secretAccessKey?: string | undefined;
   sessionToken?: string | undefined;
   /** SNS endpoint; the SDK's regional endpoint when absent. */
   baseUrl?: string | undefined;
@@ -79,11 +81,15 @@ export function createSnsProvider(id: string, settings: SnsProviderSettings): Pr
   const client = new SNSClient({
     region: settings.region,
     endpoint: settings.baseUrl,
-    credentials: {
-      accessKeyId: settings.accessKeyId,
-      secretAccessKey: settings.secretAccessKey,
-      sessionToken: settings.sessionToken,
-    },
+    // Without static keys the SDK resolves its default chain once, on the first send.
+    credentials:
+      settings.accessKeyId && settings.secretAccessKey
+        ? {
+            accessKeyId: settings.accessKeyId,
+            secretAccessKey: settings.secretAccessKey,
+            sessionToken: settings.sessionToken,
+          }
+        : undefined,
     // The router owns retries: one attempt, no SDK backoff.
     maxAttempts: 1,
     requestHandler: handler,
@@ -112,6 +118,7 @@ export function createSnsProvider(id: string, settings: SnsProviderSettings): Pr
         `the message is ${message.text.length} characters; SNS takes at most ${SNS_SMS_MAX_LENGTH}`,
       );
     }
+    assertEncodableText(id, { text: message.text });
     const command = new PublishCommand(
       withAbortSignal(
         {

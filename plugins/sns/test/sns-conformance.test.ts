@@ -24,6 +24,10 @@ runConformanceSuite<SnsPluginOptions>({
       options: options(first),
       otherOptions: options(second),
       credentialOf: (instanceOptions) => instanceOptions.accessKeyId,
+      secrets: ['secretAccessKey'],
+      messageIdIn: {
+        none: 'SNS Publish has no client reference for SMS, and SNS reports delivery only to CloudWatch Logs',
+      },
       message: (id) => ({ id, channel: 'sms', to: '+260971234567', text: 'conformance' }),
       errors: [
         { error: 'Throttled', kind: 'rate-limited', providerCode: 'Throttled' },

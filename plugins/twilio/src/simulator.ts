@@ -8,7 +8,15 @@ import {
   type SimulatorResponse,
   SimulatorServer,
 } from '@msg/testing';
-import type { TwilioErrorBody, TwilioMessageResource } from './twilio-api-types.js';
+import type { TwilioErrorBody, TwilioMessageResource, TwilioMessageStatus } from './twilio-api-types.js';
+import {
+  DELIVERY_ERROR_MESSAGES,
+  rfc2822,
+  type StatusStep,
+  TwilioMessageLog,
+} from './twilio-simulator-messages.js';
+
+export { rfc2822 } from './twilio-simulator-messages.js';
 
 const API_VERSION = '2010-04-01';
 const E164 = /^\+[1-9]\d{6,14}$/;
@@ -88,22 +96,16 @@ export const TWILIO_SIMULATOR_ERRORS: ErrorCatalogue = {
     ),
   '21617': () =>
     twilioErrorResponse(400, 21617, 'The concatenated message body exceeds the 1600 character limit.'),
-  '30001': () => twilioErrorResponse(400, 30001, 'Queue overflow'),
-  '30002': () => twilioErrorResponse(400, 30002, 'Account suspended'),
-  '30003': () => twilioErrorResponse(400, 30003, 'Unreachable destination handset'),
-  '30004': () => twilioErrorResponse(400, 30004, 'Message blocked'),
-  '30005': () => twilioErrorResponse(400, 30005, 'Unknown destination handset'),
-  '30006': () => twilioErrorResponse(400, 30006, 'Landline or unreachable carrier'),
-  '30007': () => twilioErrorResponse(400, 30007, 'Message filtered'),
+  ...Object.fromEntries(
+    ['30001', '30002', '30003', '30004', '30005', '30006', '30007'].map((code) => [
+      code,
+      () => twilioErrorResponse(400, Number(code), DELIVERY_ERROR_MESSAGES[code] as string),
+    ]),
+  ),
 };
 
 /** Callback error codes for failed outcomes that do not name one (`undelivered:30005` does). */
 const DEFAULT_OUTCOME_CODES: Readonly<Record<string, string>> = { undelivered: '30003', failed: '30008' };
-
-/** Twilio's dates: RFC 2822 with a numeric zone (`Thu, 24 Aug 2023 05:01:45 +0000`). */
-export function rfc2822(date: Date): string {
-  return date.toUTCString().replace(/GMT$/, '+0000');
-}
 
 /** `RawDlrDoneDate`: YYMMDDhhmm in UTC. */
 function rawDlrDoneDate(date: Date): string {
@@ -129,15 +131,21 @@ function basicCredentials(request: SimulatorRequest): { username: string; passwo
 /** A loopback Twilio: the Messages API with Basic auth, real errors, and signed status callbacks. */
 export class TwilioSimulator extends SimulatorServer {
   readonly accounts: Map<string, string>;
+  /** Every message accepted, readable by its SID as its status moves on. */
+  readonly messages: TwilioMessageLog;
   private readonly clock: () => number;
 
   constructor(options: TwilioSimulatorOptions) {
     super({ name: 'twilio', errors: TWILIO_SIMULATOR_ERRORS, seed: options.seed, now: options.now });
     this.accounts = new Map(Object.entries(options.accounts));
     this.clock = options.now ?? Date.now;
+    this.messages = new TwilioMessageLog(this.clock);
     if (options.callbackDelayMs !== undefined) this.callbackDelayMs = options.callbackDelayMs;
     this.route('POST', `/${API_VERSION}/Accounts/:accountSid/Messages.json`, (request) =>
       this.createMessage(request),
+    );
+    this.route('GET', `/${API_VERSION}/Accounts/:accountSid/Messages/:messageFile`, (request) =>
+      this.fetchMessage(request),
     );
     this.route('GET', `/${API_VERSION}/Accounts/:accountFile`, (request) => this.fetchAccount(request), {
       faults: false,
@@ -167,6 +175,14 @@ export class TwilioSimulator extends SimulatorServer {
       date_updated: created,
       uri: `/${API_VERSION}/Accounts/${accountSid}.json`,
     });
+  }
+
+  private fetchMessage(request: SimulatorRequest): SimulatorResponse {
+    const accountSid = request.params.accountSid ?? '';
+    if (this.authenticate(request, accountSid) === undefined) return this.errorResponse('20003', request);
+    const sid = (request.params.messageFile ?? '').replace(/\.json$/, '');
+    const message = this.messages.get(accountSid, sid);
+    return message ? jsonResponse(200, message) : this.errorResponse('20404', request);
   }
 
   private createMessage(request: SimulatorRequest): SimulatorResponse {
@@ -210,20 +226,46 @@ export class TwilioSimulator extends SimulatorServer {
       to,
       uri,
     };
-    this.scheduleCallbacks(authToken, message, form.get('StatusCallback') ?? this.callbackUrl);
+    const steps = this.statusSteps(message);
+    this.messages.add(message, steps);
+    this.scheduleCallbacks(
+      authToken,
+      message,
+      steps.slice(1),
+      form.get('StatusCallback') ?? this.callbackUrl,
+    );
     return jsonResponse(201, message);
   }
 
-  /** `sent`, then the recipient's outcome (`outcomeFor`); a `failed` message never left, so only that. */
+  /**
+   * The message's life from now: its first status, then `sent` and the recipient's outcome
+   * (`outcomeFor`), each when its status callback is due; a `failed` message never left, so only that.
+   */
+  private statusSteps(message: TwilioMessageResource): StatusStep[] {
+    const [outcome = 'delivered', code] = this.outcomeFor(message.to).split(':');
+    const statuses = outcome === 'failed' ? ['failed'] : outcome === 'sent' ? ['sent'] : ['sent', outcome];
+    const start = this.clock();
+    return [
+      { status: message.status, at: start },
+      ...statuses.map((status, index) => ({
+        status: status as TwilioMessageStatus,
+        at: start + this.callbackDelayMs * (index + 1),
+        errorCode:
+          status === 'undelivered' || status === 'failed'
+            ? (code ?? DEFAULT_OUTCOME_CODES[status] ?? '30008')
+            : undefined,
+      })),
+    ];
+  }
+
   private scheduleCallbacks(
     authToken: string,
     message: TwilioMessageResource,
+    steps: readonly StatusStep[],
     url: string | undefined,
   ): void {
     if (!url) return;
-    const [outcome = 'delivered', code] = this.outcomeFor(message.to).split(':');
-    const statuses = outcome === 'failed' ? ['failed'] : outcome === 'sent' ? ['sent'] : ['sent', outcome];
-    statuses.forEach((status, index) => {
+    steps.forEach(({ status, errorCode, at }, index) => {
       const params = new URLSearchParams({
         ApiVersion: API_VERSION,
         AccountSid: message.account_sid,
@@ -235,11 +277,9 @@ export class TwilioSimulator extends SimulatorServer {
       });
       if (message.from) params.set('From', message.from);
       if (message.messaging_service_sid) params.set('MessagingServiceSid', message.messaging_service_sid);
-      if (status === 'undelivered' || status === 'failed') {
-        params.set('ErrorCode', code ?? DEFAULT_OUTCOME_CODES[status] ?? '30008');
-      }
+      if (errorCode) params.set('ErrorCode', errorCode);
       if (status === 'delivered' || status === 'undelivered') {
-        params.set('RawDlrDoneDate', rawDlrDoneDate(new Date(this.clock())));
+        params.set('RawDlrDoneDate', rawDlrDoneDate(new Date(at)));
       }
       this.callbacks.schedule(
         {

@@ -1,5 +1,7 @@
 import {
+  assertEncodableText,
   type BatchItemResult,
+  type DeliveryEvent,
   type Logger,
   networkError,
   type Provider,
@@ -9,12 +11,13 @@ import {
   type SendResult,
   type SmsMessage,
   SPECIFICATION_VERSION,
+  type StatusQuery,
 } from '@msg/core';
 import twilio from 'twilio';
 import type { TwilioMessageStatus } from './twilio-api-types.js';
 import { twilioError } from './twilio-error.js';
 import { TwilioHttpClient, type TwilioSendScope } from './twilio-http-client.js';
-import { MESSAGE_ID_QUERY_PARAMETER, parseTwilioWebhook } from './twilio-webhook.js';
+import { parseTwilioWebhook, twilioStatusEvent, withMessageId } from './twilio-webhook.js';
 
 export const TWILIO_PLUGIN_NAME = '@msg/plugin-twilio';
 
@@ -41,11 +44,6 @@ function acceptedStatus(status: TwilioMessageStatus | undefined): SendResult['st
   if (status === 'sent' || status === 'sending') return 'sent';
   if (status === 'delivered') return 'delivered';
   return 'queued';
-}
-
-function withMessageId(url: string, messageId: string): string {
-  const separator = url.includes('?') ? '&' : '?';
-  return `${url}${separator}${MESSAGE_ID_QUERY_PARAMETER}=${encodeURIComponent(messageId)}`;
 }
 
 function header(headers: TwilioSendScope['response'], name: string): string | undefined {
@@ -95,8 +93,8 @@ export function createTwilioProvider(id: string, settings: TwilioProviderSetting
     return networkError(error, id, signal);
   };
 
-  const send = async (message: SmsMessage, options: SendOptions): Promise<SendResult> => {
-    options.signal.throwIfAborted();
+  const assertOpen = (signal: AbortSignal): void => {
+    signal.throwIfAborted();
     if (closed) {
       throw new ProviderError({
         kind: 'configuration',
@@ -104,6 +102,12 @@ export function createTwilioProvider(id: string, settings: TwilioProviderSetting
         message: `[msg] [plugin-twilio] provider "${id}" is closed`,
       });
     }
+  };
+
+  const send = async (message: SmsMessage, options: SendOptions): Promise<SendResult> => {
+    assertOpen(options.signal);
+    // The SDK form-encodes with encodeURIComponent, which throws on a lone surrogate.
+    assertEncodableText(id, { text: message.text });
     const from = message.from ?? settings.from;
     return http.run(options.signal, async (scope) => {
       try {
@@ -128,6 +132,41 @@ export function createTwilioProvider(id: string, settings: TwilioProviderSetting
       } catch (error) {
         throw toProviderError(error, scope, options.signal);
       }
+    });
+  };
+
+  /** The message resource's status, mapped as its status callback would be. */
+  const getStatus = async (query: StatusQuery, options: SendOptions): Promise<DeliveryEvent[]> => {
+    assertOpen(options.signal);
+    return http.run(options.signal, async (scope) => {
+      let resource: Awaited<ReturnType<ReturnType<typeof client.messages>['fetch']>>;
+      try {
+        resource = await client.messages(query.providerMessageId).fetch();
+      } catch (error) {
+        // 20404: no such message on this account (never sent, or deleted): nothing to report.
+        if (scope.response?.statusCode === 404 && (error as { code?: unknown }).code === 20404) return [];
+        throw toProviderError(error, scope, options.signal);
+      }
+      // The SDK types these as always present; the API sends null until there is one.
+      const errorCode = typeof resource.errorCode === 'number' ? String(resource.errorCode) : undefined;
+      const updated = resource.dateUpdated as Date | null | undefined;
+      const event = twilioStatusEvent(
+        {
+          providerMessageId: resource.sid,
+          providerStatus: resource.status,
+          messageId: query.messageId,
+          recipient: resource.to,
+          errorCode,
+          errorMessage: resource.errorMessage ?? undefined,
+          occurredAt: updated && !Number.isNaN(updated.getTime()) ? updated : new Date(now()),
+          // One event per status and error: asking again about an unchanged message stores nothing new.
+          eventId: `message-resource:${resource.sid}:${resource.status}:${errorCode ?? ''}`,
+          accountSid: resource.accountSid,
+          messagingServiceSid: resource.messagingServiceSid ?? undefined,
+        },
+        { provider: id, logger: settings.logger },
+      );
+      return event ? [event] : [];
     });
   };
 
@@ -156,10 +195,12 @@ export function createTwilioProvider(id: string, settings: TwilioProviderSetting
         }),
       );
     },
+    getStatus,
     async parseWebhook(request) {
       return parseTwilioWebhook(request, {
         provider: id,
         authToken: settings.authToken,
+        statusCallbackUrl: settings.statusCallbackUrl,
         now,
         logger: settings.logger,
       });

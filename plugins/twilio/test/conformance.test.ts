@@ -19,7 +19,17 @@ runConformanceSuite({
       options: optionsFor(simulator, FIRST_ACCOUNT),
       otherOptions: optionsFor(simulator, SECOND_ACCOUNT),
       credentialOf: (options) => options.accountSid,
+      secrets: ['authToken'],
       webhookUrl,
+      // Twilio echoes no field of ours, but calls back the StatusCallback URL we give it.
+      messageIdIn: {
+        read: (request) => {
+          const callback = new URLSearchParams(Buffer.from(request.body).toString('utf8')).get(
+            'StatusCallback',
+          );
+          return callback ? new URL(callback).searchParams.get('messageId') : undefined;
+        },
+      },
       message: (id) => ({ id, channel: 'sms', to: '+260971234567', text: 'conformance' }),
       errors: [
         { error: '20003', kind: 'configuration', providerCode: '20003' },

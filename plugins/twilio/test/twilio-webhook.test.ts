@@ -7,7 +7,7 @@ import {
   type WebhookRequest,
   WebhookVerificationError,
 } from '@msg/core';
-import { type WebhookReceiver, webhookReceiver } from '@msg/testing';
+import { type WebhookReceiver, waitFor, webhookReceiver } from '@msg/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import twilioPlugin from '../src/index.js';
 import { signTwilioCallback, type TwilioSimulator } from '../src/simulator.js';
@@ -93,8 +93,8 @@ describe('status callbacks from the simulator', () => {
       error: undefined,
       details: { accountSid: FIRST_ACCOUNT.sid },
     });
-    expect(delivered.eventId).toBe(deliveredCallback.headers['i-twilio-idempotency-token']);
-    expect(delivered.eventId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(delivered.eventId).toMatch(/^sha256:[\w-]{43}$/);
+    expect(delivered.eventId).not.toContain(deliveredCallback.headers['i-twilio-idempotency-token']);
     // The carrier's done date, to the minute.
     expect(Math.abs(delivered.occurredAt.getTime() - Date.now())).toBeLessThan(120_000);
     const sent = events.find((event) => event.status === 'sent')!;
@@ -199,7 +199,12 @@ describe('parseWebhook', () => {
     };
     await expect(provider.parseWebhook!(request)).resolves.toMatchObject({
       events: [
-        { providerMessageId: 'SM1', status: 'delivered', messageId: 'm-json', eventId: 'SM1:delivered' },
+        {
+          providerMessageId: 'SM1',
+          status: 'delivered',
+          messageId: 'm-json',
+          eventId: expect.stringMatching(/^sha256:/),
+        },
       ],
     });
   });
@@ -211,6 +216,56 @@ describe('parseWebhook', () => {
     const missing = await refusal(provider.parseWebhook!({ ...good, headers: {} }));
     expect(missing.message).toContain('missing X-Twilio-Signature');
     await refusal(provider.parseWebhook!({ ...good, url: `${webhookUrl}?messageId=someone-else` }));
+  });
+
+  it('keys a callback by its signed content, not by the unsigned idempotency header', async () => {
+    const provider = await make();
+    const fields = { MessageSid: 'SM5', MessageStatus: 'undelivered', ErrorCode: '30003', To: '+2609' };
+    const callback = formCallback(FIRST_ACCOUNT.token, webhookUrl, fields);
+    const withToken = (token: string) => ({
+      ...callback,
+      headers: { ...callback.headers, 'i-twilio-idempotency-token': token },
+    });
+    const [first] = (await provider.parseWebhook!(withToken('token-1'))).events;
+    const [replayed] = (await provider.parseWebhook!(withToken('token-2'))).events;
+    expect(replayed?.eventId).toBe(first?.eventId);
+    const otherCode = formCallback(FIRST_ACCOUNT.token, webhookUrl, { ...fields, ErrorCode: '30005' });
+    const [different] = (await provider.parseWebhook!(otherCode)).events;
+    expect(different?.eventId).not.toBe(first?.eventId);
+    const otherStatus = formCallback(FIRST_ACCOUNT.token, webhookUrl, { ...fields, MessageStatus: 'failed' });
+    const [failed] = (await provider.parseWebhook!(otherStatus)).events;
+    expect(failed?.eventId).not.toBe(first?.eventId);
+  });
+
+  it('verifies against the configured statusCallbackUrl, which a proxy in front of the host receives', async () => {
+    const proxyUrl = `${receiver.url}/public/twilio?route=zm`;
+    const context: PluginContext = {
+      instanceId: 'twilio-proxied',
+      logger: silentLogger,
+      now: () => NOW,
+      webhookUrl,
+    };
+    const provider = (await createProvider(
+      twilioPlugin,
+      { ...optionsFor(simulator, FIRST_ACCOUNT), statusCallbackUrl: proxyUrl },
+      context,
+    )) as Provider<'sms'>;
+    providers.push(provider);
+    await provider.send(
+      { id: 'm-proxied', channel: 'sms', to: '+260971234567', text: 'hi' },
+      { signal: signal() },
+    );
+    // Callbacks of earlier tests may still arrive: take this message's first one.
+    await waitFor(() => receiver.received.some((received) => received.url.startsWith(proxyUrl)));
+    const callback = receiver.received.find((received) => received.url.startsWith(proxyUrl));
+    expect(callback?.url).toBe(`${proxyUrl}&messageId=m-proxied`);
+    // What the host sees: its own public URL and path, with the query the proxy passed on.
+    const atHost = { ...callback!, url: `${webhookUrl}?route=zm&messageId=m-proxied` };
+    await expect(provider.parseWebhook!(atHost)).resolves.toMatchObject({
+      events: [{ messageId: 'm-proxied', providerMessageId: expect.stringMatching(/^SM/) }],
+    });
+    // Another message id in the query is not what Twilio signed.
+    await refusal(provider.parseWebhook!({ ...atHost, url: `${webhookUrl}?route=zm&messageId=m-other` }));
   });
 
   it('ignores an unknown status and inbound messages, and warns about the unknown status', async () => {

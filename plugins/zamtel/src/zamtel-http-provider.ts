@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
+  assertEncodableText,
   type BatchItemResult,
   countSmsSegments,
   type HealthStatus,
@@ -95,6 +96,8 @@ export function createZamtelHttpProvider(id: string, settings: ZamtelHttpSetting
   /** One request for some contacts; the answer or a ProviderError whose message shows no key. */
   const post = async (contacts: string[], senderId: string, text: string, signal: AbortSignal) => {
     if (closed) throw closedError(id);
+    // The text travels in the URL path: encodeURIComponent throws on a lone surrogate.
+    assertEncodableText(id, { text });
     const path = sendPath(client.pathPrefix, settings.apiKey, contacts, senderId, text);
     const request = client.describe(path);
     try {

@@ -18,6 +18,8 @@ runConformanceSuite<ZamtelPluginOptions>({
       otherOptions: httpOptions(simulator, COPPER),
       credentialOf: (options) =>
         'apiKey' in options ? apiKeyLabels.get(options.apiKey as string) : undefined,
+      secrets: ['apiKey'],
+      messageIdIn: { none: "Zamtel's bulk API takes no client reference and sends no receipts" },
       message: (id) => ({ id, channel: 'sms', to: '+260955123456', text: 'Your code is 123456' }),
       errors: [
         { error: 'invalid-api-key', kind: 'configuration', providerCode: 'INVALID_API_KEY' },

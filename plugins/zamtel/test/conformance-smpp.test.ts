@@ -27,6 +27,10 @@ runConformanceSuite<ZamtelPluginOptions>({
       options: options('zamtel_zb'),
       otherOptions: options('zamtel_cb'),
       credentialOf: (options) => ('systemId' in options ? (options.systemId as string) : undefined),
+      secrets: ['password'],
+      messageIdIn: {
+        none: 'submit_sm has no field an SMSC echoes in its receipts; they match by the SMSC message_id',
+      },
       message: (id) => ({ id, channel: 'sms', to: '+260955123456', text: 'Your code is 123456' }),
       errors: [
         { error: 'invalid-destination', kind: 'permanent', providerCode: '0x0000000B' },

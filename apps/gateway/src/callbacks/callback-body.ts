@@ -27,3 +27,12 @@ export function statusCallback(message: StoredMessage, change: StatusChange): Ca
     }),
   };
 }
+
+/**
+ * The body with the message's callback number after `id` (`{ type, id, sequence, ... }`): stores
+ * call it as they queue a callback, since only they know the message's next number.
+ */
+export function withSequence(body: string, sequence: number): string {
+  const { type, id, ...rest } = JSON.parse(body) as Record<string, unknown>;
+  return JSON.stringify({ type, id, sequence, ...rest });
+}

@@ -3,6 +3,7 @@ import { Agent } from 'undici';
 import type { GatewayMetrics } from '../metrics.js';
 import type { MessageStore, OutboxCallback } from '../store/message-store.js';
 import { SIGNATURE_HEADER, signCallback, TIMESTAMP_HEADER } from './callback-signature.js';
+import { type CallbackTargetPolicy, callbackTargetRefusal } from './callback-target.js';
 
 export interface CallbackWorkerOptions {
   store: MessageStore;
@@ -19,6 +20,8 @@ export interface CallbackWorkerOptions {
   pollIntervalMs?: number;
   /** Callbacks delivered at once. */
   concurrency?: number;
+  /** Where callbacks may go: checked before each request and on every connect, after DNS. */
+  targets: CallbackTargetPolicy;
 }
 
 /**
@@ -40,6 +43,7 @@ export class CallbackWorker {
       headersTimeout: options.timeoutMs,
       bodyTimeout: options.timeoutMs,
       connectTimeout: options.timeoutMs,
+      connect: { lookup: options.targets.lookup },
     });
   }
 
@@ -85,6 +89,8 @@ export class CallbackWorker {
     const { store, secret, logger, metrics } = this.options;
     const timestamp = Math.floor(this.options.now() / 1000);
     let failure: string | undefined;
+    const refused = this.options.targets.checkUrl(callback.url);
+    if (refused) return this.refuse(callback, refused);
     try {
       const target = new URL(callback.url);
       const response = await this.agent.request({
@@ -107,6 +113,8 @@ export class CallbackWorker {
       }
       failure = `HTTP ${response.statusCode}`;
     } catch (error) {
+      const refusal = callbackTargetRefusal(error);
+      if (refusal) return this.refuse(callback, refusal.message);
       failure = (error as Error).message;
     }
     const attempt = callback.attempts + 1;
@@ -125,6 +133,17 @@ export class CallbackWorker {
     } catch (error) {
       logger.error('status callbacks: cannot reschedule', { error });
     }
+  }
+
+  /** A target the policy refuses stays refused: given up at once, never retried. */
+  private async refuse(callback: OutboxCallback, reason: string): Promise<void> {
+    this.options.metrics.callbacks.inc({ outcome: 'given-up' });
+    this.options.logger.warn(`status callback for ${callback.messageId} refused: ${reason}`, {
+      messageId: callback.messageId,
+    });
+    await this.options.store
+      .callbackRetry(callback.id, this.options.now(), true)
+      .catch((error: unknown) => this.options.logger.error('status callbacks: cannot give up', { error }));
   }
 
   async stop(): Promise<void> {

@@ -1,4 +1,7 @@
+import { isIpAddressOrBlock } from '@msg/core';
 import { z } from 'zod';
+
+const addressOrBlock = z.string().refine(isIpAddressOrBlock, 'must be an IP address or a CIDR block');
 
 const scope = z.enum(['send', 'read', 'admin']);
 
@@ -23,6 +26,58 @@ export const pluginEntrySchema = z
   })
   .strict();
 
+const duration = () => z.number().int().positive();
+
+/** A message whose every provider failed for a reason that may pass waits and is sent again. */
+const retryRoundsSchema = z
+  .object({
+    /** Rounds after the first dispatch; 0 fails such a message at once. */
+    maxRounds: z.number().int().min(0).max(1000).default(10),
+    /** No round starts later than this after the message was accepted; then it fails. */
+    maxAgeMs: duration().default(3_600_000),
+    /** Wait before the second round; each next wait doubles, up to `maxBackoffMs`. */
+    initialBackoffMs: duration().default(30_000),
+    maxBackoffMs: duration().default(600_000),
+  })
+  .strict();
+const RETRY_ROUNDS_DEFAULTS = {
+  maxRounds: 10,
+  maxAgeMs: 3_600_000,
+  initialBackoffMs: 30_000,
+  maxBackoffMs: 600_000,
+};
+
+const reconcileSchema = z
+  .object({
+    /** First status look-up this long after the send, for providers with `getStatus`. */
+    afterMs: duration().default(900_000),
+    /** Later look-ups back off, doubling, up to this. */
+    maxBackoffMs: duration().default(21_600_000),
+    /** Look-ups in flight at once. */
+    concurrency: z.number().int().positive().max(64).default(4),
+    timeoutMs: duration().default(10_000),
+  })
+  .strict();
+const RECONCILE_DEFAULTS = { afterMs: 900_000, maxBackoffMs: 21_600_000, concurrency: 4, timeoutMs: 10_000 };
+
+const receiptsSchema = z
+  .object({
+    /** With no final status this long after the send, a message ends `unknown` (AWS uses 72 h). */
+    deadlineMs: duration().default(259_200_000),
+    /** A receipt is matched to the latest send of its provider message id within this window. */
+    windowMs: duration().default(604_800_000),
+    reconcile: reconcileSchema.default(RECONCILE_DEFAULTS),
+  })
+  .strict();
+/** Address names Fastify's `trustProxy` (proxy-addr) understands besides addresses and blocks. */
+const PROXY_ADDRESS_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+const proxyAddress = z
+  .string()
+  .refine((value) => PROXY_ADDRESS_NAMES.includes(value) || isIpAddressOrBlock(value), {
+    message: `must be an IP address, a CIDR block, or one of ${PROXY_ADDRESS_NAMES.join(', ')}`,
+  });
+
 export const gatewayConfigSchema = z
   .object({
     server: z
@@ -36,9 +91,18 @@ export const gatewayConfigSchema = z
           .int()
           .positive()
           .default(1024 * 1024),
+        /**
+         * Which reverse proxies may name the client in `X-Forwarded-For` (Fastify's `trustProxy`):
+         * `false` trusts none, so the client is the connection's peer; `true` every hop; a number
+         * that many hops; a list those addresses, CIDR blocks or address names. Webhook IP
+         * allow-lists (`allowedIps`) check the client address this yields.
+         */
+        trustProxy: z
+          .union([z.boolean(), z.number().int().min(1), z.array(proxyAddress).min(1)])
+          .default(false),
       })
       .strict()
-      .default({ host: '127.0.0.1', port: 8080, bodyLimitBytes: 1024 * 1024 }),
+      .default({ host: '127.0.0.1', port: 8080, bodyLimitBytes: 1024 * 1024, trustProxy: false }),
     apiKeys: z.array(apiKeySchema).min(1, 'at least one API key is needed'),
     store: z
       .discriminatedUnion('driver', [
@@ -67,6 +131,7 @@ export const gatewayConfigSchema = z
         onRestartInFlight: z.enum(['route', 'fail', 'retry']).default('route'),
         /** Longest wait of a synchronous send (`?wait=true`) before it answers 202. */
         syncTimeoutMs: z.number().int().positive().default(10_000),
+        retryRounds: retryRoundsSchema.default(RETRY_ROUNDS_DEFAULTS),
       })
       .strict()
       .default({
@@ -74,7 +139,22 @@ export const gatewayConfigSchema = z
         shutdownTimeoutMs: 10_000,
         onRestartInFlight: 'route',
         syncTimeoutMs: 10_000,
+        retryRounds: RETRY_ROUNDS_DEFAULTS,
       }),
+    receipts: receiptsSchema.default({
+      deadlineMs: 259_200_000,
+      windowMs: 604_800_000,
+      reconcile: RECONCILE_DEFAULTS,
+    }),
+    /** The background sweeps over the store: retry rounds, receipt deadlines, status look-ups. */
+    sweeper: z
+      .object({
+        intervalMs: duration().default(1000),
+        /** Messages one sweep takes at most (it runs again at once when it took that many). */
+        batchSize: z.number().int().positive().max(10_000).default(100),
+      })
+      .strict()
+      .default({ intervalMs: 1000, batchSize: 100 }),
     idempotency: z
       .object({ windowSeconds: z.number().int().positive().default(86_400) })
       .strict()
@@ -88,9 +168,23 @@ export const gatewayConfigSchema = z
         /** First retry delay; each next one doubles, up to `maxBackoffMs`. */
         initialBackoffMs: z.number().int().positive().default(1000),
         maxBackoffMs: z.number().int().positive().default(300_000),
+        /**
+         * Addresses or CIDR blocks a callback may reach although they are loopback, private,
+         * link-local, unique-local, multicast, unspecified or reserved (refused by default).
+         */
+        allow: z.array(addressOrBlock).default([]),
+        /** Addresses or CIDR blocks refused on top of those; deny wins over allow. */
+        deny: z.array(addressOrBlock).default([]),
       })
       .strict()
-      .default({ attempts: 8, timeoutMs: 5000, initialBackoffMs: 1000, maxBackoffMs: 300_000 }),
+      .default({
+        attempts: 8,
+        timeoutMs: 5000,
+        initialBackoffMs: 1000,
+        maxBackoffMs: 300_000,
+        allow: [],
+        deny: [],
+      }),
     plugins: z.array(pluginEntrySchema).min(1, 'configure at least one provider plugin'),
     /** Router configuration; validated by @msg/core's router. */
     routing: z.record(z.string(), z.unknown()).default({}),
@@ -109,6 +203,13 @@ export const gatewayConfigSchema = z
   })
   .strict()
   .superRefine((config, context) => {
+    if (config.receipts.windowMs < config.receipts.deadlineMs) {
+      context.addIssue({
+        code: 'custom',
+        path: ['receipts', 'windowMs'],
+        message: `must be at least receipts.deadlineMs (${config.receipts.deadlineMs}): a late receipt must still find its message`,
+      });
+    }
     const seen = new Set<string>();
     config.plugins.forEach((plugin, index) => {
       if (seen.has(plugin.id)) {

@@ -1,8 +1,11 @@
 import { type Logger, type Router, RoutingError } from '@msg/core';
 import { statusCallback } from '../callbacks/callback-body.js';
 import type { GatewayMetrics, QueueDepth } from '../metrics.js';
+import type { ReceiptPlan } from '../receipts/receipt-plan.js';
 import type { DispatchOutcome, MessageStore, StoredMessage } from '../store/message-store.js';
-import { failureOutcome, successOutcome } from './dispatch-outcome.js';
+import { untilStored } from '../store/until-stored.js';
+import { type DispatchRound, dispatchRound, failureOutcome, successOutcome } from './dispatch-outcome.js';
+import { mayPass, nextRound, type RetryRoundsConfig } from './retry-rounds.js';
 
 export interface DispatcherOptions {
   store: MessageStore;
@@ -14,6 +17,12 @@ export interface DispatcherOptions {
   concurrency: number;
   /** Called after an outcome with a status callback was stored (wakes the callback worker). */
   onCallbackQueued?: () => void;
+  /** Rounds for messages whose every provider failed for a reason that may pass. */
+  retryRounds: RetryRoundsConfig;
+  /** The receipt deadline and status look-ups of each send. */
+  receipts: ReceiptPlan;
+  /** Called after an outcome whose receipt wait is already over was stored (no-receipt providers). */
+  onReceiptDue?: () => void;
 }
 
 const CLAIM_RETRY_MS = 1000;
@@ -21,8 +30,9 @@ const CLAIM_RETRY_MS = 1000;
 /**
  * The in-process queue over the store: ids of accepted messages wait here; up to `concurrency`
  * are claimed (persisted in flight, before any send), sent through the router, and finished (the
- * outcome and every attempt in one transaction). The store stays the truth: a crash loses only
- * this list, which recovery rebuilds from the store.
+ * outcome and every attempt in one transaction), or put back to wait for a retry round. The store
+ * stays the truth: a crash loses only this list, which recovery rebuilds from the store. An
+ * outcome the store cannot take is retried until it lands, holding its worker meanwhile.
  */
 export class Dispatcher {
   private queue: string[] = [];
@@ -36,6 +46,8 @@ export class Dispatcher {
   private readonly waiters = new Map<string, Array<() => void>>();
   /** Attempts already stored for re-dispatched messages, so new ones continue the sequence. */
   private readonly offsets = new Map<string, number>();
+  /** Ends the wait for a store that cannot be written, when shutdown stops waiting for sends. */
+  private readonly shutdown = new AbortController();
   private readonly unsubscribe: () => void;
 
   constructor(private readonly options: DispatcherOptions) {
@@ -58,9 +70,8 @@ export class Dispatcher {
     return { queued: this.queue.length - this.head + this.claiming, inFlight: this.active };
   }
 
-  /** Queues an accepted (persisted) message. `attemptsSoFar` continues the attempt sequence of a re-dispatch. */
-  enqueue(id: string, attemptsSoFar = 0): void {
-    if (attemptsSoFar > 0) this.offsets.set(id, attemptsSoFar);
+  /** Queues an accepted (persisted) message. */
+  enqueue(id: string): void {
     this.queue.push(id);
     this.pump();
   }
@@ -144,25 +155,37 @@ export class Dispatcher {
   }
 
   private async dispatch(stored: StoredMessage): Promise<void> {
-    const { store, router, logger, metrics, now } = this.options;
+    const { router, metrics, now } = this.options;
     const controller = new AbortController();
     this.controllers.set(stored.id, controller);
-    const offset = this.offsets.get(stored.id) ?? 0;
+    const round = dispatchRound(stored);
+    if (round.offset > 0) this.offsets.set(stored.id, round.offset);
     let outcome: DispatchOutcome;
+    let sentThrough: string | undefined;
     try {
       const routed = await router.send(stored.message, {
         signal: controller.signal,
         override: stored.overrideProvider ? { provider: stored.overrideProvider } : undefined,
       });
-      outcome = successOutcome(stored.id, routed, offset);
+      outcome = successOutcome(stored.id, routed, round);
+      sentThrough = routed.provider;
       metrics.dispatched.inc({ result: 'sent' });
     } catch (error) {
       if (controller.signal.aborted && this.stopping) {
         await this.abandon(stored, error);
         return;
       }
-      if (RoutingError.isInstance(error)) {
-        outcome = failureOutcome(stored.id, error, offset);
+      if (mayPass(error)) {
+        const decision = nextRound(this.options.retryRounds, stored, error, now());
+        if (decision.retry) {
+          await this.waitForRound(stored, error, round, decision);
+          return;
+        }
+        const retrying = this.options.retryRounds.maxRounds > 0;
+        if (retrying) metrics.retryRounds.inc({ outcome: 'given-up' });
+        outcome = failureOutcome(stored.id, error, round, retrying ? decision.why : undefined);
+      } else if (RoutingError.isInstance(error)) {
+        outcome = failureOutcome(stored.id, error, round);
       } else {
         // An override validated at accept time may no longer hold (config changed between runs).
         outcome = {
@@ -178,19 +201,52 @@ export class Dispatcher {
     } finally {
       this.controllers.delete(stored.id);
     }
+    // One time for the outcome: the send time, the receipt deadline and the callback agree.
+    const finishedAt = now();
+    if (sentThrough) Object.assign(outcome, this.options.receipts.afterSend(sentThrough, finishedAt));
     outcome.callback = statusCallback(stored, {
       status: outcome.status,
       provider: outcome.providerId,
       providerMessageId: outcome.providerMessageId,
       error: outcome.error,
-      occurredAt: now(),
+      occurredAt: finishedAt,
     });
-    try {
-      await store.finishDispatch(stored.id, outcome, now());
+    const finished = outcome;
+    const write = () => this.options.store.finishDispatch(stored.id, finished, finishedAt);
+    if (await this.persist(`store the outcome of ${stored.id}`, write)) {
       if (outcome.callback) this.options.onCallbackQueued?.();
+      if (outcome.receiptDueAt !== undefined && outcome.receiptDueAt <= now()) this.options.onReceiptDue?.();
+    }
+  }
+
+  /** Every provider failed for a reason that may pass: the message waits in the store for its next round. */
+  private async waitForRound(
+    stored: StoredMessage,
+    error: RoutingError,
+    round: DispatchRound,
+    decision: { round: number; nextAttemptAt: number; reason: string },
+  ): Promise<void> {
+    // The next round sends again: an ambiguous attempt of this one may then be delivered twice.
+    const attempts = (failureOutcome(stored.id, error, round).attempts ?? []).map((attempt) =>
+      attempt.outcome === 'ambiguous' ? { ...attempt, possibleDuplicate: true } : attempt,
+    );
+    const scheduled = await this.persist(`schedule retry round ${decision.round + 1} of ${stored.id}`, () =>
+      this.options.store.scheduleRetry(stored.id, { ...decision, attempts }, this.options.now()),
+    );
+    if (scheduled) this.options.metrics.retryRounds.inc({ outcome: 'scheduled' });
+  }
+
+  /**
+   * Writes what a send did until the store takes it: the send happened, and forgetting it would
+   * send the message again on the next start. Shutdown ends the wait; recovery then resolves it.
+   */
+  private async persist(what: string, write: () => Promise<void>): Promise<boolean> {
+    try {
+      await untilStored(write, { what, logger: this.options.logger, signal: this.shutdown.signal });
+      return true;
     } catch (error) {
-      // Left in flight: recovery settles it on the next start.
-      logger.error(`cannot store the outcome of ${stored.id}`, { error });
+      this.options.logger.error(`cannot ${what}; left in flight for the next start to resolve`, { error });
+      return false;
     }
   }
 
@@ -218,6 +274,7 @@ export class Dispatcher {
     ]);
     clearTimeout(timer);
     if (timedOut) {
+      this.shutdown.abort();
       for (const controller of this.controllers.values())
         controller.abort(new Error('gateway shutting down'));
       await Promise.race([

@@ -1,6 +1,7 @@
 import { DEFAULT_FAILOVER_TRIGGERS, type Logger, type Router, type RouterConfig } from '@msg/core';
 import { statusCallback } from '../callbacks/callback-body.js';
 import type { MessageStore, StoredMessage } from '../store/message-store.js';
+import { untilStored } from '../store/until-stored.js';
 import type { Dispatcher } from './dispatcher.js';
 
 export type InFlightPolicy = 'route' | 'fail' | 'retry';
@@ -13,6 +14,8 @@ export interface RecoveryOptions {
   policy: InFlightPolicy;
   logger: Logger;
   now: () => number;
+  /** Ends the wait for a store that cannot be written (the gateway is stopping). */
+  signal?: AbortSignal | undefined;
 }
 
 export const RESTART_ERROR_CODE = 'MSG_RESTART_IN_FLIGHT';
@@ -31,12 +34,15 @@ function routeRetriesAmbiguous(message: StoredMessage, router: Router, config: R
 /**
  * Start-up after a crash: a message that was in flight has an ambiguous outcome (the provider may
  * have it). By the route's rule it is dispatched again, flagged as a possible duplicate, or failed
- * with kind `ambiguous`. Then every queued message is queued again, oldest first.
+ * with kind `ambiguous`. Then every queued message is queued again, oldest first. A store that
+ * cannot be written (a full disk) is waited for: the start waits, it does not fail.
  */
 export async function recoverMessages(
   options: RecoveryOptions,
 ): Promise<{ redispatched: number; failed: number; queued: number }> {
   const { store, router, routerConfig, dispatcher, policy, logger, now } = options;
+  const write = (what: string, run: () => Promise<void>) =>
+    untilStored(run, { what, logger, signal: options.signal });
   let redispatched = 0;
   let failed = 0;
   const requeued = new Set<string>();
@@ -61,31 +67,27 @@ export async function recoverMessages(
     }));
     const lastProvider = settled.at(-1)?.providerId;
     if (retry) {
-      for (const attempt of settled) await store.recordAttempt(attempt);
-      await store.requeue(message.id, now());
+      await write(`requeue ${message.id}`, async () => {
+        for (const attempt of settled) await store.recordAttempt(attempt);
+        await store.requeue(message.id, now());
+      });
       requeued.add(message.id);
-      dispatcher.enqueue(
-        message.id,
-        Math.max(attempts.length, ...settled.map((attempt) => attempt.sequence)),
-      );
+      dispatcher.enqueue(message.id);
       redispatched++;
     } else {
       const error = { kind: 'ambiguous' as const, code: RESTART_ERROR_CODE, message: reason };
-      await store.finishDispatch(
-        message.id,
-        {
-          status: 'failed',
-          providerId: lastProvider,
-          error,
-          attempts: settled,
-          callback: statusCallback(message, {
-            status: 'failed',
-            provider: lastProvider,
-            error,
-            occurredAt: now(),
-          }),
-        },
-        now(),
+      const callback = statusCallback(message, {
+        status: 'failed',
+        provider: lastProvider,
+        error,
+        occurredAt: now(),
+      });
+      await write(`fail ${message.id}`, () =>
+        store.finishDispatch(
+          message.id,
+          { status: 'failed', providerId: lastProvider, error, attempts: settled, callback },
+          now(),
+        ),
       );
       failed++;
     }

@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import { type Logger, ValidationError, type ValidationIssue } from '@msg/core';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { StoreUnavailableError } from '../store/store-error.js';
@@ -52,7 +53,34 @@ const FASTIFY_ERRORS: Record<string, { status: number; code: string; message: st
     code: 'invalid_content_length',
     message: 'the body does not match its Content-Length',
   },
+  FST_ERR_BAD_URL: {
+    status: 400,
+    code: 'malformed_url',
+    message: 'the URL is malformed (a % not followed by two hex digits, or not UTF-8)',
+  },
+  FST_ERR_MAX_PARAM_LENGTH: { status: 414, code: 'uri_too_long', message: 'a path segment is too long' },
 };
+
+/**
+ * Requests Node's HTTP parser refuses before Fastify sees them (a request line or headers over
+ * the size limit, an unknown method, garbage): answered on the socket, in the documented shape.
+ */
+export function answerClientError(error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, reason, code, message] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'Request Header Fields Too Large', 'headers_too_large', 'the URL or the headers are too large']
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'Request Timeout', 'request_timeout', 'the request took too long to arrive']
+        : [400, 'Bad Request', 'bad_request', 'the request is not valid HTTP'];
+  const body = JSON.stringify({ error: { code, message } });
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(error);
+}
 
 /** Every error leaves as `{ error: { code, message, issues? } }`; internals are logged, never sent. */
 export function createErrorHandler(logger: Logger) {

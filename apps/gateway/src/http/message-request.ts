@@ -2,12 +2,14 @@ import { createHash } from 'node:crypto';
 import {
   type Channel,
   type EmailAddress,
+  isWellFormedText,
   type Message,
   type RoutingOverride,
   ValidationError,
   type ValidationIssue,
   validateMessage,
 } from '@msg/core';
+import type { CallbackTargetPolicy } from '../callbacks/callback-target.js';
 
 /** A message as the API takes it (see `messageSchema`). */
 export interface MessageRequestBody {
@@ -75,7 +77,11 @@ function channelOf(body: MessageRequestBody): Channel {
 export function parseMessageRequest(
   body: MessageRequestBody,
   id: string,
-  context: { providers: ReadonlyMap<string, Channel>; idempotencyKey?: string | undefined },
+  context: {
+    providers: ReadonlyMap<string, Channel>;
+    idempotencyKey?: string | undefined;
+    callbackTargets: CallbackTargetPolicy;
+  },
 ): ParsedMessageRequest {
   const issues: ValidationIssue[] = [];
   const channel = channelOf(body);
@@ -132,11 +138,10 @@ export function parseMessageRequest(
     };
   }
   if (body.callbackUrl !== undefined) {
-    let valid = false;
-    try {
-      valid = ['http:', 'https:'].includes(new URL(body.callbackUrl).protocol);
-    } catch {}
-    if (!valid) issues.push({ path: 'callbackUrl', message: 'must be an http(s) URL' });
+    const refusal = isWellFormedText(body.callbackUrl)
+      ? context.callbackTargets.checkUrl(body.callbackUrl)
+      : 'holds a lone UTF-16 surrogate, which cannot be encoded';
+    if (refusal) issues.push({ path: 'callbackUrl', message: refusal });
   }
   const providerId = body.override?.provider;
   if (providerId !== undefined) {
@@ -153,10 +158,19 @@ export function parseMessageRequest(
       });
     }
   }
+  let validated = message;
+  try {
+    validated = validateMessage(message);
+  } catch (error) {
+    if (!ValidationError.isInstance(error)) throw error;
+    // Every problem in one answer; a field already named above is not named twice.
+    const named = new Set(issues.map((issue) => issue.path));
+    for (const issue of error.issues) if (!named.has(issue.path)) issues.push(issue);
+  }
   if (issues.length > 0)
     throw new ValidationError(issues, { subject: `invalid ${channel === 'sms' ? 'SMS' : 'email'}` });
   return {
-    message: validateMessage(message),
+    message: validated,
     callbackUrl: body.callbackUrl,
     override: providerId ? { provider: providerId } : undefined,
   };

@@ -17,11 +17,15 @@ export function acceptedView(message: StoredMessage) {
   };
 }
 
-/** A message with its history: attempts (provider, latency, error), events, cost and routing reason. */
+/**
+ * A message with its history: attempts (provider, latency, error), events, cost and routing
+ * reason. Error texts pass through `redact`: a provider may have echoed a credential.
+ */
 export function messageView(
   message: StoredMessage,
   attempts: readonly AttemptRecord[],
   events: readonly EventRecord[],
+  redact: (text: string) => string,
 ) {
   return {
     id: message.id,
@@ -34,8 +38,13 @@ export function messageView(
     routingReason: message.routingReason,
     segments: message.segments,
     cost: message.cost,
-    error: message.error,
+    error: message.error && { ...message.error, message: redact(message.error.message) },
     possibleDuplicate: attempts.some((attempt) => attempt.possibleDuplicate),
+    // Every provider failed for a reason that may pass: rounds so far, and when the next starts.
+    retryRounds: message.retryRound || undefined,
+    nextAttemptAt: message.dispatchState === 'waiting' ? iso(message.nextAttemptAt) : undefined,
+    // With no final status by then, the message ends `unknown`.
+    receiptDueAt: iso(message.receiptDueAt),
     tags: message.message.tags,
     metadata: message.message.metadata,
     callbackUrl: message.callbackUrl,
@@ -50,7 +59,11 @@ export function messageView(
       latencyMs: attempt.latencyMs,
       providerMessageId: attempt.providerMessageId,
       error: attempt.errorKind
-        ? { kind: attempt.errorKind, code: attempt.errorCode, message: attempt.errorMessage }
+        ? {
+            kind: attempt.errorKind,
+            code: attempt.errorCode,
+            message: attempt.errorMessage === undefined ? undefined : redact(attempt.errorMessage),
+          }
         : undefined,
       possibleDuplicate: attempt.possibleDuplicate,
       reason: attempt.reason,

@@ -7,7 +7,7 @@ import { HttpError, invalidRequest } from './http-error.js';
 import { type MessageRequestBody, parseMessageRequest, requestHash } from './message-request.js';
 import { acceptedView, messageView } from './message-view.js';
 import { batchSchema, idParamsSchema, messageSchema, sendQuerySchema } from './schemas.js';
-import type { ServerContext } from './server-context.js';
+import type { GatewayRuntime, ServerContext } from './server-context.js';
 
 const MAX_IDEMPOTENCY_KEY = 255;
 
@@ -26,15 +26,22 @@ export function registerMessageRoutes(app: FastifyInstance, context: ServerConte
   const { store, metrics, config, now } = context;
   const windowMs = config.idempotency.windowSeconds * 1000;
 
-  /** Validates and persists one message; nothing is queued until the store has it. */
+  /**
+   * Validates and persists one message; nothing is queued until the store has it. The caller took
+   * `runtime` before: readiness is checked before anything is stored, never after.
+   */
   async function accept(
+    runtime: GatewayRuntime,
     body: MessageRequestBody,
     apiKeyId: string,
     idempotencyKey: string | undefined,
   ): Promise<AcceptResult> {
-    const runtime = context.runtime();
     const id = `msg_${randomUUID().replaceAll('-', '')}`;
-    const parsed = parseMessageRequest(body, id, { providers: runtime.channels, idempotencyKey });
+    const parsed = parseMessageRequest(body, id, {
+      providers: runtime.channels,
+      idempotencyKey,
+      callbackTargets: context.callbackTargets,
+    });
     const time = now();
     const stored: StoredMessage = {
       id,
@@ -75,16 +82,21 @@ export function registerMessageRoutes(app: FastifyInstance, context: ServerConte
     async (request, reply: FastifyReply) => {
       const key = idempotencyKeyOf(request);
       const wait = request.query.wait === 'true' || request.query.wait === '1';
-      const result = await accept(request.body, request.principal?.keyId as string, key);
+      // A 503 here means nothing was stored.
+      const runtime = context.runtime();
+      const result = await accept(runtime, request.body, request.principal?.keyId as string, key);
       if (result.outcome === 'conflict') throw conflict(key as string, result.messageId);
       if (result.outcome === 'replayed') {
         // The first result, never a second send.
         return reply.code(202).header('idempotent-replayed', 'true').send(acceptedView(result.message));
       }
-      const { dispatcher } = context.runtime();
-      const finished = wait
-        ? dispatcher.waitFor(result.message.id, config.dispatch.syncTimeoutMs)
-        : undefined;
+      // Stored: the answer is 202 even if shutdown began meanwhile. A stopping dispatcher leaves
+      // the message queued in the store, and the next start sends it.
+      const { dispatcher } = runtime;
+      const finished =
+        wait && !context.lifecycle.stopping
+          ? dispatcher.waitFor(result.message.id, config.dispatch.syncTimeoutMs)
+          : undefined;
       dispatcher.enqueue(result.message.id);
       if (finished && (await finished)) {
         const id = result.message.id;
@@ -93,7 +105,7 @@ export function registerMessageRoutes(app: FastifyInstance, context: ServerConte
           store.attempts(id),
           store.events(id),
         ]);
-        if (message) return reply.code(200).send(messageView(message, attempts, events));
+        if (message) return reply.code(200).send(messageView(message, attempts, events, context.redact));
       }
       return reply
         .code(202)
@@ -121,10 +133,13 @@ export function registerMessageRoutes(app: FastifyInstance, context: ServerConte
         );
       }
       const baseKey = idempotencyKeyOf(request);
+      const runtime = context.runtime();
       const settled = await Promise.allSettled(
-        messages.map((body, index) => accept(body, keyId, baseKey ? `${baseKey}:${index}` : undefined)),
+        messages.map((body, index) =>
+          accept(runtime, body, keyId, baseKey ? `${baseKey}:${index}` : undefined),
+        ),
       );
-      const { dispatcher } = context.runtime();
+      const { dispatcher } = runtime;
       let accepted = 0;
       const results = settled.map((outcome, index) => {
         if (outcome.status === 'fulfilled') {
@@ -154,14 +169,15 @@ export function registerMessageRoutes(app: FastifyInstance, context: ServerConte
             error: { code: 'store_unavailable', message: 'the message store cannot be written' },
           };
         }
-        throw error;
+        // Never a 500 for the whole batch: the other messages may be stored already.
+        context.logger.error('batch: cannot accept a message', { error, index });
+        return { index, error: { code: 'internal', message: 'internal error' } };
       });
-      const storeDown = results.some(
-        (result) => 'error' in result && result.error.code === 'store_unavailable',
-      );
-      return reply
-        .code(accepted > 0 ? 202 : storeDown ? 503 : 400)
-        .send({ accepted, rejected: messages.length - accepted, results });
+      const failedWith = (code: string) =>
+        results.some((result) => 'error' in result && result.error.code === code);
+      const status =
+        accepted > 0 ? 202 : failedWith('store_unavailable') ? 503 : failedWith('internal') ? 500 : 400;
+      return reply.code(status).send({ accepted, rejected: messages.length - accepted, results });
     },
   );
 
@@ -179,7 +195,7 @@ export function registerMessageRoutes(app: FastifyInstance, context: ServerConte
         throw new HttpError(404, 'not_found', `no message ${id}`);
       }
       const [attempts, events] = await Promise.all([store.attempts(id), store.events(id)]);
-      return reply.send(messageView(message, attempts, events));
+      return reply.send(messageView(message, attempts, events, context.redact));
     },
   );
 }

@@ -25,8 +25,16 @@ const errors = {
   '400': { description: 'Invalid request: the field and the reason', ...json(ref('Error')) },
   '401': { description: 'Missing or wrong API key', ...json(ref('Error')) },
   '403': { description: 'The key lacks the scope', ...json(ref('Error')) },
+  '405': {
+    description: 'The path does not take this method (Allow lists those it takes)',
+    ...json(ref('Error')),
+  },
   '429': { description: 'Rate limit of the key exceeded (Retry-After)', ...json(ref('Error')) },
-  '503': { description: 'Store unavailable or gateway not ready', ...json(ref('Error')) },
+  '503': {
+    description:
+      'Store unavailable or gateway not ready: nothing was stored (a stored message is always answered 202)',
+    ...json(ref('Error')),
+  },
 };
 const secured = { security: [{ bearer: [] }] };
 
@@ -80,6 +88,7 @@ export function openApiDocument(version: string) {
             '202': { description: 'Accepted and persisted', ...json(ref('Accepted')) },
             '409': { description: 'Idempotency-Key reused with another body', ...json(ref('Error')) },
             '413': { description: 'Body too large', ...json(ref('Error')) },
+            '415': { description: 'The body is not application/json', ...json(ref('Error')) },
             ...errors,
           },
         },
@@ -146,8 +155,11 @@ export function openApiDocument(version: string) {
       '/healthz': { get: { summary: 'The process is alive', responses: { '200': { description: 'ok' } } } },
       '/readyz': {
         get: {
-          summary: 'Providers loaded and the store open',
-          responses: { '200': { description: 'ready' }, '503': { description: 'starting or stopping' } },
+          summary: 'Providers loaded and the store open and writable',
+          responses: {
+            '200': { description: 'ready' },
+            '503': { description: 'starting, stopping, or the store cannot be written (with the reason)' },
+          },
         },
       },
       '/metrics': {

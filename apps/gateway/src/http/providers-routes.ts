@@ -66,12 +66,13 @@ export function registerProviderRoutes(app: FastifyInstance, context: ServerCont
           [...providers.values()].map(async ({ entry, provider }) => {
             if (!provider.health) return;
             const signal = AbortSignal.timeout(3000);
-            checks.set(
-              entry.id,
-              await provider
-                .health({ signal })
-                .catch((error: unknown) => ({ ok: false, detail: (error as Error).message })),
-            );
+            const check = await provider
+              .health({ signal })
+              .catch((error: unknown) => ({ ok: false, detail: (error as Error).message }));
+            checks.set(entry.id, {
+              ok: check.ok,
+              ...(check.detail === undefined ? {} : { detail: context.redact(check.detail) }),
+            });
           }),
         );
       }

@@ -19,7 +19,7 @@ export const messageSchema = {
   required: ['to'],
   properties: {
     channel: { type: 'string', enum: ['sms', 'email'] },
-    /** SMS: an E.164 number. Email: an address, `{ email, name }`, or a list of them. */
+    /** SMS: one E.164 number. Email: an address, `{ email, name }`, or a list of them (to, cc and bcc: 50 in all). */
     to: {},
     /** SMS: sender id or number. Email: an address or `{ email, name }`. */
     from: {},
@@ -48,7 +48,12 @@ export const messageSchema = {
     headers: { type: 'object', additionalProperties: { type: 'string' } },
     tags: { type: 'array', maxItems: 20, items: { type: 'string', minLength: 1, maxLength: 64 } },
     metadata: { type: 'object', maxProperties: 20, additionalProperties: { type: 'string', maxLength: 500 } },
-    callbackUrl: { type: 'string', maxLength: 2048 },
+    callbackUrl: {
+      type: 'string',
+      maxLength: 2048,
+      description:
+        'http(s) URL for status callbacks; loopback, private, link-local and other internal addresses are refused unless the config allows them (callbacks.allow)',
+    },
     override: {
       type: 'object',
       additionalProperties: false,

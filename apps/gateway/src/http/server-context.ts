@@ -1,4 +1,5 @@
 import type { Channel, Logger, Router } from '@msg/core';
+import { CallbackTargetPolicy } from '../callbacks/callback-target.js';
 import type { CallbackWorker } from '../callbacks/callback-worker.js';
 import type { GatewayConfig } from '../config/config-schema.js';
 import { type GatewayContainer, Tokens } from '../container.js';
@@ -32,6 +33,10 @@ export class ServerContext {
   readonly store: MessageStore;
   readonly metrics: GatewayMetrics;
   readonly now: () => number;
+  /** Where a `callbackUrl` may point. */
+  readonly callbackTargets: CallbackTargetPolicy;
+  /** Hides the config's `${VAR}` values in text the API returns (errors stored by older versions too). */
+  readonly redact: (text: string) => string;
   private current: GatewayRuntime | undefined;
 
   constructor(
@@ -44,6 +49,9 @@ export class ServerContext {
     this.store = container.get(Tokens.MessageStore);
     this.metrics = container.get(Tokens.Metrics);
     this.now = container.get(Tokens.Clock);
+    const { secrets } = container.get(Tokens.Config);
+    this.redact = (text) => secrets.redact(text);
+    this.callbackTargets = new CallbackTargetPolicy(this.config.callbacks);
   }
 
   /** The loaded runtime, or a 503 while the gateway starts or stops. */

@@ -1,26 +1,63 @@
 import Fastify, { type FastifyInstance } from 'fastify';
+import type { GatewayConfig } from '../config/config-schema.js';
 import { webhookRoutes } from '../webhooks/webhook-routes.js';
-import { createErrorHandler } from './error-handler.js';
+import { trackAllowedMethods } from './allowed-methods.js';
+import { answerClientError, createErrorHandler } from './error-handler.js';
 import { HttpError } from './http-error.js';
 import { registerMessageRoutes } from './messages-routes.js';
 import { registerProviderRoutes } from './providers-routes.js';
 import type { ServerContext } from './server-context.js';
 import { registerSystemRoutes } from './system-routes.js';
 
+/**
+ * `server.trustProxy` as Fastify takes it. Fastify ignores a bare hop count (it trusts nothing,
+ * since a count alone cannot check the peer), so a count becomes the function it used to be: the
+ * `hops` nearest addresses are proxies, whoever they are (as with `true`, only safe when the
+ * gateway can be reached through those proxies alone).
+ */
+export function trustProxyOption(
+  setting: GatewayConfig['server']['trustProxy'],
+): boolean | string[] | ((address: string, hop: number) => boolean) {
+  if (typeof setting !== 'number') return setting;
+  return (_address, hop) => hop < setting;
+}
+
 /** The Fastify app: API, webhooks, health, metrics and the OpenAPI document. */
 export async function buildServer(context: ServerContext): Promise<FastifyInstance> {
+  const errorHandler = createErrorHandler(context.logger);
   const app = Fastify({
     logger: false,
     bodyLimit: context.config.server.bodyLimitBytes,
+    // `request.ip` (webhook allow-lists) is the X-Forwarded-For client only behind a trusted proxy.
+    trustProxy: trustProxyOption(context.config.server.trustProxy),
     // Unknown fields are errors, never silently dropped; types are never coerced.
     ajv: {
       customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false },
     },
-    return503OnClosing: true,
+    // Every error leaves in the documented shape, also those Fastify answers before routing (a
+    // malformed URL, an over-long path segment) and those Node answers before Fastify.
+    frameworkErrors: errorHandler,
+    clientErrorHandler: answerClientError,
+    // While closing, requests still reach the routes, which answer 503 `not_ready` themselves.
+    return503OnClosing: false,
   });
-  app.setErrorHandler(createErrorHandler(context.logger));
+  app.setErrorHandler(errorHandler);
+  // Bodies are JSON: text/plain would reach the schema as a string instead of a 415.
+  app.removeContentTypeParser('text/plain');
+  const allowedMethods = trackAllowedMethods(app);
   app.setNotFoundHandler((request) => {
-    throw new HttpError(404, 'not_found', `no route ${request.method} ${request.url.split('?')[0]}`);
+    const path = request.url.split('?')[0] ?? '';
+    const allowed = allowedMethods(path);
+    if (allowed.length > 0) {
+      throw new HttpError(
+        405,
+        'method_not_allowed',
+        `${request.method} is not allowed on ${path} (allowed: ${allowed.join(', ')})`,
+        undefined,
+        { allow: allowed.join(', ') },
+      );
+    }
+    throw new HttpError(404, 'not_found', `no route ${request.method} ${path}`);
   });
   registerSystemRoutes(app, context);
   registerMessageRoutes(app, context);

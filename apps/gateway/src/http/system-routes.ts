@@ -10,10 +10,17 @@ export function registerSystemRoutes(app: FastifyInstance, context: ServerContex
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
     const { lifecycle } = context;
+    const health = context.store.writeHealth();
+    // A store that cannot be written (a full disk) takes no new work: not ready, and why.
+    const store = health.writable
+      ? {}
+      : { store: { writable: false, reason: health.reason, since: new Date(health.since).toISOString() } };
     if (!lifecycle.ready || lifecycle.stopping) {
-      return reply.code(503).send({ status: lifecycle.stopping ? 'stopping' : 'starting' });
+      return reply.code(503).send({ status: lifecycle.stopping ? 'stopping' : 'starting', ...store });
     }
     const depth = context.runtime().dispatcher.depth;
+    if (!health.writable)
+      return reply.code(503).send({ status: 'store-unavailable', ...store, queue: depth });
     return { status: 'ready', queue: depth };
   });
   app.get('/metrics', async (_request, reply) => {

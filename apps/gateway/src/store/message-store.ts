@@ -1,7 +1,11 @@
 import type { Channel, DeliveryStatus, ErrorKind, Message } from '@msg/core';
 
-/** Where a message stands in the gateway's own pipeline (not the provider's delivery status). */
-export type DispatchState = 'queued' | 'in-flight' | 'done';
+/**
+ * Where a message stands in the gateway's own pipeline (not the provider's delivery status):
+ * `waiting` is a message whose every provider failed for a reason that may pass, due for another
+ * round at `nextAttemptAt`.
+ */
+export type DispatchState = 'queued' | 'in-flight' | 'waiting' | 'done';
 
 export interface StoredMessage {
   id: string;
@@ -22,6 +26,22 @@ export interface StoredMessage {
   error?: { kind: ErrorKind | 'routing'; code?: string | undefined; message: string } | undefined;
   createdAt: number;
   updatedAt: number;
+  /** When the provider accepted it (receipts are matched to sends by this time). */
+  sentAt?: number | undefined;
+  /** When, with no final status yet, the message ends `unknown`. */
+  receiptDueAt?: number | undefined;
+  /** When the provider is next asked for the message's status (`getStatus`). */
+  reconcileAt?: number | undefined;
+  /** Status look-ups made so far. */
+  reconcileAttempts?: number | undefined;
+  /** Retry rounds already failed (0 on the first dispatch). */
+  retryRound?: number | undefined;
+  /** Why the last round failed, while the message waits for the next. */
+  retryReason?: string | undefined;
+  /** When a `waiting` message is tried again. */
+  nextAttemptAt?: number | undefined;
+  /** Attempts stored so far; set by `claim`, so a re-dispatch continues their numbering. */
+  attemptCount?: number | undefined;
 }
 
 export interface AttemptRecord {
@@ -53,9 +73,35 @@ export interface EventRecord {
   detail?: Record<string, unknown> | undefined;
 }
 
+/**
+ * A webhook's replay token (`WebhookResult.replayToken`: a signed value that must be used once,
+ * where the signature does not cover the whole body), with what it came with.
+ */
+export interface ReplayToken {
+  providerId: string;
+  token: string;
+  /** Hash of the webhook's body: the same token with another body is a replay. */
+  contentHash: string;
+  receivedAt: number;
+}
+
+/** A delivery event to store, with the status callback to queue if it moves its message forward. */
+export interface EventWrite {
+  event: EventRecord;
+  callback?: CallbackRequest | undefined;
+}
+
+export type WebhookEventsResult =
+  /** The token was stored before with other content: nothing was written. */
+  | { outcome: 'replayed' }
+  /** One result per event, as `addEvent` gives it. */
+  | { outcome: 'accepted'; results: AddEventResult[] };
+
 export interface OutboxCallback {
   id: number;
   messageId: string;
+  /** The message's callbacks are numbered from 1 in the order they were queued. */
+  sequence: number;
   url: string;
   body: string;
   attempts: number;
@@ -85,7 +131,25 @@ export interface DispatchOutcome {
   attempts?: readonly AttemptRecord[] | undefined;
   /** Queued in the same transaction, so a crash never loses the client's callback. */
   callback?: CallbackRequest | undefined;
+  /** Ends the message `unknown` at this time unless a final status comes first. */
+  receiptDueAt?: number | undefined;
+  /** Asks the provider for the status at this time unless a final status comes first. */
+  reconcileAt?: number | undefined;
 }
+
+/** A message going back to wait for another round after every provider failed. */
+export interface RetrySchedule {
+  /** The round that just failed (1 for the first dispatch). */
+  round: number;
+  nextAttemptAt: number;
+  /** Why the round failed, for the next round's attempt reasons. */
+  reason: string;
+  /** The round's attempts, stored in the same transaction. */
+  attempts: readonly AttemptRecord[];
+}
+
+/** Whether the store's writes land; a full disk makes it `false` until a write succeeds again. */
+export type StoreWriteHealth = { writable: true } | { writable: false; reason: string; since: number };
 
 /**
  * The gateway's durable state. The embedded SQLite adapter implements it; a PostgreSQL adapter
@@ -100,18 +164,36 @@ export interface MessageStore {
     message: StoredMessage,
     idempotency?: { key: string; requestHash: string; expiresAt: number },
   ): Promise<AcceptResult>;
-  /** Marks queued messages in flight (persisted before any send). */
+  /** Marks queued messages in flight (persisted before any send), with their `attemptCount`. */
   claim(ids: readonly string[], now: number): Promise<StoredMessage[]>;
   recordAttempt(attempt: AttemptRecord): Promise<void>;
+  /**
+   * Stores the outcome and its attempts. The receipt deadline and the status look-up apply only
+   * while the status is not final (a receipt may have come first). `sentAt` is set when the
+   * outcome names a provider message id.
+   */
   finishDispatch(messageId: string, outcome: DispatchOutcome, now: number): Promise<void>;
+  /** An in-flight message waits for another round (`waiting`), its round's attempts stored. */
+  scheduleRetry(messageId: string, retry: RetrySchedule, now: number): Promise<void>;
+  /** Moves `waiting` messages whose next round is due back to `queued`; returns their ids, earliest due first. */
+  releaseDueRetries(now: number, limit: number): Promise<string[]>;
   /** Back to the queue (e.g. shutdown before sending). */
   requeue(messageId: string, now: number): Promise<void>;
   get(id: string): Promise<StoredMessage | undefined>;
   attempts(messageId: string): Promise<AttemptRecord[]>;
   events(messageId: string): Promise<EventRecord[]>;
-  findByProviderMessageId(providerId: string, providerMessageId: string): Promise<StoredMessage | undefined>;
+  /**
+   * The most recent message sent at or after `sentSince` under this provider message id: providers
+   * reuse and wrap their ids, so an older send with the same id never takes another's receipt.
+   */
+  findByProviderMessageId(
+    providerId: string,
+    providerMessageId: string,
+    sentSince: number,
+  ): Promise<StoredMessage | undefined>;
   /**
    * Stores a delivery event unless its key was seen; moves the message's status forward only.
+   * A final (or `unknown`) status ends the receipt deadline and the status look-ups.
    * Returns whether the event was new and the message's status after it.
    */
   addEvent(
@@ -119,11 +201,40 @@ export interface MessageStore {
     /** Queued only when the event moved the message forward, in the same transaction. */
     callback?: CallbackRequest,
   ): Promise<{ stored: boolean; status: DeliveryStatus; advanced: boolean }>;
+  /**
+   * The gateway's own `unknown` at the receipt deadline: stored (with its callback) only if it
+   * moves the message forward, since a receipt may have arrived meanwhile. Returns whether it did.
+   */
+  expireReceipt(event: EventRecord, callback?: CallbackRequest): Promise<boolean>;
+  /** Messages with no final status whose receipt deadline is at or before `now`, earliest first. */
+  overdueReceipts(now: number, limit: number): Promise<StoredMessage[]>;
+  /**
+   * Messages due for a status look-up, leased: their next look-up moves to `now + leaseMs` (a
+   * crash mid-look-up only delays it) and `reconcileAttempts` counts this one.
+   */
+  claimReconciliations(now: number, limit: number, leaseMs: number): Promise<StoredMessage[]>;
+  /** Sets the next look-up (none: `undefined`); a message whose look-ups ended stays ended. */
+  scheduleReconcile(messageId: string, at: number | undefined): Promise<void>;
+  /**
+   * Stores one webhook's events together with its replay token, in one transaction. A token stored
+   * before with another content hash is a replay: nothing is written. The same token with the
+   * same content is the provider's retry: accepted, its events de-duplicated as `addEvent` does.
+   * A write that fails stores neither, so the provider's retry is not refused.
+   */
+  addWebhookEvents(token: ReplayToken, events: readonly EventWrite[]): Promise<WebhookEventsResult>;
   /** Ids of messages still queued, oldest first (restart recovery). */
   queuedIds(limit: number): Promise<string[]>;
   /** Messages that were in flight when the process died. */
   inFlight(): Promise<StoredMessage[]>;
+  /**
+   * Queues a status callback. Every way a callback is queued numbers it: the message's next
+   * `sequence`, also written into the JSON body (`withSequence`), so a client can order them.
+   */
   enqueueCallback(messageId: string, url: string, body: string, now: number): Promise<void>;
+  /**
+   * Due callbacks, each the first still pending of its message: a message's callbacks go out in
+   * order, a later one only once the earlier is delivered or given up.
+   */
   dueCallbacks(now: number, limit: number): Promise<OutboxCallback[]>;
   callbackDone(id: number): Promise<void>;
   callbackRetry(id: number, nextAttemptAt: number, giveUp: boolean): Promise<void>;
@@ -135,5 +246,12 @@ export interface MessageStore {
     detail: Record<string, unknown>;
   }): Promise<void>;
   purgeIdempotency(now: number): Promise<number>;
+  /** Whether writes land: after a failed write, not writable (with the reason) until one succeeds. */
+  writeHealth(): StoreWriteHealth;
+  /** A small real write that tells whether the store can be written again (the health follows it). */
+  probeWrite(now: number): Promise<void>;
   close(): Promise<void>;
 }
+
+/** What storing one event did: whether it was new, and the message's status after it. */
+export type AddEventResult = Awaited<ReturnType<MessageStore['addEvent']>>;

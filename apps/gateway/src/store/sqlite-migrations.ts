@@ -79,4 +79,40 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
      action TEXT NOT NULL,
      detail TEXT NOT NULL
    );`,
+  // Replay tokens of webhooks whose signature does not cover the body (Mailgun), kept with a hash
+  // of the body they came with.
+  `CREATE TABLE webhook_replay_tokens (
+     provider_id TEXT NOT NULL,
+     token TEXT NOT NULL,
+     content_hash TEXT NOT NULL,
+     received_at INTEGER NOT NULL,
+     PRIMARY KEY (provider_id, token)
+   );`,
+  // Message lifecycle: callbacks numbered per message, receipts matched to the latest send,
+  // retry rounds, receipt deadlines and status look-ups, each with an index for its sweeper.
+  `ALTER TABLE messages ADD COLUMN sent_at INTEGER;
+   ALTER TABLE messages ADD COLUMN receipt_due_at INTEGER;
+   ALTER TABLE messages ADD COLUMN reconcile_at INTEGER;
+   ALTER TABLE messages ADD COLUMN reconcile_attempts INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE messages ADD COLUMN retry_round INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE messages ADD COLUMN retry_reason TEXT;
+   ALTER TABLE messages ADD COLUMN next_attempt_at INTEGER;
+   ALTER TABLE messages ADD COLUMN callback_sequence INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE callback_outbox ADD COLUMN sequence INTEGER NOT NULL DEFAULT 0;
+   CREATE INDEX callback_message ON callback_outbox (message_id, sequence);
+   UPDATE callback_outbox SET sequence = (
+     SELECT COUNT(*) FROM callback_outbox AS earlier
+     WHERE earlier.message_id = callback_outbox.message_id AND earlier.id <= callback_outbox.id);
+   UPDATE messages SET callback_sequence = (SELECT COUNT(*) FROM callback_outbox WHERE message_id = messages.id)
+   WHERE id IN (SELECT message_id FROM callback_outbox);
+   -- Sent before this version: the send time is the last update, the deadline the default 72 h.
+   UPDATE messages SET sent_at = updated_at WHERE provider_message_id IS NOT NULL;
+   UPDATE messages SET receipt_due_at = updated_at + 259200000
+   WHERE dispatch_state = 'done' AND status IN ('queued', 'sent');
+   DROP INDEX messages_provider;
+   CREATE INDEX messages_provider ON messages (provider_id, provider_message_id, sent_at);
+   CREATE INDEX messages_retry_due ON messages (next_attempt_at) WHERE dispatch_state = 'waiting';
+   CREATE INDEX messages_receipt_due ON messages (receipt_due_at) WHERE receipt_due_at IS NOT NULL;
+   CREATE INDEX messages_reconcile_due ON messages (reconcile_at) WHERE reconcile_at IS NOT NULL;
+   CREATE TABLE store_probe (id INTEGER PRIMARY KEY, at INTEGER NOT NULL);`,
 ];

@@ -1,17 +1,24 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { canAdvanceStatus, type DeliveryStatus } from '@msg/core';
+import { canAdvanceStatus, type DeliveryStatus, isFinalStatus } from '@msg/core';
 import Database from 'better-sqlite3';
+import { withSequence } from '../callbacks/callback-body.js';
 import type {
   AcceptResult,
+  AddEventResult,
   AttemptRecord,
   CallbackRequest,
   DispatchOutcome,
   DispatchState,
   EventRecord,
+  EventWrite,
   MessageStore,
   OutboxCallback,
+  ReplayToken,
+  RetrySchedule,
   StoredMessage,
+  StoreWriteHealth,
+  WebhookEventsResult,
 } from './message-store.js';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
 import { StoreUnavailableError } from './store-error.js';
@@ -19,6 +26,19 @@ import { StoreUnavailableError } from './store-error.js';
 export { StoreUnavailableError };
 
 type Row = Record<string, unknown>;
+
+const optional = <T>(value: unknown): T | undefined => (value ?? undefined) as T | undefined;
+
+/** SQLite codes that mean the file cannot take writes now (as opposed to a constraint or a bug). */
+const STORAGE_FAILURE = /^SQLITE_(FULL|IOERR|READONLY|CANTOPEN|BUSY|LOCKED|NOMEM|CORRUPT|NOTADB|PERM)/;
+
+function isStorageFailure(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && STORAGE_FAILURE.test(code);
+}
+
+/** A status after which no receipt is awaited: final, or the deadline's `unknown`. */
+const settled = (status: DeliveryStatus) => isFinalStatus(status) || status === 'unknown';
 
 function toMessage(row: Row): StoredMessage {
   const message = JSON.parse(row.payload as string);
@@ -48,6 +68,13 @@ function toMessage(row: Row): StoredMessage {
       : undefined,
     createdAt: row.created_at as number,
     updatedAt: row.updated_at as number,
+    sentAt: optional(row.sent_at),
+    receiptDueAt: optional(row.receipt_due_at),
+    reconcileAt: optional(row.reconcile_at),
+    reconcileAttempts: optional(row.reconcile_attempts),
+    retryRound: optional(row.retry_round),
+    retryReason: optional(row.retry_reason),
+    nextAttemptAt: optional(row.next_attempt_at),
   };
 }
 
@@ -111,6 +138,7 @@ export class SqliteMessageStore implements MessageStore {
   private readonly groupCommit: boolean;
   private pending: PendingWrite[] = [];
   private flushScheduled = false;
+  private health: StoreWriteHealth = { writable: true };
 
   constructor(options: SqliteStoreOptions) {
     this.groupCommit = options.groupCommit ?? true;
@@ -144,6 +172,23 @@ export class SqliteMessageStore implements MessageStore {
       claim: db.prepare(
         `UPDATE messages SET dispatch_state = 'in-flight', updated_at = ? WHERE id = ? AND dispatch_state = 'queued' RETURNING *`,
       ),
+      attemptCount: db.prepare(
+        'SELECT COALESCE(MAX(sequence), 0) AS count FROM attempts WHERE message_id = ?',
+      ),
+      scheduleRetry: db.prepare(
+        `UPDATE messages SET dispatch_state = 'waiting', next_attempt_at = @nextAttemptAt, retry_round = @round,
+           retry_reason = @reason, updated_at = @now
+         WHERE id = @id`,
+      ),
+      // Named: the planner would otherwise walk every waiting message by dispatch state and sort.
+      dueRetries: db.prepare(
+        `SELECT id FROM messages INDEXED BY messages_retry_due
+         WHERE dispatch_state = 'waiting' AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?`,
+      ),
+      releaseRetry: db.prepare(
+        `UPDATE messages SET dispatch_state = 'queued', next_attempt_at = NULL, updated_at = ?
+         WHERE id = ? AND dispatch_state = 'waiting'`,
+      ),
       requeue: db.prepare(`UPDATE messages SET dispatch_state = 'queued', updated_at = ? WHERE id = ?`),
       upsertAttempt: db.prepare(
         `INSERT INTO attempts (message_id, sequence, provider_id, started_at, finished_at, latency_ms, outcome, error_kind,
@@ -159,15 +204,15 @@ export class SqliteMessageStore implements MessageStore {
         `UPDATE messages SET dispatch_state = 'done', status = @status, provider_id = @providerId,
            provider_message_id = @providerMessageId, routing_reason = @routingReason, segments = @segments,
            cost_amount = @costAmount, cost_currency = @costCurrency, error_kind = @errorKind, error_code = @errorCode,
-           error_message = @errorMessage, updated_at = @now
+           error_message = @errorMessage, updated_at = @now, sent_at = COALESCE(@sentAt, sent_at),
+           receipt_due_at = @receiptDueAt, reconcile_at = @reconcileAt, next_attempt_at = NULL, retry_reason = NULL
          WHERE id = @id`,
       ),
       attempts: db.prepare('SELECT * FROM attempts WHERE message_id = ? ORDER BY sequence'),
       events: db.prepare('SELECT * FROM events WHERE message_id = ? ORDER BY id'),
       byProviderMessage: db.prepare(
-        `SELECT m.* FROM messages m WHERE m.provider_id = ? AND m.provider_message_id = ?
-         UNION SELECT m.* FROM attempts a JOIN messages m ON m.id = a.message_id
-         WHERE a.provider_id = ? AND a.provider_message_id = ? LIMIT 1`,
+        `SELECT * FROM messages WHERE provider_id = ? AND provider_message_id = ? AND sent_at >= ?
+         ORDER BY sent_at DESC, rowid DESC LIMIT 1`,
       ),
       insertEvent: db.prepare(
         `INSERT OR IGNORE INTO events (message_id, provider_id, provider_message_id, status, provider_status, occurred_at,
@@ -175,15 +220,49 @@ export class SqliteMessageStore implements MessageStore {
          VALUES (@messageId, @providerId, @providerMessageId, @status, @providerStatus, @occurredAt, @receivedAt, @eventKey, @detail)`,
       ),
       setStatus: db.prepare('UPDATE messages SET status = ?, updated_at = ? WHERE id = ?'),
+      // No receipt is awaited any more: the deadline and the look-ups end.
+      settle: db.prepare(
+        'UPDATE messages SET status = ?, updated_at = ?, receipt_due_at = NULL, reconcile_at = NULL WHERE id = ?',
+      ),
+      overdueReceipts: db.prepare(
+        `SELECT * FROM messages WHERE receipt_due_at IS NOT NULL AND receipt_due_at <= ?
+         ORDER BY receipt_due_at LIMIT ?`,
+      ),
+      dueReconciliations: db.prepare(
+        `SELECT id FROM messages WHERE reconcile_at IS NOT NULL AND reconcile_at <= ?
+         ORDER BY reconcile_at LIMIT ?`,
+      ),
+      leaseReconciliation: db.prepare(
+        `UPDATE messages SET reconcile_at = ?, reconcile_attempts = reconcile_attempts + 1
+         WHERE id = ? AND reconcile_at <= ? RETURNING *`,
+      ),
+      scheduleReconcile: db.prepare(
+        'UPDATE messages SET reconcile_at = ? WHERE id = ? AND reconcile_at IS NOT NULL',
+      ),
+      replayToken: db.prepare(
+        'SELECT content_hash FROM webhook_replay_tokens WHERE provider_id = ? AND token = ?',
+      ),
+      insertReplayToken: db.prepare(
+        'INSERT INTO webhook_replay_tokens (provider_id, token, content_hash, received_at) VALUES (?, ?, ?, ?)',
+      ),
       queuedIds: db.prepare(
         `SELECT id FROM messages WHERE dispatch_state = 'queued' ORDER BY created_at LIMIT ?`,
       ),
       inFlight: db.prepare(`SELECT * FROM messages WHERE dispatch_state = 'in-flight' ORDER BY created_at`),
-      enqueueCallback: db.prepare(
-        'INSERT INTO callback_outbox (message_id, url, body, next_attempt_at) VALUES (?, ?, ?, ?)',
+      nextCallbackSequence: db.prepare(
+        'UPDATE messages SET callback_sequence = callback_sequence + 1 WHERE id = ? RETURNING callback_sequence',
       ),
+      enqueueCallback: db.prepare(
+        'INSERT INTO callback_outbox (message_id, url, body, next_attempt_at, sequence) VALUES (?, ?, ?, ?, ?)',
+      ),
+      // Only the first pending callback of each message: the rest wait their turn.
       dueCallbacks: db.prepare(
-        `SELECT * FROM callback_outbox WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?`,
+        `SELECT * FROM callback_outbox AS callback
+         WHERE state = 'pending' AND next_attempt_at <= ?
+           AND NOT EXISTS (SELECT 1 FROM callback_outbox AS earlier
+             WHERE earlier.message_id = callback.message_id AND earlier.state = 'pending'
+               AND earlier.sequence < callback.sequence)
+         ORDER BY next_attempt_at LIMIT ?`,
       ),
       callbackDone: db.prepare(
         `UPDATE callback_outbox SET state = 'done', attempts = attempts + 1 WHERE id = ?`,
@@ -196,6 +275,9 @@ export class SqliteMessageStore implements MessageStore {
       ),
       audit: db.prepare('INSERT INTO audit_log (at, actor, action, detail) VALUES (?, ?, ?, ?)'),
       purgeIdempotency: db.prepare('DELETE FROM idempotency_keys WHERE expires_at <= ?'),
+      probe: db.prepare(
+        'INSERT INTO store_probe (id, at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at',
+      ),
     };
   }
 
@@ -228,8 +310,11 @@ export class SqliteMessageStore implements MessageStore {
   private write<T>(what: string, run: () => T): Promise<T> {
     if (!this.groupCommit) {
       try {
-        return Promise.resolve(this.db.transaction(run)());
+        const value = this.commit(run);
+        this.health = { writable: true };
+        return Promise.resolve(value);
       } catch (error) {
+        if (isStorageFailure(error)) this.failed(what, error);
         return Promise.reject(this.unavailable(what, error));
       }
     }
@@ -240,6 +325,24 @@ export class SqliteMessageStore implements MessageStore {
         setImmediate(() => this.flush());
       }
     });
+  }
+
+  /**
+   * Runs `work` in one transaction and commits it. The one place a commit happens, so a test can
+   * make it fail as a full disk would.
+   */
+  protected commit<T>(work: () => T): T {
+    return this.db.transaction(work)();
+  }
+
+  private failed(what: string, error: unknown): void {
+    if (this.health.writable) {
+      this.health = {
+        writable: false,
+        reason: `cannot ${what}: ${(error as Error).message}`,
+        since: Date.now(),
+      };
+    }
   }
 
   private unavailable(what: string, error: unknown): StoreUnavailableError {
@@ -256,7 +359,7 @@ export class SqliteMessageStore implements MessageStore {
     const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
     try {
       if (!this.db.open) throw new Error('the store is closed');
-      this.db.transaction(() => {
+      this.commit(() => {
         for (const item of batch) {
           try {
             // A nested transaction is a savepoint: a failing write is undone alone.
@@ -265,11 +368,22 @@ export class SqliteMessageStore implements MessageStore {
             outcomes.push({ ok: false, error });
           }
         }
-      })();
+      });
     } catch (error) {
       // The commit itself failed: nothing of the batch is stored.
+      if (isStorageFailure(error)) this.failed(batch[0]?.what ?? 'write', error);
       for (const item of batch) item.reject(this.unavailable(item.what, error));
       return;
+    }
+    const storageFailure = batch.findIndex((_item, index) => {
+      const outcome = outcomes[index];
+      return outcome !== undefined && !outcome.ok && isStorageFailure(outcome.error);
+    });
+    if (storageFailure >= 0) {
+      const outcome = outcomes[storageFailure] as { ok: false; error: unknown };
+      this.failed(batch[storageFailure]?.what ?? 'write', outcome.error);
+    } else {
+      this.health = { writable: true };
     }
     batch.forEach((item, index) => {
       const outcome = outcomes[index];
@@ -325,7 +439,10 @@ export class SqliteMessageStore implements MessageStore {
       const claimed: StoredMessage[] = [];
       for (const id of ids) {
         const row = this.statements.claim.get(now, id) as Row | undefined;
-        if (row) claimed.push(this.revived(row));
+        if (!row) continue;
+        const message = this.revived(row);
+        message.attemptCount = (this.statements.attemptCount.get(id) as { count: number }).count;
+        claimed.push(message);
       }
       return claimed;
     });
@@ -358,15 +475,14 @@ export class SqliteMessageStore implements MessageStore {
   async finishDispatch(messageId: string, outcome: DispatchOutcome, now: number): Promise<void> {
     await this.write('finish the dispatch', () => {
       for (const attempt of outcome.attempts ?? []) this.upsertAttempt(attempt);
-      if (outcome.callback) {
-        this.statements.enqueueCallback.run(messageId, outcome.callback.url, outcome.callback.body, now);
-      }
+      if (outcome.callback) this.queueCallback(messageId, outcome.callback, now);
       // A receipt may have arrived before the send returned: keep whichever status is further on.
       const current = this.statements.getMessage.get(messageId) as Row | undefined;
       const status =
         current && !canAdvanceStatus(current.status as DeliveryStatus, outcome.status)
           ? (current.status as DeliveryStatus)
           : outcome.status;
+      const awaiting = !settled(status);
       this.statements.finish.run({
         id: messageId,
         status,
@@ -380,8 +496,47 @@ export class SqliteMessageStore implements MessageStore {
         errorCode: outcome.error?.code ?? null,
         errorMessage: outcome.error?.message ?? null,
         now,
+        sentAt: outcome.providerMessageId ? now : null,
+        receiptDueAt: awaiting ? (outcome.receiptDueAt ?? null) : null,
+        reconcileAt: awaiting ? (outcome.reconcileAt ?? null) : null,
       });
     });
+  }
+
+  async scheduleRetry(messageId: string, retry: RetrySchedule, now: number): Promise<void> {
+    await this.write('schedule a retry round', () => {
+      for (const attempt of retry.attempts) this.upsertAttempt(attempt);
+      this.statements.scheduleRetry.run({
+        id: messageId,
+        nextAttemptAt: retry.nextAttemptAt,
+        round: retry.round,
+        reason: retry.reason,
+        now,
+      });
+    });
+  }
+
+  async releaseDueRetries(now: number, limit: number): Promise<string[]> {
+    // Read first: most sweeps find nothing and need no write.
+    const due = (this.statements.dueRetries.all(now, limit) as Array<{ id: string }>).map((row) => row.id);
+    if (due.length === 0) return [];
+    return this.write('release retry rounds', () =>
+      due.filter((id) => this.statements.releaseRetry.run(now, id).changes > 0),
+    );
+  }
+
+  private queueCallback(messageId: string, callback: CallbackRequest, now: number): void {
+    const row = this.statements.nextCallbackSequence.get(messageId) as
+      | { callback_sequence: number }
+      | undefined;
+    const sequence = row?.callback_sequence ?? 1;
+    this.statements.enqueueCallback.run(
+      messageId,
+      callback.url,
+      withSequence(callback.body, sequence),
+      now,
+      sequence,
+    );
   }
 
   async requeue(messageId: string, now: number): Promise<void> {
@@ -414,37 +569,97 @@ export class SqliteMessageStore implements MessageStore {
   async findByProviderMessageId(
     providerId: string,
     providerMessageId: string,
+    sentSince: number,
   ): Promise<StoredMessage | undefined> {
-    const row = this.statements.byProviderMessage.get(
-      providerId,
-      providerMessageId,
-      providerId,
-      providerMessageId,
-    ) as Row | undefined;
+    const row = this.statements.byProviderMessage.get(providerId, providerMessageId, sentSince) as
+      | Row
+      | undefined;
     return row ? this.revived(row) : undefined;
   }
 
-  async addEvent(
-    event: EventRecord,
-    callback?: CallbackRequest,
-  ): Promise<{ stored: boolean; status: DeliveryStatus; advanced: boolean }> {
-    return this.write('store the event', () => {
-      const inserted = this.statements.insertEvent.run({
-        ...event,
-        detail: event.detail ? JSON.stringify(event.detail) : null,
-      });
-      const current = this.statements.getMessage.get(event.messageId) as Row | undefined;
-      const currentStatus = current?.status as DeliveryStatus;
-      if (inserted.changes === 0) return { stored: false, status: currentStatus, advanced: false };
-      if (!canAdvanceStatus(currentStatus, event.status)) {
-        return { stored: true, status: currentStatus, advanced: false };
+  async addEvent(event: EventRecord, callback?: CallbackRequest): Promise<AddEventResult> {
+    return this.write('store the event', () => this.recordEvent(event, callback));
+  }
+
+  async addWebhookEvents(token: ReplayToken, events: readonly EventWrite[]): Promise<WebhookEventsResult> {
+    return this.write('store the webhook', (): WebhookEventsResult => {
+      const seen = this.statements.replayToken.get(token.providerId, token.token) as Row | undefined;
+      if (seen && seen.content_hash !== token.contentHash) return { outcome: 'replayed' };
+      if (!seen) {
+        this.statements.insertReplayToken.run(
+          token.providerId,
+          token.token,
+          token.contentHash,
+          token.receivedAt,
+        );
       }
-      this.statements.setStatus.run(event.status, event.receivedAt, event.messageId);
-      if (callback) {
-        this.statements.enqueueCallback.run(event.messageId, callback.url, callback.body, event.receivedAt);
-      }
-      return { stored: true, status: event.status, advanced: true };
+      return {
+        outcome: 'accepted',
+        results: events.map(({ event, callback }) => this.recordEvent(event, callback)),
+      };
     });
+  }
+
+  /** Inside a write: stores the event unless its key was seen, and moves the message forward only. */
+  private recordEvent(event: EventRecord, callback: CallbackRequest | undefined): AddEventResult {
+    const inserted = this.insertEvent(event);
+    const current = this.statements.getMessage.get(event.messageId) as Row | undefined;
+    const currentStatus = current?.status as DeliveryStatus;
+    if (!inserted) return { stored: false, status: currentStatus, advanced: false };
+    if (!canAdvanceStatus(currentStatus, event.status)) {
+      return { stored: true, status: currentStatus, advanced: false };
+    }
+    this.advance(event, callback);
+    return { stored: true, status: event.status, advanced: true };
+  }
+
+  private insertEvent(event: EventRecord): boolean {
+    const inserted = this.statements.insertEvent.run({
+      ...event,
+      detail: event.detail ? JSON.stringify(event.detail) : null,
+    });
+    return inserted.changes > 0;
+  }
+
+  private advance(event: EventRecord, callback: CallbackRequest | undefined): void {
+    const statement = settled(event.status) ? this.statements.settle : this.statements.setStatus;
+    statement.run(event.status, event.receivedAt, event.messageId);
+    if (callback) this.queueCallback(event.messageId, callback, event.receivedAt);
+  }
+
+  async expireReceipt(event: EventRecord, callback?: CallbackRequest): Promise<boolean> {
+    return this.write('end the receipt wait', () => {
+      const current = this.statements.getMessage.get(event.messageId) as Row | undefined;
+      if (!current || !canAdvanceStatus(current.status as DeliveryStatus, event.status)) return false;
+      if (!this.insertEvent(event)) return false;
+      this.advance(event, callback);
+      return true;
+    });
+  }
+
+  async overdueReceipts(now: number, limit: number): Promise<StoredMessage[]> {
+    return (this.statements.overdueReceipts.all(now, limit) as Row[]).map((row) => this.revived(row));
+  }
+
+  async claimReconciliations(now: number, limit: number, leaseMs: number): Promise<StoredMessage[]> {
+    const due = (this.statements.dueReconciliations.all(now, limit) as Array<{ id: string }>).map(
+      (row) => row.id,
+    );
+    if (due.length === 0) return [];
+    return this.write('lease status look-ups', () => {
+      const leased: StoredMessage[] = [];
+      for (const id of due) {
+        const row = this.statements.leaseReconciliation.get(now + leaseMs, id, now) as Row | undefined;
+        if (row) leased.push(this.revived(row));
+      }
+      return leased;
+    });
+  }
+
+  async scheduleReconcile(messageId: string, at: number | undefined): Promise<void> {
+    await this.write('schedule a status look-up', () =>
+      this.statements.scheduleReconcile.run(at ?? null, messageId),
+    );
   }
 
   async queuedIds(limit: number): Promise<string[]> {
@@ -456,15 +671,14 @@ export class SqliteMessageStore implements MessageStore {
   }
 
   async enqueueCallback(messageId: string, url: string, body: string, now: number): Promise<void> {
-    await this.write('queue the status callback', () =>
-      this.statements.enqueueCallback.run(messageId, url, body, now),
-    );
+    await this.write('queue the status callback', () => this.queueCallback(messageId, { url, body }, now));
   }
 
   async dueCallbacks(now: number, limit: number): Promise<OutboxCallback[]> {
     return (this.statements.dueCallbacks.all(now, limit) as Row[]).map((row) => ({
       id: row.id as number,
       messageId: row.message_id as string,
+      sequence: row.sequence as number,
       url: row.url as string,
       body: row.body as string,
       attempts: row.attempts as number,
@@ -483,7 +697,7 @@ export class SqliteMessageStore implements MessageStore {
   }
 
   async countByDispatchState(): Promise<Record<DispatchState, number>> {
-    const counts: Record<DispatchState, number> = { queued: 0, 'in-flight': 0, done: 0 };
+    const counts: Record<DispatchState, number> = { queued: 0, 'in-flight': 0, waiting: 0, done: 0 };
     for (const row of this.statements.countStates.all() as Array<{
       dispatch_state: DispatchState;
       count: number;
@@ -506,6 +720,14 @@ export class SqliteMessageStore implements MessageStore {
 
   async purgeIdempotency(now: number): Promise<number> {
     return this.write('purge idempotency keys', () => this.statements.purgeIdempotency.run(now).changes);
+  }
+
+  writeHealth(): StoreWriteHealth {
+    return this.health;
+  }
+
+  async probeWrite(now: number): Promise<void> {
+    await this.write('write a probe row', () => this.statements.probe.run(now));
   }
 
   async close(): Promise<void> {

@@ -19,3 +19,20 @@ export class StoreUnavailableError extends MsgError {
     );
   }
 }
+
+/** Causes that pass once an operator or time frees the resource: a full disk, an I/O error, a lock. */
+const OUTAGE = /^(SQLITE_(FULL|IOERR|BUSY|LOCKED|NOMEM|READONLY)|ENOSPC|EDQUOT|EIO$|EROFS)/;
+
+/**
+ * Whether the store failed for want of a resource that may come back (a full disk, a file system
+ * remounted read-only) rather than for a bug or its configuration (a constraint, a bad path): the
+ * first is waited out, the second reported at once.
+ */
+export function isStorageOutage(error: unknown): boolean {
+  for (let current = error, depth = 0; current && depth < 8; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && OUTAGE.test(code)) return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
+}

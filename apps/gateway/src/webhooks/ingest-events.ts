@@ -1,7 +1,7 @@
 import type { DeliveryEvent, Logger } from '@msg/core';
 import { statusCallback } from '../callbacks/callback-body.js';
 import type { GatewayMetrics } from '../metrics.js';
-import type { MessageStore, StoredMessage } from '../store/message-store.js';
+import type { AddEventResult, EventWrite, MessageStore, StoredMessage } from '../store/message-store.js';
 import { eventKey } from './event-key.js';
 
 export interface IngestContext {
@@ -10,35 +10,86 @@ export interface IngestContext {
   metrics: GatewayMetrics;
   now: () => number;
   onCallbackQueued: () => void;
+  /** A receipt matches only a send this recent (`receipts.windowMs`). */
+  receiptWindowMs: number;
 }
 
 export type IngestOutcome = 'stored' | 'duplicate' | 'unknown-message';
 
+/** A webhook's replay token and the hash of the body it came with (see `MessageStore.addWebhookEvents`). */
+export interface IngestReplayToken {
+  token: string;
+  contentHash: string;
+}
+
 async function findMessage(
-  store: MessageStore,
+  context: IngestContext,
   providerId: string,
   event: DeliveryEvent,
 ): Promise<StoredMessage | undefined> {
   if (event.messageId) {
-    const byId = await store.get(event.messageId);
+    const byId = await context.store.get(event.messageId);
     if (byId) return byId;
   }
-  return store.findByProviderMessageId(providerId, event.providerMessageId);
+  // Providers reuse and wrap their ids: the latest send in the window owns the receipt.
+  const sentSince = context.now() - context.receiptWindowMs;
+  return context.store.findByProviderMessageId(providerId, event.providerMessageId, sentSince);
+}
+
+function eventWrite(
+  providerId: string,
+  event: DeliveryEvent,
+  message: StoredMessage,
+  receivedAt: number,
+): EventWrite {
+  const detail: Record<string, unknown> = {};
+  if (event.error) detail.error = event.error;
+  if (event.bounceType) detail.bounceType = event.bounceType;
+  if (event.cost) detail.cost = event.cost;
+  if (event.recipient) detail.recipient = event.recipient;
+  if (event.details) detail.details = event.details;
+  return {
+    event: {
+      messageId: message.id,
+      providerId,
+      providerMessageId: event.providerMessageId,
+      status: event.status,
+      providerStatus: event.providerStatus,
+      occurredAt: event.occurredAt.getTime(),
+      receivedAt,
+      eventKey: eventKey(providerId, event),
+      detail: Object.keys(detail).length > 0 ? detail : undefined,
+    },
+    callback: statusCallback(message, {
+      status: event.status,
+      provider: providerId,
+      providerMessageId: event.providerMessageId,
+      providerStatus: event.providerStatus,
+      error: event.error,
+      occurredAt: event.occurredAt.getTime(),
+    }),
+  };
 }
 
 /**
- * Stores verified delivery events: matched by our message id or by the provider's; a duplicate is
+ * Stores verified delivery events: matched by our message id or by the provider's (the latest
+ * send with that id within the receipt window); a duplicate is
  * not stored twice; the status moves forward only; an advance queues the client's status callback
- * in the same transaction. An event for a message we do not know is logged and dropped.
+ * in the same transaction. An event for a message we do not know is logged and dropped. With a
+ * replay token, the token and the events are written in one transaction, and `replayed` (nothing
+ * written) means the token was already used with other content.
  */
 export async function ingestEvents(
   providerId: string,
   events: readonly DeliveryEvent[],
   context: IngestContext,
-): Promise<IngestOutcome[]> {
-  const outcomes: IngestOutcome[] = [];
+  replay?: IngestReplayToken,
+): Promise<IngestOutcome[] | 'replayed'> {
+  const receivedAt = context.now();
+  const outcomes: Array<IngestOutcome | undefined> = [];
+  const writes: Array<{ index: number; write: EventWrite; hasCallback: boolean }> = [];
   for (const event of events) {
-    const message = await findMessage(context.store, providerId, event);
+    const message = await findMessage(context, providerId, event);
     if (!message) {
       context.logger.warn(`webhook from ${providerId} for an unknown message`, {
         provider: providerId,
@@ -46,42 +97,35 @@ export async function ingestEvents(
         messageId: event.messageId,
         status: event.status,
       });
-      context.metrics.webhookEvents.inc({ provider: providerId, outcome: 'unknown-message' });
       outcomes.push('unknown-message');
       continue;
     }
-    const receivedAt = context.now();
-    const detail: Record<string, unknown> = {};
-    if (event.error) detail.error = event.error;
-    if (event.bounceType) detail.bounceType = event.bounceType;
-    if (event.cost) detail.cost = event.cost;
-    if (event.recipient) detail.recipient = event.recipient;
-    if (event.details) detail.details = event.details;
-    const result = await context.store.addEvent(
-      {
-        messageId: message.id,
-        providerId,
-        providerMessageId: event.providerMessageId,
-        status: event.status,
-        providerStatus: event.providerStatus,
-        occurredAt: event.occurredAt.getTime(),
-        receivedAt,
-        eventKey: eventKey(providerId, event),
-        detail: Object.keys(detail).length > 0 ? detail : undefined,
-      },
-      statusCallback(message, {
-        status: event.status,
-        provider: providerId,
-        providerMessageId: event.providerMessageId,
-        providerStatus: event.providerStatus,
-        error: event.error,
-        occurredAt: event.occurredAt.getTime(),
-      }),
-    );
-    if (result.advanced && message.callbackUrl) context.onCallbackQueued();
-    const outcome: IngestOutcome = result.stored ? 'stored' : 'duplicate';
-    context.metrics.webhookEvents.inc({ provider: providerId, outcome });
-    outcomes.push(outcome);
+    writes.push({
+      index: outcomes.length,
+      write: eventWrite(providerId, event, message, receivedAt),
+      hasCallback: message.callbackUrl !== undefined,
+    });
+    outcomes.push(undefined);
   }
-  return outcomes;
+  let results: AddEventResult[];
+  if (replay) {
+    const written = await context.store.addWebhookEvents(
+      { providerId, ...replay, receivedAt },
+      writes.map((item) => item.write),
+    );
+    if (written.outcome === 'replayed') return 'replayed';
+    results = written.results;
+  } else {
+    results = [];
+    for (const { write } of writes) results.push(await context.store.addEvent(write.event, write.callback));
+  }
+  writes.forEach(({ index, hasCallback }, position) => {
+    const result = results[position] as AddEventResult;
+    if (result.advanced && hasCallback) context.onCallbackQueued();
+    outcomes[index] = result.stored ? 'stored' : 'duplicate';
+  });
+  for (const outcome of outcomes) {
+    context.metrics.webhookEvents.inc({ provider: providerId, outcome: outcome as IngestOutcome });
+  }
+  return outcomes as IngestOutcome[];
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { WebhookVerificationError } from '@msg/core';
 import type { FastifyInstance } from 'fastify';
 import { HttpError } from '../http/http-error.js';
@@ -7,7 +8,8 @@ import { ingestEvents } from './ingest-events.js';
 /**
  * `POST /webhooks/:providerInstanceId`: the body stays raw bytes whatever its content type
  * (signatures cover the exact bytes), the instance's plugin verifies and normalises it, and the
- * events are stored. A bad or missing signature is a 401 and stores nothing.
+ * events are stored. A bad or missing signature, or a replay token already used with other
+ * content, is a 401 and stores nothing.
  */
 export async function webhookRoutes(app: FastifyInstance, context: ServerContext): Promise<void> {
   app.removeAllContentTypeParsers();
@@ -25,13 +27,14 @@ export async function webhookRoutes(app: FastifyInstance, context: ServerContext
       for (const [name, value] of Object.entries(request.headers)) {
         headers[name] = Array.isArray(value) ? value.join(', ') : value;
       }
+      const rawBody = (request.body as Buffer | undefined) ?? Buffer.alloc(0);
       let result: Awaited<ReturnType<NonNullable<typeof hosted.provider.parseWebhook>>>;
       try {
         result = await hosted.provider.parseWebhook({
           method: request.method,
           url: `${context.lifecycle.publicUrl.replace(/\/$/, '')}${request.url}`,
           headers,
-          rawBody: (request.body as Buffer | undefined) ?? Buffer.alloc(0),
+          rawBody,
           remoteAddress: request.ip,
         });
       } catch (error) {
@@ -45,13 +48,34 @@ export async function webhookRoutes(app: FastifyInstance, context: ServerContext
         });
         throw new HttpError(400, 'invalid_webhook', 'the webhook body could not be read');
       }
-      await ingestEvents(id, result.events, {
-        store: context.store,
-        logger: context.logger,
-        metrics: context.metrics,
-        now: context.now,
-        onCallbackQueued: () => callbacks.kick(),
-      });
+      // A provider's retry resends the same bytes, so the body's hash tells a retry (accepted,
+      // stored once) from a replayed signature carrying other content (refused).
+      const replay = result.replayToken
+        ? { token: result.replayToken, contentHash: createHash('sha256').update(rawBody).digest('hex') }
+        : undefined;
+      const outcome = await ingestEvents(
+        id,
+        result.events,
+        {
+          store: context.store,
+          logger: context.logger,
+          metrics: context.metrics,
+          now: context.now,
+          onCallbackQueued: () => callbacks.kick(),
+          receiptWindowMs: context.config.receipts.windowMs,
+        },
+        replay,
+      );
+      if (outcome === 'replayed') {
+        context.logger.warn(
+          `webhook for ${id} refused: its replay token was already used with other content`,
+          {
+            provider: id,
+          },
+        );
+        context.metrics.webhookEvents.inc({ provider: id, outcome: 'rejected' });
+        throw new HttpError(401, 'replayed_webhook', 'the webhook was already received with other content');
+      }
       const response = result.response;
       if (response) {
         if (response.contentType) reply.header('content-type', response.contentType);

@@ -17,7 +17,8 @@ type BreakerSettings = ResolvedProviderPolicy['breaker'];
 /**
  * Adds to cockatiel's breakers what they lack: a success threshold to close (cockatiel closes on the
  * first good probe; we keep the breaker on probation until `successThreshold` successes, and any
- * failure meanwhile opens it again), and opening at once on a configuration error.
+ * failure meanwhile opens it again), and opening at once on a configuration error. Rate-limited
+ * answers only count once they have lasted `rateLimitGraceMs` without a success.
  */
 class ProbationBreaker implements IBreaker {
   /** Successes still needed after cockatiel closed on a good probe. */
@@ -28,6 +29,7 @@ class ProbationBreaker implements IBreaker {
   constructor(
     private readonly inner: IBreaker,
     private readonly onRecovered: () => void,
+    private readonly onSuccess: () => void,
   ) {}
 
   get state(): unknown {
@@ -42,6 +44,7 @@ class ProbationBreaker implements IBreaker {
 
   success(state: CircuitState): void {
     this.inner.success(state);
+    this.onSuccess();
     if (state === CircuitState.Closed && this.remaining > 0 && --this.remaining === 0) this.onRecovered();
   }
 
@@ -53,11 +56,6 @@ class ProbationBreaker implements IBreaker {
     }
     return opens || (state === CircuitState.Closed && this.remaining > 0);
   }
-}
-
-/** Errors that say the provider is unwell. `permanent` is the message's fault, not the provider's. */
-function countsAgainstProvider(error: unknown): boolean {
-  return ProviderError.isInstance(error) && error.kind !== 'permanent';
 }
 
 /**
@@ -72,6 +70,8 @@ export class ProviderCircuit {
   private phase: BreakerState = 'closed';
   private openedAt = 0;
   private probing = false;
+  /** When the current run of rate-limited answers (no success since) began. */
+  private rateLimitedSince: number | undefined;
 
   constructor(
     private readonly settings: BreakerSettings,
@@ -116,6 +116,19 @@ export class ProviderCircuit {
     }
   }
 
+  /**
+   * Whether a failure says the provider is unwell. `permanent` is the message's fault; a
+   * rate-limited answer is back-pressure, until the provider has given nothing else for
+   * `rateLimitGraceMs`.
+   */
+  private countsAgainstProvider(error: unknown): boolean {
+    if (!ProviderError.isInstance(error) || error.kind === 'permanent') return false;
+    if (error.kind !== 'rate-limited') return true;
+    const now = Date.now();
+    this.rateLimitedSince ??= now;
+    return now - this.rateLimitedSince >= this.settings.rateLimitGraceMs;
+  }
+
   private build(saved: unknown): void {
     const settings = this.settings;
     const inner =
@@ -126,12 +139,18 @@ export class ProviderCircuit {
             ...(settings.minimumRps === undefined ? {} : { minimumRps: settings.minimumRps }),
           })
         : new ConsecutiveBreaker(settings.failureThreshold);
-    const breaker = new ProbationBreaker(inner, () => {
-      if (this.breaker === breaker) this.transition('closed');
-    });
+    const breaker = new ProbationBreaker(
+      inner,
+      () => {
+        if (this.breaker === breaker) this.transition('closed');
+      },
+      () => {
+        this.rateLimitedSince = undefined;
+      },
+    );
     const policy = circuitBreaker(
       handleWhen((error) => {
-        if (!countsAgainstProvider(error)) return false;
+        if (!this.countsAgainstProvider(error)) return false;
         // A bad key or an unverified sender will not fix itself: stop sending there at once.
         if ((error as ProviderError).kind === 'configuration') breaker.openOnNextFailure = true;
         return true;

@@ -105,6 +105,12 @@ export interface RetryConfig {
   initialDelayMs?: number;
   /** Longest wait, also for a retry-after: a provider asking for more is left for the next one. */
   maxDelayMs?: number;
+  /**
+   * Longest time in all that one message waits on a provider's rate limiting (its retry-after
+   * pauses) before it moves on. Rate-limited answers are back-pressure: waiting them out does not
+   * use up `maxRetries`.
+   */
+  rateLimitWaitMs?: number;
 }
 
 export interface BreakerConfig {
@@ -120,6 +126,11 @@ export interface BreakerConfig {
   halfOpenAfterMs?: number;
   /** Successful probes needed to close a half-open breaker. */
   successThreshold?: number;
+  /**
+   * Rate-limited answers do not count against the breaker (back-pressure, not ill health) until
+   * the provider has answered nothing but them, with no success, for this long.
+   */
+  rateLimitGraceMs?: number;
 }
 
 export interface RateLimitConfig {
@@ -172,7 +183,7 @@ export interface ResolvedProviderPolicy {
 
 export const DEFAULT_PROVIDER_POLICY: ResolvedProviderPolicy = {
   timeoutMs: 10_000,
-  retry: { maxRetries: 2, initialDelayMs: 100, maxDelayMs: 2_000 },
+  retry: { maxRetries: 2, initialDelayMs: 100, maxDelayMs: 2_000, rateLimitWaitMs: 10_000 },
   breaker: {
     mode: 'consecutive',
     failureThreshold: 5,
@@ -181,6 +192,7 @@ export const DEFAULT_PROVIDER_POLICY: ResolvedProviderPolicy = {
     minimumRps: undefined,
     halfOpenAfterMs: 60_000,
     successThreshold: 2,
+    rateLimitGraceMs: 60_000,
   },
   maxInFlight: undefined,
   rateLimit: undefined,
@@ -322,10 +334,11 @@ function checkPolicy(value: unknown, path: string, issues: Issues): void {
   if (value.retry !== undefined && checkObject(value.retry, join(path, 'retry'), issues)) {
     const retry = value.retry;
     const retryPath = join(path, 'retry');
-    checkKeys(retry, ['maxRetries', 'initialDelayMs', 'maxDelayMs'], retryPath, issues);
+    checkKeys(retry, ['maxRetries', 'initialDelayMs', 'maxDelayMs', 'rateLimitWaitMs'], retryPath, issues);
     checkNumber(retry.maxRetries, join(retryPath, 'maxRetries'), issues, { min: 0, max: 10, integer: true });
     checkNumber(retry.initialDelayMs, join(retryPath, 'initialDelayMs'), issues, { min: 0 });
     checkNumber(retry.maxDelayMs, join(retryPath, 'maxDelayMs'), issues, { min: 0 });
+    checkNumber(retry.rateLimitWaitMs, join(retryPath, 'rateLimitWaitMs'), issues, { min: 0 });
   }
   if (value.breaker !== undefined && checkObject(value.breaker, join(path, 'breaker'), issues)) {
     const breaker = value.breaker;
@@ -340,6 +353,7 @@ function checkPolicy(value: unknown, path: string, issues: Issues): void {
         'minimumRps',
         'halfOpenAfterMs',
         'successThreshold',
+        'rateLimitGraceMs',
       ],
       breakerPath,
       issues,
@@ -366,6 +380,7 @@ function checkPolicy(value: unknown, path: string, issues: Issues): void {
       min: 1,
       integer: true,
     });
+    checkNumber(breaker.rateLimitGraceMs, join(breakerPath, 'rateLimitGraceMs'), issues, { min: 0 });
   }
   if (value.rateLimit !== undefined && checkObject(value.rateLimit, join(path, 'rateLimit'), issues)) {
     const rateLimit = value.rateLimit;

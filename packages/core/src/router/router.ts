@@ -7,7 +7,7 @@ import {
   modeTransitionError,
 } from '../migration/mode.js';
 import type { Provider, SendResult } from '../provider.js';
-import { networkError } from '../provider-utils.js';
+import { networkError, PLUGIN_EXCEPTION_CODE, pluginException } from '../provider-utils.js';
 import type { Attempt, SkippedProvider } from './attempt.js';
 import { CarrierLookup, ZAMBIA_CARRIERS } from './carriers.js';
 import { type BreakerState, ProviderCircuit } from './circuit.js';
@@ -112,6 +112,8 @@ interface ProviderRuntime {
   health: HealthWindow;
   inFlight: number;
   rateKey: string;
+  /** The provider asked to be left alone until then (a retry-after): back-pressure, not ill health. */
+  pausedUntil: number;
 }
 
 type SkipReason = SkippedProvider['reason'];
@@ -194,6 +196,7 @@ export class Router {
         health: new HealthWindow(windowMs),
         inFlight: 0,
         rateKey: `rate:${provider.id}`,
+        pausedUntil: 0,
       });
     }
     this.routes = compileRoutes(this.config.routes, (id) => this.runtimes.get(id)?.provider.channel);
@@ -301,7 +304,28 @@ export class Router {
         const runtime = this.runtimes.get(providerId) as ProviderRuntime;
         let trigger: FailoverTrigger | undefined;
         let wasSkipped = false;
+        let transientRetries = 0;
+        let rateLimitedRetries = 0;
+        let rateLimitWaitedMs = 0;
         for (let retry = 0; ; retry++) {
+          // A provider that asked for a pause is waited for, within this message's budget; else left.
+          const pauseMs = this.pauseOf(runtime, rateLimitWaitedMs);
+          if (pauseMs === undefined) {
+            if (retry === 0) {
+              trigger = 'throttled';
+              wasSkipped = true;
+              skipped.push({ provider: providerId, reason: 'throttled' });
+            }
+            break;
+          }
+          if (pauseMs > 0) {
+            try {
+              await this.sleep(pauseMs, callerSignal);
+            } catch (error) {
+              throw aborted(error);
+            }
+            rateLimitWaitedMs += pauseMs;
+          }
           let skip = this.admit(runtime);
           if (skip !== undefined && typeof skip !== 'string') skip = await skip;
           if (skip !== undefined) {
@@ -350,7 +374,20 @@ export class Router {
           }
           if (callerSignal?.aborted) throw aborted(callerSignal.reason);
           trigger = attempt.trigger;
-          const retryInMs = this.retryDelay(runtime.policy, retry, attempt.error as ProviderError);
+          const error = attempt.error as ProviderError;
+          let retryInMs: number | undefined;
+          if (error.kind === 'rate-limited') {
+            this.pause(runtime, error, rateLimitedRetries++);
+            // A retry-after is waited out within the message's budget; a bare rate limit is an
+            // ordinary retry, out of `maxRetries`.
+            const ordinary = !error.retryAfterMs;
+            retryInMs =
+              ordinary && transientRetries++ >= runtime.policy.retry.maxRetries
+                ? undefined
+                : this.pauseOf(runtime, rateLimitWaitedMs);
+          } else {
+            retryInMs = this.retryDelay(runtime.policy, transientRetries++, error);
+          }
           if (this.events.has('attempt-failed')) {
             this.events.emit({
               type: 'attempt-failed',
@@ -361,10 +398,12 @@ export class Router {
             });
           }
           if (retryInMs === undefined) break;
+          // A rate-limited retry waits at the top of the loop, for the pause as it stands then.
+          if (error.kind === 'rate-limited') continue;
           try {
             await this.sleep(retryInMs, callerSignal);
-          } catch (error) {
-            throw aborted(error);
+          } catch (caught) {
+            throw aborted(caught);
           }
         }
         const failover = trigger !== undefined && route.failoverOn.has(trigger);
@@ -605,8 +644,11 @@ export class Router {
         return 'breaker-open';
       const error = networkError(caught, provider.id, controller.signal);
       const endedAt = this.now();
-      // A permanent error is the message's fault: the provider answered, and is healthy.
-      runtime.health.record(endedAt, error.kind === 'permanent', endedAt - startedAt);
+      // A permanent error is the message's fault: the provider answered, and is healthy. A plugin
+      // exception never reached the provider, so it says nothing about its health or latency.
+      if (error.providerCode !== PLUGIN_EXCEPTION_CODE) {
+        runtime.health.record(endedAt, error.kind === 'permanent', endedAt - startedAt);
+      }
       const attempt: Attempt = {
         provider: provider.id,
         number,
@@ -658,40 +700,50 @@ export class Router {
       } catch (error) {
         // A provider that throws before returning a promise never sent anything.
         clearTimeout(timer);
-        reject(
-          ProviderError.isInstance(error)
-            ? error
-            : new ProviderError({
-                kind: 'transient',
-                provider: provider.id,
-                message: error instanceof Error ? error.message : String(error),
-                cause: error,
-              }),
-        );
+        reject(pluginException(error, provider.id));
       }
     });
   }
 
   /**
-   * Delay before retrying the same provider, or undefined to move on: only `transient` and
-   * `rate-limited` are retried; exponential backoff with equal jitter; a retry-after is honoured,
-   * and one longer than `maxDelayMs` sends the message to the next provider instead of waiting.
+   * Delay before retrying the same provider after a `transient` error, or undefined to move on:
+   * up to `maxRetries`, exponential backoff with equal jitter. Other kinds are not retried here
+   * (`rate-limited` waits out the provider's pause instead).
    */
   private retryDelay(
     policy: ResolvedProviderPolicy,
     retry: number,
     error: ProviderError,
   ): number | undefined {
-    if (error.kind !== 'transient' && error.kind !== 'rate-limited') return undefined;
-    if (retry >= policy.retry.maxRetries) return undefined;
-    const { initialDelayMs, maxDelayMs } = policy.retry;
-    const step = Math.min(maxDelayMs, initialDelayMs * 2 ** retry);
-    let delay = step / 2 + (this.random() * step) / 2;
-    if (error.kind === 'rate-limited' && error.retryAfterMs !== undefined) {
-      if (error.retryAfterMs > maxDelayMs) return undefined;
-      delay = Math.max(delay, error.retryAfterMs);
-    }
-    return Math.round(delay);
+    if (error.kind !== 'transient' || retry >= policy.retry.maxRetries) return undefined;
+    return this.backoff(policy, retry);
+  }
+
+  private backoff(policy: ResolvedProviderPolicy, retry: number): number {
+    const step = Math.min(policy.retry.maxDelayMs, policy.retry.initialDelayMs * 2 ** retry);
+    return Math.round(step / 2 + (this.random() * step) / 2);
+  }
+
+  /**
+   * Pauses the provider for every message after a rate-limited answer: for its retry-after, and at
+   * least an exponential backoff. The pause only grows: a shorter answer never ends it early.
+   */
+  private pause(runtime: ProviderRuntime, error: ProviderError, rateLimitedRetry: number): void {
+    const waitMs = Math.max(error.retryAfterMs ?? 0, this.backoff(runtime.policy, rateLimitedRetry));
+    runtime.pausedUntil = Math.max(runtime.pausedUntil, this.now() + waitMs);
+  }
+
+  /**
+   * How long a message must wait for the provider's pause: 0 when there is none, undefined when
+   * what is left of it is longer than `maxDelayMs` or than what is left of the message's
+   * `rateLimitWaitMs` (then it moves on to the next provider).
+   */
+  private pauseOf(runtime: ProviderRuntime, waitedMs: number): number | undefined {
+    if (runtime.pausedUntil === 0) return 0;
+    const remaining = runtime.pausedUntil - this.now();
+    if (remaining <= 0) return 0;
+    const { maxDelayMs, rateLimitWaitMs } = runtime.policy.retry;
+    return remaining > maxDelayMs || waitedMs + remaining > rateLimitWaitMs ? undefined : remaining;
   }
 
   private onBreakerChange(providerId: string, state: BreakerState): void {

@@ -166,9 +166,9 @@ describe('failover', () => {
     });
   });
 
-  it('treats a provider that throws something other than a ProviderError as ambiguous', async () => {
+  it('treats a lost connection that is not a ProviderError as ambiguous', async () => {
     const { router, first } = chain();
-    first.fallback = () => Promise.reject(new Error('socket hang up'));
+    first.fallback = () => Promise.reject(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
     const sent = await router.send(sms());
     expect(sent.attempts[0]).toMatchObject({ errorKind: 'ambiguous', provider: 'first' });
     expect(sent.provider).toBe('second');
