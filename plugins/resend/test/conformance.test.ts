@@ -1,5 +1,5 @@
 import { runConformanceSuite } from '@msg/testing/conformance';
-import resendPlugin, { RESEND_STATUS_MAP, type ResendPluginOptions } from '../src/index.js';
+import resendPlugin, { type ResendPluginOptions } from '../src/index.js';
 import { createResendSimulator, generateResendApiKey } from '../src/simulator.js';
 import { optionsFor } from './helpers.js';
 
@@ -44,6 +44,16 @@ runConformanceSuite<ResendPluginOptions>({
       options: optionsFor(simulator, accountA),
       otherOptions: optionsFor(simulator, simulator.account('account-b')),
       credentialOf: (options) => simulator.account(options.apiKey).label,
+      secrets: ['apiKey', 'webhookSecret'],
+      // The `msg_id` tag, which webhooks echo in `data.tags` (the Idempotency-Key header carries it too).
+      messageIdIn: {
+        read: (request) => {
+          const body = JSON.parse(Buffer.from(request.body).toString('utf8')) as {
+            tags?: Array<{ name: string; value: string }>;
+          };
+          return body.tags?.find((tag) => tag.name === 'msg_id')?.value;
+        },
+      },
       simulator,
       webhookUrl: 'https://gateway.example.com/webhooks/resend',
       message: (id) => ({
@@ -89,7 +99,19 @@ runConformanceSuite<ResendPluginOptions>({
         { error: 'unreadable-success', kind: 'ambiguous', providerCode: 'UNREADABLE_RESPONSE' },
       ],
       webhooks: {
-        statuses: { ...RESEND_STATUS_MAP },
+        // Resend's email event types; PROVIDERS.md's Resend event -> status list.
+        statuses: {
+          'email.scheduled': 'queued',
+          'email.sent': 'sent',
+          'email.delivery_delayed': 'sent',
+          'email.delivered': 'delivered',
+          'email.bounced': 'bounced',
+          'email.complained': 'complained',
+          'email.opened': 'opened',
+          'email.clicked': 'clicked',
+          'email.failed': 'failed',
+          'email.suppressed': 'failed',
+        },
         signatureHeaders: ['svix-id', 'svix-timestamp', 'svix-signature'],
         signed: ({ providerMessageId, providerStatus }) => callback(providerMessageId, providerStatus),
         stale: ({ providerMessageId, providerStatus }) =>

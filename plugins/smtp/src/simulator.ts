@@ -161,8 +161,8 @@ export class SmtpSimulator extends SimulatorServer {
     return this.certificate?.cert;
   }
 
-  /** SMTP connections open right now. */
-  get openConnections(): number {
+  /** SMTP connections open right now (the HTTP side's are not counted: clients never use it). */
+  override get openConnections(): number {
     this.pruneSockets();
     return this.smtpSockets.size;
   }
@@ -347,6 +347,7 @@ export class SmtpSimulator extends SimulatorServer {
         this.smtpSockets.get(session.remotePort)?.destroy();
         return;
       }
+      if (fault?.status !== undefined && this.answerWithoutReply(fault.status, session, callback)) return;
       const answer = () => {
         if (stream.sizeExceeded) return callback(replyError('message-too-big'));
         if (reply && SMTP_SIMULATOR_REPLIES[reply].phase === 'data') return callback(replyError(reply));
@@ -362,6 +363,34 @@ export class SmtpSimulator extends SimulatorServer {
       if (fault?.latencyMs) setTimeout(answer, fault.latencyMs);
       else answer();
     });
+  }
+
+  /**
+   * `status`, SMTP's nearest to an HTTP answer without the provider's body: a 5xx is a bare
+   * `451` with no enhanced code (a relay that failed locally); a 2xx is a final reply no client
+   * can read (a line without a reply code, then the connection drops): the message may be taken.
+   */
+  private answerWithoutReply(
+    status: number,
+    session: SMTPServerSession,
+    callback: (error?: Error | null, message?: string) => void,
+  ): boolean {
+    if (status >= 500) {
+      callback(
+        Object.assign(new Error('Requested action aborted: local error in processing'), {
+          responseCode: 451,
+        }),
+      );
+      return true;
+    }
+    if (status >= 200 && status < 300) {
+      const connection = [...(this.smtp?.connections ?? [])].find((entry) => entry.session === session);
+      // send() joins its parts with spaces: a "code" that is no number makes a line without one.
+      connection?.send('queued' as unknown as number, 'as 12345', false);
+      setImmediate(() => this.smtpSockets.get(session.remotePort)?.destroy());
+      return true;
+    }
+    return false;
   }
 
   private recordTransaction(session: SMTPServerSession, raw: Buffer): void {

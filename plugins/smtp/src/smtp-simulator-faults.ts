@@ -78,7 +78,7 @@ export class SmtpFaultQueue {
       return { reply: named ?? 'system-busy' };
     }
     if (standing.errorRate && this.draw() < standing.errorRate) return { reply: named ?? 'local-error' };
-    if (standing.hang || standing.reset || standing.latencyMs) return { fault: standing };
+    if (standing.hang || standing.reset || standing.latencyMs || standing.status) return { fault: standing };
     return {};
   }
 

@@ -1,5 +1,5 @@
 import { runConformanceSuite } from '@msg/testing/conformance';
-import smtpPlugin, { SMTP_STATUS_MAP, type SmtpPluginOptions } from '../src/index.js';
+import smtpPlugin, { type SmtpPluginOptions } from '../src/index.js';
 import { createSmtpSimulator } from '../src/simulator.js';
 import { buildDsnReport } from '../src/smtp-dsn-report.js';
 import { optionsFor, WEBHOOK_TOKEN, WEBHOOK_URL } from './helpers.js';
@@ -15,7 +15,7 @@ function dsnRequest(providerMessageId: string, providerStatus: string) {
     recipients: [
       {
         recipient: 'to@example.com',
-        action: providerStatus as keyof typeof SMTP_STATUS_MAP,
+        action: providerStatus as 'failed',
         status: DSN_STATUS[providerStatus] ?? '2.0.0',
       },
     ],
@@ -46,6 +46,11 @@ runConformanceSuite<SmtpPluginOptions>({
         webhookToken: 'another-token-0123456789',
       }),
       credentialOf: (options) => simulator.account(options.username).label,
+      secrets: ['password', 'webhookToken'],
+      // Our Message-ID is `<message.id@sender domain>` (and ENVID carries the id on MAIL FROM).
+      messageIdIn: {
+        read: (request) => /^<([^@>]+)@/.exec(String(request.headers['message-id'] ?? ''))?.[1],
+      },
       webhookUrl: 'https://gateway.example.com/webhooks/smtp',
       message: (id) => ({
         id,
@@ -74,7 +79,14 @@ runConformanceSuite<SmtpPluginOptions>({
         { error: 'unauthenticated-sender', kind: 'configuration', providerCode: '550 5.7.26' },
       ],
       webhooks: {
-        statuses: { ...SMTP_STATUS_MAP },
+        // RFC 3464 `Action` values; PROVIDERS.md's DSN -> status table.
+        statuses: {
+          delivered: 'delivered',
+          relayed: 'sent',
+          expanded: 'sent',
+          delayed: 'bounced',
+          failed: 'bounced',
+        },
         signed: ({ providerMessageId, providerStatus }) => dsnRequest(providerMessageId, providerStatus),
         // No signature exists for DSNs: the hook's URL token is the secret.
         signatureHeaders: [],
