@@ -1,11 +1,13 @@
 import {
   abortedError,
+  assertEncodableText,
   type BatchItemResult,
   type EmailMessage,
   type HealthStatus,
   type Logger,
   type Provider,
   ProviderError,
+  pluginException,
   type SendOptions,
   type SendResult,
   SPECIFICATION_VERSION,
@@ -69,6 +71,7 @@ export function createResendProvider(id: string, settings: ResendProviderSetting
     });
 
   const check = (message: EmailMessage) => {
+    assertEncodableText(id, { subject: message.subject, text: message.text, html: message.html });
     if (message.to.length > MAX_TO) {
       throw refuse(
         message,
@@ -102,11 +105,12 @@ export function createResendProvider(id: string, settings: ResendProviderSetting
       // The SDK resolves `{ error }` for every failure it knows; should it ever throw (input it
       // cannot turn into a request), no raw error escapes.
       if (signal.aborted) throw abortedError(id, signal);
+      if (!state.sent) throw pluginException(error, id);
       throw new ProviderError({
-        kind: state.sent ? 'ambiguous' : 'permanent',
+        kind: 'ambiguous',
         provider: id,
         providerCode: 'SDK_ERROR',
-        message: `[msg] [plugin-resend] the resend SDK failed: ${(error as Error)?.message ?? String(error)}`,
+        message: `[msg] [plugin-resend] the resend SDK failed after the request left: ${(error as Error)?.message ?? String(error)}`,
         cause: error,
       });
     }

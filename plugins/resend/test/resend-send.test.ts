@@ -108,6 +108,15 @@ describe('send', () => {
     expect(lastRequest()?.headers['x-evil']).toBeUndefined();
   });
 
+  it('refuses a lone surrogate (no encoding can carry it) as permanent, sending nothing', async () => {
+    const provider = await make();
+    const error = await rejectionOf(
+      provider.send(email('surrogate', { text: 'a\udc00b' }), { signal: signal() }),
+    );
+    expect(error).toMatchObject({ kind: 'permanent', providerCode: 'UNENCODABLE_TEXT' });
+    expect(simulator.requests).toHaveLength(0);
+  });
+
   it('refuses more than 50 addresses in to before sending', async () => {
     const provider = await make();
     const to = Array.from({ length: 51 }, (_, index) => ({ email: `r${index}@example.com` }));

@@ -1,4 +1,5 @@
 import {
+  assertEncodableText,
   type DeliveryEvent,
   type EmailMessage,
   emailRecipients,
@@ -173,6 +174,7 @@ export function createSmtpProvider(id: string, settings: SmtpProviderSettings): 
         message: `[msg] [plugin-smtp] provider "${id}" is closed`,
       });
     }
+    assertEncodableText(id, { subject: message.subject, text: message.text, html: message.html });
     const reserved = reservedHeaders(message);
     if (reserved.length > 0) {
       throw refuse(message, 'MSG_RESERVED_HEADER', `headers ${reserved.join(', ')} are set by the plugin`);

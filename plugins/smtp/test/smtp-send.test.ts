@@ -156,6 +156,15 @@ describe('send', () => {
     expect(simulator.requests).toHaveLength(0);
   });
 
+  it('refuses a lone surrogate (no encoding can carry it) as permanent, sending nothing', async () => {
+    const provider = await make();
+    const error = await rejectionOf(
+      provider.send(email('surrogate', { subject: 'Hi \ud800' }), { signal: signal() }),
+    );
+    expect(error).toMatchObject({ kind: 'permanent', providerCode: 'UNENCODABLE_TEXT' });
+    expect(simulator.requests).toHaveLength(0);
+  });
+
   it('keeps a header value with line breaks from adding headers', async () => {
     const provider = await make();
     await provider.send(
