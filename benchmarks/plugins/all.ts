@@ -24,6 +24,8 @@ const BENCHES = [
   'mtn',
   'zamtel',
   'airtel',
+  'vonage',
+  'mitto',
 ];
 
 /** Runs one bench file with this process's flags (`--conditions`, `--import tsx`); its last line is its result. */

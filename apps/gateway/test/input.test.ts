@@ -45,7 +45,7 @@ describe('bad input at the API', () => {
   afterAll(async () => {
     // Nothing any test here sent was stored.
     const store = gateway.gateway.container.get(Tokens.MessageStore);
-    expect(await store.countByDispatchState()).toEqual({ queued: 0, 'in-flight': 0, done: 0 });
+    expect(await store.countByDispatchState()).toEqual({ queued: 0, 'in-flight': 0, waiting: 0, done: 0 });
     await gateway?.stop();
   });
 

@@ -45,6 +45,7 @@ describe('receipts: deadline, status look-ups, matching to the right send', () =
       ],
       receipts,
       sweeper: { intervalMs: 20 },
+      callbacks: { allow: ['127.0.0.1'] },
     });
   }
 

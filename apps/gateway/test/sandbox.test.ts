@@ -69,6 +69,23 @@ describe('the shipped sandbox config', () => {
     expect(['mtn', 'africastalking']).toContain(delivered.provider);
   });
 
+  it('sends European numbers through the Vonage simulator, or by rollout the Mitto one, with their receipts', async () => {
+    const pick = (onMitto: boolean) => {
+      for (let suffix = 1000; ; suffix++) {
+        const candidate = `+44740012${suffix}`;
+        if (rolloutBucket('vonage-to-mitto', candidate) < 20 === onMitto) return candidate;
+      }
+    };
+    for (const [to, provider] of [
+      [pick(false), 'vonage'],
+      [pick(true), 'mitto'],
+    ] as const) {
+      const sent = await call('POST', '/v1/messages', { to, text: 'Hello Europe' });
+      const message = await deliveredOf(sent.id);
+      expect(message.provider, to).toBe(provider);
+    }
+  });
+
   it('sends email through the SendGrid or SES simulator and records its delivery', async () => {
     const sent = await call('POST', '/v1/messages', {
       from: 'app@example.com',

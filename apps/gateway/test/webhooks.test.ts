@@ -252,7 +252,7 @@ describe('webhooks, idempotency and status callbacks', () => {
       const client = await flakyClient(1);
       // Retries a second apart: the receipt's callback is queued long before the first is retried.
       const slow = await startGateway({
-        callbacks: { signingSecret: '${TEST_SECRET}', initialBackoffMs: 1000 },
+        callbacks: { signingSecret: '${TEST_SECRET}', initialBackoffMs: 1000, allow: ['127.0.0.1'] },
         plugins: [
           {
             resolve: '@msg/example-plugin-acme',

@@ -64,12 +64,16 @@ export {
 } from './provider.js';
 export {
   assertEncodableText,
+  closedProviderError,
+  type HttpAnswer,
+  httpAnswerError,
   kindFromHttpStatus,
   networkError,
   PLUGIN_EXCEPTION_CODE,
   parseMoney,
   parseRetryAfter,
   pluginException,
+  unreadableAnswerError,
 } from './provider-utils.js';
 export type { Attempt, SkippedProvider } from './router/attempt.js';
 export { CarrierLookup, type CarrierTable, ZAMBIA_CARRIERS } from './router/carriers.js';
@@ -168,4 +172,5 @@ export {
   type SmsDeliveryStatus,
   statusRank,
 } from './status.js';
+export { readWebhookFields, type WebhookFieldsOptions } from './webhook-fields.js';
 export { type UrlTokenGuardOptions, urlTokenGuard } from './webhook-guard.js';

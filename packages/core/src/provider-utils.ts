@@ -153,6 +153,67 @@ export function parseMoney(
   return { amount: (match[2] as string).replace(/^-/, ''), currency: unit };
 }
 
+/** A provider's HTTP answer, as a plugin's own client reads it. */
+export interface HttpAnswer {
+  status: number;
+  /** Lower-case names, as node:http and undici give them. */
+  headers: Readonly<Record<string, string | string[] | undefined>>;
+  body: string;
+}
+
+/**
+ * A non-2xx answer that no provider code explains: its kind by HTTP status (`kindFromHttpStatus`),
+ * `Retry-After` kept for a 429, `HTTP_<status>` as the code, and the start of the body (one line)
+ * in the message. `service` names the provider in the message (`Vonage`).
+ */
+export function httpAnswerError(
+  answer: HttpAnswer,
+  options: { provider: string; service: string; now?: number },
+): ProviderError {
+  const kind = kindFromHttpStatus(answer.status);
+  const header = answer.headers['retry-after'];
+  const text = answer.body.trim().replace(/\s+/g, ' ').slice(0, 200);
+  return new ProviderError({
+    kind,
+    provider: options.provider,
+    providerCode: `HTTP_${answer.status}`,
+    httpStatus: answer.status,
+    retryAfterMs:
+      kind === 'rate-limited'
+        ? parseRetryAfter(Array.isArray(header) ? header[0] : header, options.now)
+        : undefined,
+    message: `${options.service} answered HTTP ${answer.status}${text ? `: ${text}` : ''}`,
+  });
+}
+
+/**
+ * A 2xx whose body is not what the provider documents (a proxy's page, a cut-off body, a missing
+ * id): the request may have taken effect, so a send is `ambiguous`.
+ */
+export function unreadableAnswerError(
+  status: number,
+  options: { provider: string; service: string; cause?: unknown },
+): ProviderError {
+  return new ProviderError({
+    kind: 'ambiguous',
+    provider: options.provider,
+    providerCode: 'UNREADABLE_ANSWER',
+    httpStatus: status,
+    message: `${options.service} answered HTTP ${status} with a body that is not the documented JSON; the message may have been sent`,
+    cause: options.cause,
+  });
+}
+
+/** What a closed provider throws instead of sending: nothing left, so another provider may send. */
+export function closedProviderError(provider: string): ProviderError {
+  return new ProviderError({
+    kind: 'transient',
+    provider,
+    providerCode: 'MSG_CLOSED',
+    message: 'provider is closed',
+  });
+}
+
 /**
  * Refuses, before anything is sent, text that no encoder can carry: a lone UTF-16 surrogate makes
  * `encodeURIComponent` throw `URI malformed` (an error that would otherwise look like a lost

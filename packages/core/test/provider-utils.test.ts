@@ -2,11 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { ProviderError } from '../src/errors.js';
 import {
   assertEncodableText,
+  closedProviderError,
+  httpAnswerError,
   kindFromHttpStatus,
   networkError,
   PLUGIN_EXCEPTION_CODE,
   parseMoney,
   parseRetryAfter,
+  unreadableAnswerError,
 } from '../src/provider-utils.js';
 
 describe('provider utilities', () => {
@@ -89,6 +92,44 @@ describe('provider utilities', () => {
     expect(parseMoney('-0.00750', 'usd')).toEqual({ amount: '0.00750', currency: 'USD' });
     expect(parseMoney('None')).toBeUndefined();
     expect(parseMoney('0.5')).toBeUndefined();
+  });
+
+  it('turns a bare HTTP answer into an error of its kind, with the code, Retry-After and one line of body', () => {
+    const error = httpAnswerError(
+      { status: 429, headers: { 'retry-after': ['3', '9'] }, body: '  Too\n many  requests ' },
+      { provider: 'p', service: 'Acme' },
+    );
+    expect(error).toMatchObject({
+      kind: 'rate-limited',
+      providerCode: 'HTTP_429',
+      httpStatus: 429,
+      retryAfterMs: 3000,
+    });
+    expect(error.message).toBe('Acme answered HTTP 429: Too many requests');
+    const unavailable = httpAnswerError(
+      { status: 503, headers: { 'retry-after': '3' }, body: '' },
+      { provider: 'p', service: 'Acme' },
+    );
+    expect(unavailable).toMatchObject({
+      kind: 'transient',
+      retryAfterMs: undefined,
+      message: 'Acme answered HTTP 503',
+    });
+  });
+
+  it('calls an unreadable 2xx ambiguous and a closed provider transient', () => {
+    const cause = new SyntaxError('Unexpected token');
+    expect(unreadableAnswerError(200, { provider: 'p', service: 'Acme', cause })).toMatchObject({
+      kind: 'ambiguous',
+      providerCode: 'UNREADABLE_ANSWER',
+      httpStatus: 200,
+      cause,
+    });
+    expect(closedProviderError('p')).toMatchObject({
+      kind: 'transient',
+      providerCode: 'MSG_CLOSED',
+      provider: 'p',
+    });
   });
 
   it('refuses a lone surrogate as permanent, naming the field, and passes paired ones', () => {
