@@ -19,6 +19,8 @@ const BENCHES = [
   'ses',
   'sendgrid',
   'mailgun',
+  'resend',
+  'smtp',
   'mtn',
   'zamtel',
   'airtel',
