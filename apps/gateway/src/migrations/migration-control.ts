@@ -579,7 +579,12 @@ export class MigrationControl {
     write.alerts = alerts;
     if (!next) return undefined;
     const before = this.effective(id);
-    const action = next.mode === 'rolled-back' ? 'migration.emergency-stop' : 'migration.percentage';
+    const action =
+      next.mode === 'rolled-back'
+        ? 'migration.emergency-stop'
+        : next.mode === 'complete'
+          ? 'migration.mode'
+          : 'migration.percentage';
     write.controls = [
       { subject: migrationSubject(id), state: fromMigrationState(next), updatedBy: actor, reason: why },
     ];
