@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { gatewayClient } from './cli-client.js';
 
+// biome-ignore lint/suspicious/noExplicitAny: the API's JSON answers, printed field by field.
 type Json = Record<string, any>;
 
 const print = (line = '') => process.stdout.write(`${line}\n`);
