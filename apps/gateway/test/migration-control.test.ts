@@ -2,6 +2,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { webhookReceiver } from '@msg/testing';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -198,6 +199,41 @@ describe('durable, audited migration control', () => {
     const chain = (await allowed.call('GET', '/v1/route?to=%2B260971234567&down=old', { key: ADMIN_KEY }))
       .body.chain;
     expect(chain.map((item: any) => item.provider)).toEqual(['new', 'spare']);
+  });
+});
+
+describe('alerts', () => {
+  it('tells the operators when a breaker opens, signed, through the outbox', async () => {
+    const receiver = await webhookReceiver();
+    const gateway = await startGateway({
+      plugins: [
+        {
+          resolve: './test/fixtures/http-plugin',
+          id: 'down',
+          options: { url: 'http://127.0.0.1:9/', apiKey: 'k' },
+        },
+        { resolve: '@msg/plugin-console', id: 'spare', options: { silent: true } },
+      ],
+      routing: {
+        defaults: { retry: { maxRetries: 0 }, breaker: { failureThreshold: 2 } },
+        routes: [{ id: 'sms', providers: ['down', 'spare'] }],
+      },
+      alerts: { endpoints: [{ url: `${receiver.url}/ops`, events: ['breaker-opened'] }] },
+    });
+    try {
+      for (let index = 0; index < 3; index++) {
+        await gateway.call('POST', '/v1/messages?wait=true', {
+          body: { to: '+260971234567', text: `x${index}` },
+        });
+      }
+      const [alert] = await receiver.waitFor(1);
+      const body = JSON.parse(Buffer.from(alert?.rawBody ?? []).toString());
+      expect(body).toMatchObject({ type: 'msg.alert', event: 'breaker-opened', subject: 'provider:down' });
+      expect(alert?.headers['msg-signature']).toMatch(/^v1=/);
+    } finally {
+      await gateway.stop();
+      await receiver.close();
+    }
   });
 });
 

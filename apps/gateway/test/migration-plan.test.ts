@@ -170,6 +170,19 @@ describe('migration plans over real simulators, on an injected clock', () => {
       key: ADMIN_KEY,
     });
     expect(checks.body.checks[0].verdict).toBe('pass');
+    const metrics = (await rig.gateway.call('GET', '/metrics', { key: null })).body as string;
+    for (const series of [
+      'msg_receipts_total{provider="africastalking",status="delivered",side="to"}',
+      'msg_receipts_total{provider="mtn",status="delivered",side="from"}',
+      'msg_time_to_delivery_seconds_bucket{le="1",provider="africastalking",side="to"}',
+      'msg_cost_total{provider="africastalking",currency="KES"}',
+      `msg_migration_mode{migration="${MIGRATION}",mode="complete"} 1`,
+      `msg_migration_percentage{migration="${MIGRATION}"} 100`,
+      `msg_migration_plan_phase{migration="${MIGRATION}",phase="promoted"} 1`,
+      `msg_migration_checks_total{migration="${MIGRATION}",check="to.deliveredRate >= 0.9",verdict="pass"}`,
+    ]) {
+      expect(metrics).toContain(series);
+    }
   }, 60_000);
 
   it('aborts within failureLimit analyses when the new side loses receipts; every next message goes to from', async () => {

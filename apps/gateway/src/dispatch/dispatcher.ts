@@ -172,6 +172,10 @@ export class Dispatcher {
       outcome = successOutcome(stored.id, routed, round);
       sentThrough = routed.provider;
       metrics.dispatched.inc({ result: 'sent' });
+      const cost = routed.result.cost;
+      if (cost && Number.isFinite(Number(cost.amount))) {
+        metrics.cost.inc({ provider: routed.provider, currency: cost.currency }, Number(cost.amount));
+      }
       this.options.onSent?.(stored, routed);
     } catch (error) {
       if (controller.signal.aborted && this.stopping) {
