@@ -94,6 +94,8 @@ export {
   type RateLimitConfig,
   type ResolvedProviderPolicy,
   type RetryConfig,
+  RETRY_ORDERS,
+  type RetryOrder,
   ROUTING_STRATEGIES,
   type RouteConfig,
   type RouteMatch,

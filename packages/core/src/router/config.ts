@@ -97,7 +97,18 @@ export interface RouteConfig {
   migration?: MigrationConfig;
   /** What makes the router try the next provider; others fail the message at once. */
   failoverOn?: readonly FailoverTrigger[];
+  /**
+   * When a provider that failed for a reason that may pass (a transient error, a rate limit) is
+   * tried again: `after-failover` (the default) moves the message to the next eligible provider at
+   * once and retries the failed one only when no other is left; `before-failover` retries it first
+   * (up to `retry.maxRetries`, with backoff), as a route whose first provider must be preferred
+   * whatever the wait.
+   */
+  retries?: RetryOrder;
 }
+
+export type RetryOrder = 'after-failover' | 'before-failover';
+export const RETRY_ORDERS: readonly RetryOrder[] = ['after-failover', 'before-failover'];
 
 export interface RetryConfig {
   /** Retries on the same provider after the first attempt. */
@@ -576,7 +587,12 @@ function checkRoute(
 ) {
   const { issues, known } = context;
   if (!checkObject(value, path, issues)) return;
-  checkKeys(value, ['id', 'match', 'strategy', 'providers', 'migration', 'failoverOn'], path, issues);
+  checkKeys(
+    value,
+    ['id', 'match', 'strategy', 'providers', 'migration', 'failoverOn', 'retries'],
+    path,
+    issues,
+  );
   const routeId = typeof value.id === 'string' ? value.id : '';
   if (routeId.length === 0) {
     issues.push({ path: join(path, 'id'), message: `must be a non-empty string, got ${describe(value.id)}` });
@@ -595,6 +611,12 @@ function checkRoute(
     }
   } else {
     channel = checkMatch(value.match, join(path, 'match'), context);
+  }
+  if (value.retries !== undefined && !RETRY_ORDERS.includes(value.retries as RetryOrder)) {
+    issues.push({
+      path: join(path, 'retries'),
+      message: `must be one of ${RETRY_ORDERS.join(', ')}, got ${describe(value.retries)}`,
+    });
   }
   if (value.strategy !== undefined && !ROUTING_STRATEGIES.includes(value.strategy as RoutingStrategy)) {
     issues.push({

@@ -119,6 +119,63 @@ interface ProviderRuntime {
 
 type SkipReason = SkippedProvider['reason'];
 
+/** One message's send, as every turn on a provider shares it. */
+interface SendContext {
+  message: Message;
+  route: CompiledRoute;
+  attempts: Attempt[];
+  skipped: SkippedProvider[];
+  callerSignal: AbortSignal | undefined;
+  /**
+   * One controller per message: creating an AbortSignal costs microseconds, so a new one is made
+   * only after a timeout aborted the previous one.
+   */
+  controller: AbortController | undefined;
+  aborted: (cause: unknown) => RoutingError;
+}
+
+/** A message's calls to one provider: what they used of its retry budgets, and when it may be called again. */
+interface ProviderTurn {
+  id: string;
+  runtime: ProviderRuntime;
+  calls: number;
+  transientRetries: number;
+  rateLimitedRetries: number;
+  rateLimitWaitedMs: number;
+  /** Why the router left it last. */
+  trigger: FailoverTrigger | undefined;
+  /** It was left without a call (open breaker, full bulkhead, throttled). */
+  skipped: boolean;
+  /** When it may be called again (after a backoff, or its pause); undefined: not for this message. */
+  retryAt: number | undefined;
+  /** `retryAt` is the end of a rate-limit pause, waited within the message's `rateLimitWaitMs`. */
+  waitsForPause: boolean;
+}
+
+function newTurn(id: string, runtime: ProviderRuntime): ProviderTurn {
+  return {
+    id,
+    runtime,
+    calls: 0,
+    transientRetries: 0,
+    rateLimitedRetries: 0,
+    rateLimitWaitedMs: 0,
+    trigger: undefined,
+    skipped: false,
+    retryAt: undefined,
+    waitsForPause: false,
+  };
+}
+
+/** Removes and returns the turn that may be called soonest; the route's order breaks ties. */
+function takeSoonest(turns: ProviderTurn[]): ProviderTurn {
+  let soonest = 0;
+  for (let index = 1; index < turns.length; index++) {
+    if ((turns[index]?.retryAt as number) < (turns[soonest]?.retryAt as number)) soonest = index;
+  }
+  return turns.splice(soonest, 1)[0] as ProviderTurn;
+}
+
 function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) {
@@ -287,11 +344,6 @@ export class Router {
     }
 
     const callerSignal = options.signal;
-    // One controller per message: creating an AbortSignal costs microseconds, so a new one is made
-    // only after a timeout aborted the previous one.
-    let controller: AbortController | undefined;
-    const onCallerAbort = () => controller?.abort(callerSignal?.reason);
-    callerSignal?.addEventListener('abort', onCallerAbort, { once: true });
     const aborted = (cause: unknown) =>
       new RoutingError('MSG_ERR_ROUTING_ABORTED', `send of message ${message.id} aborted`, {
         attempts,
@@ -300,132 +352,77 @@ export class Router {
         cause,
       });
 
+    const context: SendContext = {
+      message,
+      route,
+      attempts,
+      skipped,
+      callerSignal,
+      controller: undefined,
+      aborted,
+    };
+    const onCallerAbort = () => context.controller?.abort(callerSignal?.reason);
+    callerSignal?.addEventListener('abort', onCallerAbort, { once: true });
+    const routed = (turn: ProviderTurn, result: SendResult): RoutedSend => ({
+      result,
+      provider: turn.id,
+      attempts,
+      skipped,
+      decision,
+      possibleDuplicate: attempts.some((item) => item.possibleDuplicate),
+    });
+    const leave = (turn: ProviderTurn): void => {
+      const trigger = turn.trigger;
+      if (trigger === undefined || !route.failoverOn.has(trigger)) {
+        const last = attempts.at(-1);
+        throw new RoutingError(
+          'MSG_ERR_ROUTING_FAILED',
+          `message ${message.id} failed on ${turn.id} (${trigger}), which route "${route.id}" does not fail over on: ${last?.error?.message ?? trigger}`,
+          { attempts, skipped, decision, cause: last?.error },
+        );
+      }
+      if (this.events.has('failover')) {
+        this.events.emit({
+          type: 'failover',
+          messageId: message.id,
+          from: turn.id,
+          trigger,
+          skipped: turn.skipped,
+        });
+      }
+    };
+
     try {
       if (callerSignal?.aborted) throw aborted(callerSignal.reason);
+      const waitFirst = route.retryBeforeFailover;
+      // Providers that failed for a reason that may pass: tried again only once every other
+      // candidate has failed too, so a failure costs no waiting while another provider can take it.
+      const later: ProviderTurn[] = [];
       for (const providerId of decision.candidates) {
-        const runtime = this.runtimes.get(providerId) as ProviderRuntime;
-        let trigger: FailoverTrigger | undefined;
-        let wasSkipped = false;
-        let transientRetries = 0;
-        let rateLimitedRetries = 0;
-        let rateLimitWaitedMs = 0;
-        for (let retry = 0; ; retry++) {
-          // A provider that asked for a pause is waited for, within this message's budget; else left.
-          const pauseMs = this.pauseOf(runtime, rateLimitWaitedMs);
-          if (pauseMs === undefined) {
-            if (retry === 0) {
-              trigger = 'throttled';
-              wasSkipped = true;
-              skipped.push({ provider: providerId, reason: 'throttled' });
-            }
-            break;
-          }
-          if (pauseMs > 0) {
-            try {
-              await this.sleep(pauseMs, callerSignal);
-            } catch (error) {
-              throw aborted(error);
-            }
-            rateLimitWaitedMs += pauseMs;
-          }
-          let skip = this.admit(runtime);
-          if (skip !== undefined && typeof skip !== 'string') skip = await skip;
-          if (skip !== undefined) {
-            // A retry refused (the breaker opened under our own failures) leaves with the failure's trigger.
-            if (retry === 0) {
-              trigger = skip;
-              wasSkipped = true;
-              skipped.push({ provider: providerId, reason: skip });
-            }
-            break;
-          }
-          if (controller === undefined || controller.signal.aborted) {
-            controller = new AbortController();
-            if (callerSignal?.aborted) controller.abort(callerSignal.reason);
-          }
-          const outcome = await this.attempt(runtime, message, controller, attempts.length + 1, retry);
-          if (outcome === 'breaker-open') {
-            if (retry === 0) {
-              trigger = 'breaker-open';
-              wasSkipped = true;
-              skipped.push({ provider: providerId, reason: 'breaker-open' });
-            }
-            break;
-          }
-          const attempt = outcome.attempt;
-          const previous = attempts.at(-1);
-          if (previous?.errorKind === 'ambiguous') previous.possibleDuplicate = true;
-          attempts.push(attempt);
-          if (attempt.outcome === 'succeeded') {
-            if (this.events.has('attempt-succeeded')) {
-              this.events.emit({
-                type: 'attempt-succeeded',
-                messageId: message.id,
-                provider: providerId,
-                attempt,
-              });
-            }
-            return {
-              result: outcome.result as SendResult,
-              provider: providerId,
-              attempts,
-              skipped,
-              decision,
-              possibleDuplicate: attempts.some((item) => item.possibleDuplicate),
-            };
-          }
-          if (callerSignal?.aborted) throw aborted(callerSignal.reason);
-          trigger = attempt.trigger;
-          const error = attempt.error as ProviderError;
-          let retryInMs: number | undefined;
-          if (error.kind === 'rate-limited') {
-            this.pause(runtime, error, rateLimitedRetries++);
-            // A retry-after is waited out within the message's budget; a bare rate limit is an
-            // ordinary retry, out of `maxRetries`.
-            const ordinary = !error.retryAfterMs;
-            retryInMs =
-              ordinary && transientRetries++ >= runtime.policy.retry.maxRetries
-                ? undefined
-                : this.pauseOf(runtime, rateLimitWaitedMs);
-          } else {
-            retryInMs = this.retryDelay(runtime.policy, transientRetries++, error);
-          }
-          if (this.events.has('attempt-failed')) {
-            this.events.emit({
-              type: 'attempt-failed',
-              messageId: message.id,
-              provider: providerId,
-              attempt,
-              retryInMs,
-            });
-          }
-          if (retryInMs === undefined) break;
-          // A rate-limited retry waits at the top of the loop, for the pause as it stands then.
-          if (error.kind === 'rate-limited') continue;
+        const turn = newTurn(providerId, this.runtimes.get(providerId) as ProviderRuntime);
+        const result = await this.runTurn(context, turn, { waitForPause: waitFirst, retryInPlace: waitFirst });
+        if (result) return routed(turn, result);
+        leave(turn);
+        if (turn.retryAt !== undefined) later.push(turn);
+      }
+      while (later.length > 0) {
+        const turn = takeSoonest(later);
+        const waitMs = turn.waitsForPause ? 0 : (turn.retryAt as number) - this.now();
+        if (waitMs > 0) {
           try {
-            await this.sleep(retryInMs, callerSignal);
-          } catch (caught) {
-            throw aborted(caught);
+            await this.sleep(waitMs, callerSignal);
+          } catch (error) {
+            throw aborted(error);
           }
         }
-        const failover = trigger !== undefined && route.failoverOn.has(trigger);
-        if (!failover) {
-          const last = attempts.at(-1);
-          throw new RoutingError(
-            'MSG_ERR_ROUTING_FAILED',
-            `message ${message.id} failed on ${providerId} (${trigger}), which route "${route.id}" does not fail over on: ${last?.error?.message ?? trigger}`,
-            { attempts, skipped, decision, cause: last?.error },
-          );
-        }
-        if (this.events.has('failover')) {
-          this.events.emit({
-            type: 'failover',
-            messageId: message.id,
-            from: providerId,
-            trigger: trigger as FailoverTrigger,
-            skipped: wasSkipped,
-          });
-        }
+        // The last one left retries in place as its policy allows; with others left, one call each in turn.
+        const result = await this.runTurn(context, turn, {
+          waitForPause: true,
+          retryInPlace: later.length === 0,
+        });
+        if (result) return routed(turn, result);
+        leave(turn);
+        if (turn.retryAt !== undefined) later.push(turn);
       }
       const summary = [
         ...attempts.map((attempt) => `${attempt.provider}: ${attempt.trigger}`),
@@ -443,6 +440,124 @@ export class Router {
       );
     } finally {
       callerSignal?.removeEventListener('abort', onCallerAbort);
+    }
+  }
+
+  /**
+   * Calls one provider for a message, and again while its policy allows and the caller lets it
+   * wait here (`retryInPlace`, `waitForPause`); otherwise it leaves at the first failure with
+   * `turn.retryAt` saying whether and when it may be called again. Returns the result of the call
+   * that succeeded, or undefined with `turn.trigger` saying why it left.
+   */
+  private async runTurn(
+    context: SendContext,
+    turn: ProviderTurn,
+    waits: { waitForPause: boolean; retryInPlace: boolean },
+  ): Promise<SendResult | undefined> {
+    const { runtime } = turn;
+    const { route, attempts, callerSignal } = context;
+    const leaveSkipped = (reason: SkipReason, retryAt?: number) => {
+      // A retry refused (the breaker opened under our own failures) leaves with the failure's trigger.
+      if (turn.calls === 0) {
+        turn.trigger = reason;
+        turn.skipped = true;
+        if (!context.skipped.some((skip) => skip.provider === turn.id)) {
+          context.skipped.push({ provider: turn.id, reason });
+        }
+      }
+      turn.retryAt = retryAt;
+      turn.waitsForPause = retryAt !== undefined;
+      return undefined;
+    };
+    for (;;) {
+      // A provider that asked for a pause is waited for, within this message's budget; else left.
+      const pauseMs = this.pauseOf(runtime, turn.rateLimitWaitedMs);
+      if (pauseMs === undefined) return leaveSkipped('throttled');
+      if (pauseMs > 0) {
+        if (!waits.waitForPause && route.failoverOn.has('throttled')) {
+          return leaveSkipped('throttled', runtime.pausedUntil);
+        }
+        try {
+          await this.sleep(pauseMs, callerSignal);
+        } catch (error) {
+          throw context.aborted(error);
+        }
+        turn.rateLimitWaitedMs += pauseMs;
+      }
+      let skip = this.admit(runtime);
+      if (skip !== undefined && typeof skip !== 'string') skip = await skip;
+      if (skip !== undefined) return leaveSkipped(skip);
+      if (context.controller === undefined || context.controller.signal.aborted) {
+        context.controller = new AbortController();
+        if (callerSignal?.aborted) context.controller.abort(callerSignal.reason);
+      }
+      const outcome = await this.attempt(
+        runtime,
+        context.message,
+        context.controller,
+        attempts.length + 1,
+        turn.calls,
+      );
+      if (outcome === 'breaker-open') return leaveSkipped('breaker-open');
+      turn.calls++;
+      const attempt = outcome.attempt;
+      const previous = attempts.at(-1);
+      if (previous?.errorKind === 'ambiguous') previous.possibleDuplicate = true;
+      attempts.push(attempt);
+      if (attempt.outcome === 'succeeded') {
+        if (this.events.has('attempt-succeeded')) {
+          this.events.emit({
+            type: 'attempt-succeeded',
+            messageId: context.message.id,
+            provider: turn.id,
+            attempt,
+          });
+        }
+        return outcome.result as SendResult;
+      }
+      if (callerSignal?.aborted) throw context.aborted(callerSignal.reason);
+      turn.trigger = attempt.trigger;
+      turn.skipped = false;
+      const error = attempt.error as ProviderError;
+      let retryInMs: number | undefined;
+      const rateLimited = error.kind === 'rate-limited';
+      if (rateLimited) {
+        this.pause(runtime, error, turn.rateLimitedRetries++);
+        // A retry-after is waited out within the message's budget; a bare rate limit is an
+        // ordinary retry, out of `maxRetries`.
+        const ordinary = !error.retryAfterMs;
+        retryInMs =
+          ordinary && turn.transientRetries++ >= runtime.policy.retry.maxRetries
+            ? undefined
+            : this.pauseOf(runtime, turn.rateLimitWaitedMs);
+      } else {
+        retryInMs = this.retryDelay(runtime.policy, turn.transientRetries++, error);
+      }
+      // Where the route cannot fail over on this failure, no other provider may take the message.
+      const inPlace =
+        retryInMs !== undefined &&
+        (waits.retryInPlace || !route.failoverOn.has(attempt.trigger as FailoverTrigger));
+      if (this.events.has('attempt-failed')) {
+        this.events.emit({
+          type: 'attempt-failed',
+          messageId: context.message.id,
+          provider: turn.id,
+          attempt,
+          retryInMs: inPlace ? retryInMs : undefined,
+        });
+      }
+      if (!inPlace) {
+        turn.retryAt = retryInMs === undefined ? undefined : this.now() + retryInMs;
+        turn.waitsForPause = rateLimited;
+        return undefined;
+      }
+      // A rate-limited retry waits at the top of the loop, for the pause as it stands then.
+      if (rateLimited) continue;
+      try {
+        await this.sleep(retryInMs as number, callerSignal);
+      } catch (caught) {
+        throw context.aborted(caught);
+      }
     }
   }
 

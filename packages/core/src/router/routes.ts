@@ -47,6 +47,8 @@ export interface CompiledRoute {
   providers: Readonly<Record<Channel, readonly RouteProviderEntry[]>>;
   migration: CompiledMigration | undefined;
   failoverOn: ReadonlySet<FailoverTrigger>;
+  /** A failed provider is retried before the next one is tried (`retries: before-failover`). */
+  retryBeforeFailover: boolean;
   /** `route "zm-mtn" (channel sms, carrier mtn)`, built once. */
   description: string;
   matches: (message: Message, facts: MessageFacts) => boolean;
@@ -192,6 +194,7 @@ export function compileRoutes(
       },
       migration: compileMigration(route),
       failoverOn: new Set(route.failoverOn ?? DEFAULT_FAILOVER_TRIGGERS),
+      retryBeforeFailover: route.retries === 'before-failover',
       description: `route "${route.id}" (${describeMatch(route.match)})`,
       matches: compileMatch(route.match),
     };

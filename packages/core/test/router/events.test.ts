@@ -17,6 +17,8 @@ describe('router events', () => {
             id: 'main',
             providers: ['first', 'second'],
             migration: { id: 'move', from: ['first'], to: ['second'], percentage: 0 },
+            // Retries first, so that one message shows a retry, then the failover.
+            retries: 'before-failover',
           },
         ],
         defaults: { retry: { maxRetries: 1, initialDelayMs: 10 } },

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { ProviderPolicyConfig } from '../../src/router/config.js';
+import type { ProviderPolicyConfig, RetryOrder } from '../../src/router/config.js';
 import { Router } from '../../src/router/router.js';
 import { failure, scriptedProvider, sms } from './helpers.js';
 
@@ -7,11 +7,15 @@ import { failure, scriptedProvider, sms } from './helpers.js';
  * One clock for everything: the breaker reads `Date.now()`, the router `now`, and each wait the
  * router asks for moves the (fake) time on by that much.
  */
-function setup(policy: ProviderPolicyConfig = {}, providers = ['limited', 'backup']) {
+function setup(
+  policy: ProviderPolicyConfig = {},
+  providers = ['limited', 'backup'],
+  retries: RetryOrder = 'after-failover',
+) {
   const scripted = providers.map((id) => scriptedProvider(id));
   const delays: number[] = [];
   const router = new Router({
-    config: { routes: [{ id: 'main', providers }], providers: { limited: policy } },
+    config: { routes: [{ id: 'main', providers, retries }], providers: { limited: policy } },
     providers: scripted,
     sleep: async (ms) => {
       delays.push(ms);
@@ -75,8 +79,35 @@ describe('rate limiting is back-pressure, not ill health', () => {
     expect(statusOf('limited')?.breaker).toBe('closed');
   });
 
-  it('pauses the provider for every message until its retry-after has passed', async () => {
-    const { router, limited, delays } = setup();
+  it('leaves a rate-limited provider at once for the next one, and passes it over while its pause lasts', async () => {
+    const { router, limited, scripted, delays } = setup();
+    limited.script = [tooMany(1500)];
+    const first = await router.send(sms());
+    expect(first.attempts.map((attempt) => attempt.provider)).toEqual(['limited', 'backup']);
+    vi.advanceTimersByTime(1000);
+    const second = await router.send(sms());
+    expect(second.provider).toBe('backup');
+    expect(second.skipped).toEqual([{ provider: 'limited', reason: 'throttled' }]);
+    expect(delays).toEqual([]);
+    // The pause is over: the next message goes to the provider again.
+    vi.advanceTimersByTime(500);
+    expect((await router.send(sms())).provider).toBe('limited');
+    expect(limited.calls).toHaveLength(2);
+    expect(scripted[1]?.calls).toHaveLength(2);
+  });
+
+  it('waits the pause out when no other provider can take the message', async () => {
+    const { router, limited, scripted, delays } = setup();
+    limited.script = [tooMany(1500)];
+    // A configuration error is not tried again: only the paused provider is left.
+    scripted[1]!.script = [failure('backup', 'configuration')];
+    const sent = await router.send(sms());
+    expect(sent.attempts.map((attempt) => attempt.provider)).toEqual(['limited', 'backup', 'limited']);
+    expect(delays).toEqual([1500]);
+  });
+
+  it('pauses the provider for every message until its retry-after has passed (retries: before-failover)', async () => {
+    const { router, limited, delays } = setup({}, undefined, 'before-failover');
     limited.script = [tooMany(1500)];
     const first = await router.send(sms());
     expect(first.attempts.map((attempt) => attempt.provider)).toEqual(['limited', 'limited']);
@@ -87,8 +118,8 @@ describe('rate limiting is back-pressure, not ill health', () => {
     expect(limited.calls).toHaveLength(3);
   });
 
-  it('makes a message that arrives during a pause wait for its end before calling', async () => {
-    const { router, limited, scripted, delays } = setup({ retry: { rateLimitWaitMs: 0 } });
+  it('makes a message that arrives during a pause wait for its end before calling (retries: before-failover)', async () => {
+    const { router, limited, scripted, delays } = setup({ retry: { rateLimitWaitMs: 0 } }, undefined, 'before-failover');
     limited.script = [tooMany(1800)];
     // No budget to wait: this message moves on, but the provider stays paused for 1.8 s.
     expect((await router.send(sms())).provider).toBe('backup');
@@ -101,8 +132,8 @@ describe('rate limiting is back-pressure, not ill health', () => {
     expect(delays).toEqual([]);
   });
 
-  it('waits a pause out when the message has the budget, without calling in between', async () => {
-    const { router, limited, delays } = setup();
+  it('waits a pause out when the message has the budget, without calling in between (retries: before-failover)', async () => {
+    const { router, limited, delays } = setup({}, undefined, 'before-failover');
     limited.script = [tooMany(1800)];
     const firstSend = router.send(sms());
     await firstSend;
@@ -114,8 +145,8 @@ describe('rate limiting is back-pressure, not ill health', () => {
     expect(limited.calls).toHaveLength(4);
   });
 
-  it('waits out retry-afters without using up maxRetries, up to rateLimitWaitMs, then fails over', async () => {
-    const { router, limited } = setup({ retry: { maxRetries: 0, rateLimitWaitMs: 2500 } });
+  it('waits out retry-afters without using up maxRetries, up to rateLimitWaitMs, then fails over (retries: before-failover)', async () => {
+    const { router, limited } = setup({ retry: { maxRetries: 0, rateLimitWaitMs: 2500 } }, undefined, 'before-failover');
     limited.script = [tooMany(1000), tooMany(1000)];
     const patient = await router.send(sms());
     expect(patient.provider).toBe('limited');
@@ -131,6 +162,16 @@ describe('rate limiting is back-pressure, not ill health', () => {
     ]);
   });
 
+  it('waits out retry-afters up to rateLimitWaitMs when it is the only provider, then fails', async () => {
+    const { router, limited } = setup({ retry: { maxRetries: 0, rateLimitWaitMs: 2500 } }, ['limited']);
+    limited.script = [tooMany(1000), tooMany(1000)];
+    const patient = await router.send(sms());
+    expect(patient.attempts.map((attempt) => attempt.retry)).toEqual([0, 1, 2]);
+    limited.script = [tooMany(1000), tooMany(1000), tooMany(1000)];
+    await expect(router.send(sms())).rejects.toMatchObject({ code: 'MSG_ERR_ROUTING_EXHAUSTED' });
+    expect(limited.calls).toHaveLength(6);
+  });
+
   it('leaves a provider whose retry-after is longer than maxDelayMs for the next one, and skips it meanwhile', async () => {
     const { router, limited, delays } = setup();
     limited.script = [tooMany(60_000)];
@@ -144,11 +185,22 @@ describe('rate limiting is back-pressure, not ill health', () => {
   });
 
   it('treats a rate limit without retry-after as an ordinary retry, out of maxRetries', async () => {
-    const { router, limited, delays } = setup({ retry: { maxRetries: 1 } });
-    limited.fallback = tooMany();
-    const sent = await router.send(sms());
+    const before = setup({ retry: { maxRetries: 1 } }, undefined, 'before-failover');
+    before.limited.fallback = tooMany();
+    const sent = await before.router.send(sms());
     expect(sent.attempts.map((attempt) => attempt.provider)).toEqual(['limited', 'limited', 'backup']);
-    expect(delays).toHaveLength(1);
+    expect(before.delays).toHaveLength(1);
+
+    const after = setup({ retry: { maxRetries: 1 } });
+    after.limited.fallback = tooMany();
+    after.scripted[1]!.script = [failure('backup', 'transient')];
+    const retried = await after.router.send(sms());
+    expect(retried.attempts.map((attempt) => attempt.provider)).toEqual([
+      'limited',
+      'backup',
+      'limited',
+      'backup',
+    ]);
   });
 
   it('counts rate-limited answers against the breaker once they have lasted rateLimitGraceMs with no success', async () => {

@@ -8,7 +8,8 @@ function setup(options: { random?: () => number; maxRetries?: number; maxDelayMs
   const { sleep, delays } = recordingSleep();
   const router = new Router({
     config: {
-      routes: [{ id: 'main', providers: ['first', 'second'] }],
+      // These tests are about retries on one provider: the route retries before it fails over.
+      routes: [{ id: 'main', providers: ['first', 'second'], retries: 'before-failover' }],
       defaults: {
         retry: {
           maxRetries: options.maxRetries ?? 3,
@@ -25,7 +26,7 @@ function setup(options: { random?: () => number; maxRetries?: number; maxDelayMs
   return { router, first, second, delays };
 }
 
-describe('retries', () => {
+describe('retries before failover (retries: before-failover)', () => {
   it('retries a transient error on the same provider with exponential backoff', async () => {
     const { router, first, second, delays } = setup({ random: () => 1 });
     first.script = [
@@ -113,7 +114,7 @@ describe('retries', () => {
     const { sleep } = recordingSleep();
     const router = new Router({
       config: {
-        routes: [{ id: 'main', providers: ['first', 'second'] }],
+        routes: [{ id: 'main', providers: ['first', 'second'], retries: 'before-failover' }],
         defaults: { retry: { maxRetries: 5 }, breaker: { failureThreshold: 2 } },
       },
       providers: [first, second],
