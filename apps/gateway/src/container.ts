@@ -4,6 +4,7 @@ import type { Logger, Router } from '@msg/core';
 import { type DependencyContainer, container as rootContainer } from 'tsyringe';
 import type { CallbackWorker } from './callbacks/callback-worker.js';
 import type { LoadedConfig } from './config/load-config.js';
+import type { BacklogMonitor } from './dispatch/backlog-monitor.js';
 import type { Dispatcher } from './dispatch/dispatcher.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { MigrationControl } from './migrations/migration-control.js';
@@ -18,6 +19,7 @@ const MetricsToken: unique symbol = Symbol.for('msg.Metrics');
 const ProvidersToken: unique symbol = Symbol.for('msg.Providers');
 const RouterToken: unique symbol = Symbol.for('msg.Router');
 const DispatcherToken: unique symbol = Symbol.for('msg.Dispatcher');
+const BacklogToken: unique symbol = Symbol.for('msg.Backlog');
 const CallbackWorkerToken: unique symbol = Symbol.for('msg.CallbackWorker');
 const MigrationControlToken: unique symbol = Symbol.for('msg.MigrationControl');
 
@@ -31,6 +33,7 @@ export const Tokens = {
   Providers: ProvidersToken,
   Router: RouterToken,
   Dispatcher: DispatcherToken,
+  Backlog: BacklogToken,
   CallbackWorker: CallbackWorkerToken,
   MigrationControl: MigrationControlToken,
 } as const;
@@ -45,6 +48,7 @@ export interface Services {
   [Tokens.Providers]: readonly HostedProvider[];
   [Tokens.Router]: Router;
   [Tokens.Dispatcher]: Dispatcher;
+  [Tokens.Backlog]: BacklogMonitor;
   [Tokens.CallbackWorker]: CallbackWorker;
   [Tokens.MigrationControl]: MigrationControl;
 }

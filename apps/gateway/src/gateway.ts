@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
@@ -14,8 +15,10 @@ import { CallbackWorker } from './callbacks/callback-worker.js';
 import type { GatewayConfig } from './config/config-schema.js';
 import type { LoadedConfig } from './config/load-config.js';
 import { GatewayContainer, Tokens } from './container.js';
+import { BacklogMonitor } from './dispatch/backlog-monitor.js';
 import { Dispatcher } from './dispatch/dispatcher.js';
 import { recoverMessages } from './dispatch/recovery.js';
+import { pruneFinished } from './dispatch/retention.js';
 import { releaseDueRetries } from './dispatch/retry-release.js';
 import { ApiKeys } from './http/auth.js';
 import { buildServer } from './http/server.js';
@@ -287,13 +290,22 @@ export function createGateway(loaded: LoadedConfig, options: GatewayOptions = {}
           onCallbackQueued: () => callbacks.kick(),
         }),
       );
+      const concurrency = config.dispatch.concurrency;
+      const instanceId = `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
+      const leaseMs = config.dispatch.leaseMs;
+      // Registered now if the store takes writes; else by the lease task once it does (nothing is
+      // claimed meanwhile: claims are writes too).
+      await store
+        .renewLease(instanceId, now() + leaseMs, now())
+        .catch((error: unknown) => logger.warn('cannot register the dispatch lease yet', { error }));
       const dispatcher = new Dispatcher({
         store,
         router,
         logger,
         metrics,
         now,
-        concurrency: config.dispatch.concurrency,
+        instanceId,
+        concurrency: typeof concurrency === 'number' ? { min: concurrency, max: concurrency } : concurrency,
         onCallbackQueued: () => callbacks.kick(),
         retryRounds: config.dispatch.retryRounds,
         receipts: plan,
@@ -301,28 +313,66 @@ export function createGateway(loaded: LoadedConfig, options: GatewayOptions = {}
         onSent: (stored, routed) => shadow?.consider(stored, routed),
       });
       container.value(Tokens.Dispatcher, dispatcher);
-      stopMetrics = metrics.observe(router, () => dispatcher.depth);
+      const backlog = new BacklogMonitor(store, config.dispatch.backlog, now, () =>
+        dispatcher.deliveryRate.perSecond(),
+      );
+      container.value(Tokens.Backlog, backlog);
+      stopMetrics = metrics.observe(router, () => ({
+        queued: backlog.current().queued,
+        inFlight: dispatcher.depth.inFlight,
+        limit: dispatcher.depth.limit,
+      }));
       sweeps = [
         new PeriodicTask(() => migrations.tick(), {
           name: 'migration plans',
           intervalMs: config.migrations.tickMs,
           logger,
         }),
-        sweep('retry rounds', releaseDueRetries({ store, dispatcher, now, batchSize })),
+        sweep('retry rounds', releaseDueRetries({ store, now, batchSize })),
+        sweep('backlog', async () => {
+          await backlog.refresh();
+          return false;
+        }),
+        new PeriodicTask(
+          async () => {
+            await store.renewLease(instanceId, now() + leaseMs, now());
+            // Also a wake-up that no notification can miss.
+            dispatcher.wake();
+            return false;
+          },
+          { name: 'dispatch lease', intervalMs: Math.max(1, Math.floor(leaseMs / 3)), logger },
+        ),
         deadlines,
         sweep('status look-ups', reconcileOverdue({ store, plan, ingest, metrics, logger, now, batchSize })),
         sweep('store probe', probeWhileUnwritable(store, now)),
+        ...(config.retention.finishedAfterMs === null
+          ? []
+          : [
+              sweep(
+                'retention',
+                pruneFinished({
+                  store,
+                  now,
+                  batchSize,
+                  retentionMs: config.retention.finishedAfterMs,
+                  onPruned: (count) => metrics.pruned.inc(count),
+                }),
+              ),
+            ]),
       ];
       await recoverMessages({
         store,
         router,
         routerConfig,
-        dispatcher,
+        instanceId,
         policy: config.dispatch.onRestartInFlight,
         logger,
         now,
         signal: stopSignal.signal,
       });
+      await backlog.refresh();
+      // What waits in the store goes out now.
+      dispatcher.wake();
       callbacks.start();
       alertWorker.start();
       for (const task of sweeps) task.start();
@@ -338,6 +388,7 @@ export function createGateway(loaded: LoadedConfig, options: GatewayOptions = {}
   async function shutdown(timeoutMs: number): Promise<void> {
     // New sends get 503 from here on; accepted ones drain while the server closes.
     lifecycle.stopping = true;
+    if (container.has(Tokens.Dispatcher)) container.get(Tokens.Dispatcher).stopClaiming();
     stopSignal.abort();
     await Promise.all(sweeps.map((task) => task.stop()));
     const drained = container.has(Tokens.Dispatcher)

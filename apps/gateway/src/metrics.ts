@@ -6,6 +6,8 @@ const BREAKER_VALUE = { closed: 0, 'half-open': 1, open: 2 } as const;
 export interface QueueDepth {
   queued: number;
   inFlight: number;
+  /** How many messages the dispatcher may have at providers at once now. */
+  limit: number;
 }
 
 /**
@@ -130,6 +132,17 @@ export class GatewayMetrics {
     labelNames: ['outcome'],
     registers: [this.registry],
   });
+  readonly refused = new Counter({
+    name: 'msg_messages_refused_total',
+    help: 'Messages the API refused because the backlog passed its bound (backlogged: 503) or the key its share (backlog_share: 429).',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
+  readonly pruned = new Counter({
+    name: 'msg_messages_pruned_total',
+    help: 'Finished messages deleted by retention.',
+    registers: [this.registry],
+  });
   readonly shadowValidations = new Counter({
     name: 'msg_shadow_validations_total',
     help: 'Shadow-mode validations on the `to` side, by provider and outcome (accepted, refused, failed, unsupported).',
@@ -174,6 +187,15 @@ export class GatewayMetrics {
         if (!depth) return;
         this.set({ state: 'queued' }, depth.queued);
         this.set({ state: 'in_flight' }, depth.inFlight);
+      },
+    });
+    new Gauge({
+      name: 'msg_dispatch_concurrency_limit',
+      help: 'Messages the dispatcher may have at providers at once (adapts to provider latency unless fixed).',
+      registers: [this.registry],
+      collect() {
+        const depth = metrics.depth?.();
+        if (depth) this.set(depth.limit);
       },
     });
     new Gauge({

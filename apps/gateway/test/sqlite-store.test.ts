@@ -21,7 +21,8 @@ describe('sqlite store on disk', () => {
     await first.accept(queuedSms('m1'));
     await first.close();
     const second = new SqliteMessageStore({ path });
-    expect(await second.queuedIds(10)).toEqual(['m1']);
+    await second.renewLease('a', 10_000, 1);
+    expect((await second.claimNext('a', 10, 2)).map((message) => message.id)).toEqual(['m1']);
     await second.close();
   });
 
@@ -89,7 +90,25 @@ describe('sqlite store on disk', () => {
     await store.callbackDone(first!.id);
     await store.callbackDone((await store.dueCallbacks(0, 10))[0]!.id);
     expect((await store.dueCallbacks(0, 10)).map((item) => item.sequence)).toEqual([3]);
-    expect((await store.findByProviderMessageId('twilio', 'SM1', 0))?.id).toBe('sent-one');
+    const receipt = await store.recordReceipts({
+      providerId: 'twilio',
+      receipts: [
+        {
+          event: {
+            providerId: 'twilio',
+            providerMessageId: 'SM1',
+            status: 'delivered',
+            providerStatus: 'delivered',
+            occurredAt: 3000,
+            receivedAt: 3000,
+            eventKey: 'e1',
+          },
+        },
+      ],
+      sentSince: 0,
+      callback: () => undefined,
+    });
+    expect(receipt).toMatchObject({ outcome: 'accepted', results: [{ message: { id: 'sent-one' } }] });
     await store.close();
   });
 });

@@ -1,6 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { EventRecord, MessageStore, ReplayToken, StoredMessage } from '../src/store/message-store.js';
+import type {
+  CallbackRequest,
+  EventRecord,
+  MessageStore,
+  ReceiptsResult,
+  ReplayToken,
+  StoredMessage,
+} from '../src/store/message-store.js';
 
 /** A queued SMS as the API stores it, for tests that fill a store directly. */
 export function queuedSms(id: string, overrides: Partial<StoredMessage> = {}): StoredMessage {
@@ -39,6 +46,32 @@ export function describeMessageStore(name: string, open: () => Promise<MessageSt
       eventKey: randomUUID(),
       ...overrides,
     });
+    /** Receipts for known messages (matched by our id) or by provider message id (`messageId: ''`). */
+    const receipts = (
+      events: readonly EventRecord[],
+      options: {
+        replay?: ReplayToken;
+        sentSince?: number;
+        callback?: (messageId: string) => CallbackRequest | undefined;
+      } = {},
+    ): Promise<ReceiptsResult> =>
+      store.recordReceipts({
+        providerId: events[0]?.providerId ?? options.replay?.providerId ?? 'twilio',
+        receipts: events.map(({ messageId, ...rest }) => ({
+          messageId: messageId || undefined,
+          event: rest,
+        })),
+        sentSince: options.sentSince ?? 0,
+        replay: options.replay,
+        callback: (target) => options.callback?.(target.id),
+      });
+    /** One receipt: whether it was stored, the status after it, whether it moved the message. */
+    const addEvent = async (record: EventRecord, callback?: CallbackRequest) => {
+      const written = await receipts([record], { callback: () => callback });
+      const [result] = written.outcome === 'accepted' ? written.results : [];
+      if (!result || result.outcome === 'unknown-message') return result;
+      return { stored: result.outcome === 'stored', status: result.status, advanced: result.advanced };
+    };
 
     it('stores a message and reads it back with its payload bytes intact', async () => {
       const email = message({ channel: 'email' });
@@ -83,21 +116,155 @@ export function describeMessageStore(name: string, open: () => Promise<MessageSt
       );
     });
 
-    it('claims a queued message once, and lists in-flight ones for recovery', async () => {
+    it('claims the oldest queued messages first, each once, and takes a requeued one again', async () => {
+      const newer = message({ createdAt: 1200 });
+      const older = message({ createdAt: 1100 });
+      const third = message({ createdAt: 1300 });
+      for (const stored of [newer, older, third]) await store.accept(stored);
+      await store.renewLease('a', 10_000, 1000);
+      const first = await store.claimNext('a', 2, 1400);
+      expect(first.map((item) => [item.id, item.dispatchState, item.attemptCount])).toEqual([
+        [older.id, 'in-flight', 0],
+        [newer.id, 'in-flight', 0],
+      ]);
+      expect((await store.claimNext('a', 10, 1400)).map((item) => item.id)).toEqual([third.id]);
+      expect(await store.claimNext('a', 10, 1400)).toEqual([]);
+      expect(await store.countByDispatchState()).toMatchObject({ queued: 0, 'in-flight': 3 });
+      await store.requeue(older.id, 1500);
+      expect((await store.claimNext('a', 10, 1500)).map((item) => item.id)).toEqual([older.id]);
+    });
+
+    it('stores a message already claimed when the dispatcher has room for it', async () => {
       const stored = message();
-      await store.accept(stored);
-      expect(await store.queuedIds(10)).toEqual([stored.id]);
-      expect((await store.claim([stored.id], 1100)).map((item) => item.id)).toEqual([stored.id]);
-      expect(await store.claim([stored.id], 1200)).toEqual([]);
-      expect((await store.inFlight()).map((item) => item.id)).toEqual([stored.id]);
-      await store.requeue(stored.id, 1300);
-      expect(await store.queuedIds(10)).toEqual([stored.id]);
+      const result = await store.accept(stored, undefined, { instanceId: 'a' });
+      expect(result).toMatchObject({
+        outcome: 'created',
+        message: { id: stored.id, dispatchState: 'in-flight', attemptCount: 0 },
+      });
+      expect(await store.claimNext('a', 10, 1100)).toEqual([]);
+      expect((await store.get(stored.id))?.dispatchState).toBe('in-flight');
+      expect((await store.backlog(1100)).queued).toBe(0);
+    });
+
+    it('hands the in-flight messages of an instance whose lease ended to another, once', async () => {
+      await store.renewLease('dead', 2000, 1000);
+      const left = message();
+      await store.accept(left, undefined, { instanceId: 'dead' });
+      const queued = message();
+      await store.accept(queued);
+      // While the lease holds, its messages are its own.
+      expect(await store.takeOverInFlight('dead', 1500, 10)).toEqual([]);
+      await store.renewLease('heir', 20_000, 3000);
+      const taken = await store.takeOverInFlight('heir', 3000, 10);
+      expect(taken.map((item) => [item.id, item.attemptCount])).toEqual([[left.id, 0]]);
+      // Now the heir's own: not taken again, by it or by anyone while its lease holds.
+      expect(await store.takeOverInFlight('heir', 3000, 10)).toEqual([]);
+      await store.renewLease('heir', 30_000, 4000);
+      expect(await store.takeOverInFlight('third', 4000, 10)).toEqual([]);
+      expect((await store.get(queued.id))?.dispatchState).toBe('queued');
+    });
+
+    it('wakes its listeners when messages are queued, not when one is accepted claimed', async () => {
+      let wakes = 0;
+      const stop = store.onQueued(() => wakes++);
+      await store.accept(message(), undefined, { instanceId: 'a' });
+      expect(wakes).toBe(0);
+      const queued = message();
+      await store.accept(queued);
+      expect(wakes).toBe(1);
+      await store.renewLease('a', 10_000, 1000);
+      await store.claimNext('a', 10, 1100);
+      await store.requeue(queued.id, 1200);
+      expect(wakes).toBe(2);
+      stop();
+      await store.accept(message());
+      expect(wakes).toBe(2);
+    });
+
+    it("measures the backlog: queued messages, the oldest, and each key's share", async () => {
+      expect(await store.backlog(1000)).toEqual({ queued: 0, oldestQueuedAt: undefined, byApiKey: {} });
+      await store.accept(message({ apiKeyId: 'flood', createdAt: 1100 }));
+      await store.accept(message({ apiKeyId: 'flood', createdAt: 1200 }));
+      await store.accept(message({ apiKeyId: 'quiet', createdAt: 1300 }));
+      await store.accept(message({ apiKeyId: 'quiet', createdAt: 1050 }), undefined, { instanceId: 'a' });
+      expect(await store.backlog(2000)).toEqual({
+        queued: 3,
+        oldestQueuedAt: 1100,
+        byApiKey: { flood: 2, quiet: 1 },
+      });
+    });
+
+    it('prunes finished messages older than the cutoff with everything that hangs on them', async () => {
+      const old = message({ createdAt: 1000, callbackUrl: 'http://client/cb' });
+      const recent = message({ createdAt: 9000 });
+      const unfinished = message({ createdAt: 1000 });
+      for (const stored of [old, recent, unfinished]) await store.accept(stored);
+      await store.renewLease('a', 100_000, 1000);
+      await store.claimNext('a', 2, 1000);
+      for (const stored of [old, recent]) {
+        await store.finishDispatch(
+          stored.id,
+          {
+            status: 'sent',
+            providerId: 'twilio',
+            providerMessageId: `SM-${stored.id}`,
+            attempts: [
+              {
+                messageId: stored.id,
+                sequence: 1,
+                providerId: 'twilio',
+                startedAt: 1000,
+                finishedAt: 1001,
+                outcome: 'succeeded',
+                possibleDuplicate: false,
+              },
+            ],
+            callback: { url: 'http://client/cb', body: '{"type":"message.status","id":"x"}' },
+          },
+          1001,
+        );
+        await addEvent(event(stored.id, { eventKey: `delivered-${stored.id}` }));
+      }
+      await store.recordShadowValidation({
+        messageId: old.id,
+        migrationId: 'm',
+        providerId: 'new',
+        at: 1000,
+        accepted: true,
+        latencyMs: 1,
+      });
+      await store.recordReceipts({
+        providerId: 'mailgun',
+        receipts: [],
+        sentSince: 0,
+        replay: { providerId: 'mailgun', token: 'old-token', contentHash: 'h', receivedAt: 1000 },
+        callback: () => undefined,
+      });
+      expect(await store.pruneFinished(5000, 10)).toBe(1);
+      expect(await store.get(old.id)).toBeUndefined();
+      expect(await store.attempts(old.id)).toEqual([]);
+      expect(await store.events(old.id)).toEqual([]);
+      expect((await store.dueCallbacks(Number.MAX_SAFE_INTEGER, 10)).map((item) => item.messageId)).toEqual([
+        recent.id,
+      ]);
+      expect(await store.get(recent.id)).toBeDefined();
+      expect((await store.events(recent.id)).length).toBe(1);
+      expect((await store.get(unfinished.id))?.dispatchState).toBe('in-flight');
+      // The old token went with the rest: the same token is new again.
+      const again = await store.recordReceipts({
+        providerId: 'mailgun',
+        receipts: [],
+        sentSince: 0,
+        replay: { providerId: 'mailgun', token: 'old-token', contentHash: 'other', receivedAt: 6000 },
+        callback: () => undefined,
+      });
+      expect(again).toEqual({ outcome: 'accepted', results: [] });
+      expect(await store.pruneFinished(5000, 10)).toBe(0);
     });
 
     it('records attempts and finishes the dispatch', async () => {
       const stored = message();
-      await store.accept(stored);
-      await store.claim([stored.id], 1100);
+      await store.accept(stored, undefined, { instanceId: 'a' });
       await store.recordAttempt({
         messageId: stored.id,
         sequence: 1,
@@ -132,21 +299,32 @@ export function describeMessageStore(name: string, open: () => Promise<MessageSt
         expect.objectContaining({ outcome: 'succeeded', latencyMs: 50 }),
       ]);
       expect(await store.get(stored.id)).toMatchObject({ dispatchState: 'done', cost: { amount: '0.0075' } });
-      expect((await store.findByProviderMessageId('twilio', 'SM1', 0))?.id).toBe(stored.id);
+      // A start written late (a slow attempt) never puts a finished attempt back in flight.
+      await store.recordAttempt({
+        messageId: stored.id,
+        sequence: 1,
+        providerId: 'twilio',
+        startedAt: 1100,
+        outcome: 'in-flight',
+        possibleDuplicate: false,
+      });
+      expect((await store.attempts(stored.id))[0]?.outcome).toBe('succeeded');
+      const matched = await receipts([event('', { providerMessageId: 'SM1' })]);
+      expect(matched).toMatchObject({ outcome: 'accepted', results: [{ message: { id: stored.id } }] });
     });
 
     it('stores an event once and never moves a message backwards', async () => {
       const stored = message();
       await store.accept(stored);
       const delivered = event(stored.id, { eventKey: 'e1' });
-      expect(await store.addEvent(delivered)).toEqual({ stored: true, status: 'delivered', advanced: true });
-      expect(await store.addEvent(delivered)).toEqual({
+      expect(await addEvent(delivered)).toEqual({ stored: true, status: 'delivered', advanced: true });
+      expect(await addEvent(delivered)).toEqual({
         stored: false,
         status: 'delivered',
         advanced: false,
       });
       const late = event(stored.id, { status: 'sent', providerStatus: 'sent', eventKey: 'e2' });
-      expect(await store.addEvent(late)).toEqual({ stored: true, status: 'delivered', advanced: false });
+      expect(await addEvent(late)).toEqual({ stored: true, status: 'delivered', advanced: false });
       expect((await store.events(stored.id)).map((item) => item.providerStatus)).toEqual([
         'delivered',
         'sent',
@@ -167,13 +345,13 @@ export function describeMessageStore(name: string, open: () => Promise<MessageSt
         const stored = message();
         await store.accept(stored);
         const delivered = event(stored.id, { providerId: 'mailgun', eventKey: 'mg-e1' });
-        expect(await store.addWebhookEvents(token(), [{ event: delivered }])).toEqual({
+        expect(await receipts([delivered], { replay: token() })).toMatchObject({
           outcome: 'accepted',
-          results: [{ stored: true, status: 'delivered', advanced: true }],
+          results: [{ outcome: 'stored', status: 'delivered', advanced: true }],
         });
-        expect(await store.addWebhookEvents(token(), [{ event: delivered }])).toEqual({
+        expect(await receipts([delivered], { replay: token() })).toMatchObject({
           outcome: 'accepted',
-          results: [{ stored: false, status: 'delivered', advanced: false }],
+          results: [{ outcome: 'duplicate', status: 'delivered', advanced: false }],
         });
         expect(await store.events(stored.id)).toHaveLength(1);
       });
@@ -183,12 +361,13 @@ export function describeMessageStore(name: string, open: () => Promise<MessageSt
         const second = message();
         await store.accept(first);
         await store.accept(second);
-        await store.addWebhookEvents(token(), [
-          { event: event(first.id, { status: 'sent', eventKey: 'a' }) },
-        ]);
-        const replay = await store.addWebhookEvents(token({ contentHash: 'hash-2' }), [
-          { event: event(second.id, { eventKey: 'b' }), callback: { url: 'http://client/cb', body: '{}' } },
-        ]);
+        await receipts([event(first.id, { providerId: 'mailgun', status: 'sent', eventKey: 'a' })], {
+          replay: token(),
+        });
+        const replay = await receipts([event(second.id, { providerId: 'mailgun', eventKey: 'b' })], {
+          replay: token({ contentHash: 'hash-2' }),
+          callback: () => ({ url: 'http://client/cb', body: '{}' }),
+        });
         expect(replay).toEqual({ outcome: 'replayed' });
         expect(await store.events(second.id)).toEqual([]);
         expect((await store.get(second.id))?.status).toBe('queued');
@@ -196,36 +375,52 @@ export function describeMessageStore(name: string, open: () => Promise<MessageSt
       });
 
       it('keeps tokens per provider instance, and a token with no events for known messages', async () => {
-        await store.addWebhookEvents(token({ providerId: 'mailgun-eu' }), []);
+        await receipts([], { replay: token({ providerId: 'mailgun-eu' }) });
         expect(
-          await store.addWebhookEvents(token({ providerId: 'mailgun-eu', contentHash: 'other' }), []),
-        ).toEqual({ outcome: 'replayed' });
+          await receipts([], { replay: token({ providerId: 'mailgun-eu', contentHash: 'other' }) }),
+        ).toEqual({
+          outcome: 'replayed',
+        });
         expect(
-          await store.addWebhookEvents(token({ providerId: 'mailgun-us', contentHash: 'other' }), []),
-        ).toEqual({ outcome: 'accepted', results: [] });
+          await receipts([], { replay: token({ providerId: 'mailgun-us', contentHash: 'other' }) }),
+        ).toEqual({
+          outcome: 'accepted',
+          results: [],
+        });
       });
 
       it('stores neither token nor events when the write fails, so the retry is accepted', async () => {
         const stored = message();
         await store.accept(stored);
-        // An event for a message that is not in the store breaks the write part-way through.
-        const broken = [
-          { event: event(stored.id, { eventKey: 'c1' }) },
-          { event: event('msg_not_stored', { eventKey: 'c2' }) },
-        ];
-        await expect(store.addWebhookEvents(token({ token: 'token-2' }), broken)).rejects.toThrow();
+        const other = message();
+        await store.accept(other);
+        // A failure on the second receipt breaks the write part-way through.
+        const broken = receipts(
+          [
+            event(stored.id, { providerId: 'mailgun', eventKey: 'c1' }),
+            event(other.id, { providerId: 'mailgun', eventKey: 'c2' }),
+          ],
+          {
+            replay: token({ token: 'token-2' }),
+            callback: (id) => {
+              if (id === other.id) throw new Error('cannot build the callback');
+              return undefined;
+            },
+          },
+        );
+        await expect(broken).rejects.toThrow();
         expect(await store.events(stored.id)).toEqual([]);
-        const retry = await store.addWebhookEvents(token({ token: 'token-2', contentHash: 'other' }), [
-          { event: event(stored.id, { eventKey: 'c1' }) },
-        ]);
-        expect(retry).toMatchObject({ outcome: 'accepted', results: [{ stored: true }] });
+        const retry = await receipts([event(stored.id, { providerId: 'mailgun', eventKey: 'c1' })], {
+          replay: token({ token: 'token-2', contentHash: 'other' }),
+        });
+        expect(retry).toMatchObject({ outcome: 'accepted', results: [{ outcome: 'stored' }] });
       });
     });
 
     it('keeps a receipt that arrived before the send returned', async () => {
       const stored = message();
       await store.accept(stored);
-      await store.addEvent(event(stored.id));
+      await addEvent(event(stored.id));
       await store.finishDispatch(
         stored.id,
         { status: 'queued', providerId: 'twilio', providerMessageId: 'SM1' },
@@ -242,8 +437,7 @@ export function describeMessageStore(name: string, open: () => Promise<MessageSt
       plan: { receiptDueAt?: number; reconcileAt?: number } = {},
     ): Promise<StoredMessage> {
       const stored = message({ createdAt: sentAt, updatedAt: sentAt, ...overrides });
-      await store.accept(stored);
-      await store.claim([stored.id], sentAt);
+      await store.accept(stored, undefined, { instanceId: 'a' });
       await store.finishDispatch(
         stored.id,
         { status: 'sent', providerId: 'twilio', providerMessageId, ...plan },
@@ -254,20 +448,29 @@ export function describeMessageStore(name: string, open: () => Promise<MessageSt
 
     it('matches a provider message id to the latest send within the window, never an older one', async () => {
       const older = await sent('SM-reused', 1000);
-      await store.addEvent(event(older.id, { providerMessageId: 'SM-reused', eventKey: 'old-delivered' }));
+      await addEvent(event(older.id, { providerMessageId: 'SM-reused', eventKey: 'old-delivered' }));
       const newer = await sent('SM-reused', 5000);
-      expect((await store.findByProviderMessageId('twilio', 'SM-reused', 0))?.id).toBe(newer.id);
-      expect((await store.findByProviderMessageId('twilio', 'SM-reused', 4000))?.id).toBe(newer.id);
+      const matched = async (providerId: string, sentSince: number) => {
+        const written = await receipts(
+          [event('', { providerId, providerMessageId: 'SM-reused', status: 'sent', eventKey: randomUUID() })],
+          { sentSince },
+        );
+        const [result] = written.outcome === 'accepted' ? written.results : [];
+        return result?.outcome === 'unknown-message' ? undefined : result?.message.id;
+      };
+      expect(await matched('twilio', 0)).toBe(newer.id);
+      expect(await matched('twilio', 4000)).toBe(newer.id);
       // Outside the window nothing matches, however finished or not the old send is.
-      expect(await store.findByProviderMessageId('twilio', 'SM-reused', 6000)).toBeUndefined();
-      expect(await store.findByProviderMessageId('another', 'SM-reused', 0)).toBeUndefined();
+      expect(await matched('twilio', 6000)).toBeUndefined();
+      expect(await matched('another', 0)).toBeUndefined();
       expect((await store.get(newer.id))?.sentAt).toBe(5000);
     });
 
     it('keeps a round that may pass waiting, out of the queue, until its time', async () => {
       const stored = message();
       await store.accept(stored);
-      const [claimed] = await store.claim([stored.id], 1100);
+      await store.renewLease('a', 100_000, 1000);
+      const [claimed] = await store.claimNext('a', 10, 1100);
       expect(claimed?.attemptCount).toBe(0);
       await store.scheduleRetry(
         stored.id,
@@ -298,12 +501,16 @@ export function describeMessageStore(name: string, open: () => Promise<MessageSt
         nextAttemptAt: 5000,
       });
       expect(await store.countByDispatchState()).toMatchObject({ waiting: 1, queued: 0, 'in-flight': 0 });
-      expect(await store.queuedIds(10)).toEqual([]);
-      expect(await store.claim([stored.id], 1300)).toEqual([]);
+      expect(await store.claimNext('a', 10, 1300)).toEqual([]);
+      expect((await store.backlog(1300)).queued).toBe(0);
+      let wakes = 0;
+      const stop = store.onQueued(() => wakes++);
       expect(await store.releaseDueRetries(4999, 10)).toEqual([]);
       expect(await store.releaseDueRetries(5000, 10)).toEqual([stored.id]);
       expect(await store.releaseDueRetries(5000, 10)).toEqual([]);
-      const [again] = await store.claim([stored.id], 5001);
+      expect(wakes).toBe(1);
+      stop();
+      const [again] = await store.claimNext('a', 10, 5001);
       // The next round's attempts continue the numbering.
       expect(again).toMatchObject({ attemptCount: 1, retryRound: 1 });
       await store.finishDispatch(stored.id, { status: 'failed' }, 5100);
@@ -315,7 +522,7 @@ export function describeMessageStore(name: string, open: () => Promise<MessageSt
       expect(await store.get(waiting.id)).toMatchObject({ receiptDueAt: 9000, reconcileAt: 3000 });
       const early = message();
       await store.accept(early);
-      await store.addEvent(event(early.id, { eventKey: 'early-delivered' }));
+      await addEvent(event(early.id, { eventKey: 'early-delivered' }));
       await store.finishDispatch(
         early.id,
         {
@@ -328,7 +535,7 @@ export function describeMessageStore(name: string, open: () => Promise<MessageSt
         1000,
       );
       expect(await store.get(early.id)).toMatchObject({ receiptDueAt: undefined, reconcileAt: undefined });
-      await store.addEvent(event(waiting.id, { eventKey: 'a-delivered' }));
+      await addEvent(event(waiting.id, { eventKey: 'a-delivered' }));
       expect(await store.get(waiting.id)).toMatchObject({ receiptDueAt: undefined, reconcileAt: undefined });
     });
 
@@ -349,7 +556,7 @@ export function describeMessageStore(name: string, open: () => Promise<MessageSt
           receivedAt: 5000,
         });
       // A receipt came in between: the deadline's event is not stored at all.
-      await store.addEvent(event(answered.id, { eventKey: 'answered-delivered' }));
+      await addEvent(event(answered.id, { eventKey: 'answered-delivered' }));
       expect(await store.expireReceipt(unknown(answered.id))).toBe(false);
       expect((await store.events(answered.id)).map((item) => item.status)).toEqual(['delivered']);
       expect(
@@ -359,7 +566,7 @@ export function describeMessageStore(name: string, open: () => Promise<MessageSt
       expect(await store.get(late.id)).toMatchObject({ status: 'unknown', receiptDueAt: undefined });
       expect((await store.overdueReceipts(5000, 10)).map((item) => item.id)).toEqual([]);
       expect((await store.dueCallbacks(5000, 10)).map((item) => item.messageId)).toEqual([late.id]);
-      const delivered = await store.addEvent(event(late.id, { eventKey: 'late-delivered' }));
+      const delivered = await addEvent(event(late.id, { eventKey: 'late-delivered' }));
       expect(delivered).toEqual({ stored: true, status: 'delivered', advanced: true });
     });
 
@@ -375,7 +582,7 @@ export function describeMessageStore(name: string, open: () => Promise<MessageSt
       // Leased: not due again until the lease runs out.
       expect(await store.claimReconciliations(3999, 10, 1000)).toEqual([]);
       await store.scheduleReconcile(first.id, 7000);
-      await store.addEvent(event(second.id, { providerMessageId: 'SM-2', eventKey: 'second-delivered' }));
+      await addEvent(event(second.id, { providerMessageId: 'SM-2', eventKey: 'second-delivered' }));
       await store.scheduleReconcile(second.id, 7000);
       expect((await store.claimReconciliations(7000, 10, 1000)).map((item) => item.id)).toEqual([first.id]);
       await store.scheduleReconcile(first.id, undefined);

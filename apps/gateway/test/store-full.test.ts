@@ -92,8 +92,14 @@ describe('a store that cannot be written (a full disk)', () => {
     const path = join(temporaryDirectory(), 'gateway.sqlite');
     // The last run died with a message in flight.
     const before = new SqliteMessageStore({ path });
-    await before.accept(queuedSms('msg_left_in_flight', { createdAt: Date.now(), updatedAt: Date.now() }));
-    await before.claim(['msg_left_in_flight'], Date.now());
+    await before.renewLease('last-run', Date.now() + 30_000, Date.now());
+    await before.accept(
+      queuedSms('msg_left_in_flight', { createdAt: Date.now(), updatedAt: Date.now() }),
+      undefined,
+      {
+        instanceId: 'last-run',
+      },
+    );
     await before.close();
 
     const store = new FullDiskStore({ path });

@@ -11,7 +11,10 @@ export interface StatusChange {
 }
 
 /** The body of a status callback (`type: "message.status"`), or nothing when the message has no callback URL. */
-export function statusCallback(message: StoredMessage, change: StatusChange): CallbackRequest | undefined {
+export function statusCallback(
+  message: Pick<StoredMessage, 'id' | 'callbackUrl'>,
+  change: StatusChange,
+): CallbackRequest | undefined {
   if (!message.callbackUrl) return undefined;
   return {
     url: message.callbackUrl,

@@ -52,6 +52,34 @@ const RETRY_ROUNDS_DEFAULTS = {
   maxBackoffMs: 600_000,
 };
 
+/** Messages at providers at once: a number fixes it; `{ min, max }` adapts to provider latency. */
+const concurrencySchema = z.union([
+  z.number().int().positive().max(4096),
+  z
+    .object({
+      min: z.number().int().positive().max(4096),
+      max: z.number().int().positive().max(4096),
+    })
+    .strict()
+    .refine((bounds) => bounds.max >= bounds.min, { message: 'max must be at least min', path: ['max'] }),
+]);
+const CONCURRENCY_DEFAULT = { min: 32, max: 1024 };
+
+/**
+ * Backpressure: past either bound the API refuses new messages (503 with Retry-After) and
+ * `/readyz` says `backlogged`; past half of `maxMessages`, a key holding more than its fair share
+ * of the backlog is refused first (429 with Retry-After).
+ */
+const backlogSchema = z
+  .object({
+    /** Messages waiting in the queue (accepted, not yet claimed by a dispatcher). */
+    maxMessages: z.number().int().positive().default(100_000),
+    /** Age of the oldest queued message. */
+    maxAgeMs: duration().default(600_000),
+  })
+  .strict();
+const BACKLOG_DEFAULTS = { maxMessages: 100_000, maxAgeMs: 600_000 };
+
 const reconcileSchema = z
   .object({
     /** First status look-up this long after the send, for providers with `getStatus`. */
@@ -125,7 +153,13 @@ export const gatewayConfigSchema = z
       .default({ driver: 'sqlite', path: './.msg-data/gateway.sqlite', synchronous: 'normal' }),
     dispatch: z
       .object({
-        concurrency: z.number().int().positive().max(1024).default(32),
+        concurrency: concurrencySchema.default(CONCURRENCY_DEFAULT),
+        backlog: backlogSchema.default(BACKLOG_DEFAULTS),
+        /**
+         * A dispatcher's claim on its in-flight messages, renewed every third of it: the messages
+         * of an instance that stopped renewing are recovered by the others (or its next start).
+         */
+        leaseMs: duration().default(30_000),
         /** How long SIGTERM waits for in-flight sends before exiting. */
         shutdownTimeoutMs: z.number().int().positive().default(10_000),
         /**
@@ -140,7 +174,9 @@ export const gatewayConfigSchema = z
       })
       .strict()
       .default({
-        concurrency: 32,
+        concurrency: CONCURRENCY_DEFAULT,
+        backlog: BACKLOG_DEFAULTS,
+        leaseMs: 30_000,
         shutdownTimeoutMs: 10_000,
         onRestartInFlight: 'route',
         syncTimeoutMs: 10_000,
@@ -151,6 +187,14 @@ export const gatewayConfigSchema = z
       windowMs: 604_800_000,
       reconcile: RECONCILE_DEFAULTS,
     }),
+    /**
+     * Old data: finished messages accepted longer ago than `finishedAfterMs` are deleted in the
+     * background, in bounded batches, with their attempts, events and callbacks; `null` keeps them.
+     */
+    retention: z
+      .object({ finishedAfterMs: duration().nullable().default(2_592_000_000) })
+      .strict()
+      .default({ finishedAfterMs: 2_592_000_000 }),
     /** The background sweeps over the store: retry rounds, receipt deadlines, status look-ups. */
     sweeper: z
       .object({
@@ -249,6 +293,21 @@ export const gatewayConfigSchema = z
         code: 'custom',
         path: ['receipts', 'windowMs'],
         message: `must be at least receipts.deadlineMs (${config.receipts.deadlineMs}): a late receipt must still find its message`,
+      });
+    }
+    const retention = config.retention.finishedAfterMs;
+    if (retention !== null && retention < config.receipts.windowMs) {
+      context.addIssue({
+        code: 'custom',
+        path: ['retention', 'finishedAfterMs'],
+        message: `must be at least receipts.windowMs (${config.receipts.windowMs}): a late receipt must still find its message`,
+      });
+    }
+    if (retention !== null && retention < config.idempotency.windowSeconds * 1000) {
+      context.addIssue({
+        code: 'custom',
+        path: ['retention', 'finishedAfterMs'],
+        message: `must be at least idempotency.windowSeconds (${config.idempotency.windowSeconds} s): a retried request must still find its message`,
       });
     }
     const seen = new Set<string>();

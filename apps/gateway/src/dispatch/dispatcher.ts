@@ -1,11 +1,14 @@
 import { type Logger, type RoutedSend, type Router, RoutingError } from '@msg/core';
 import { statusCallback } from '../callbacks/callback-body.js';
-import type { GatewayMetrics, QueueDepth } from '../metrics.js';
+import type { GatewayMetrics } from '../metrics.js';
 import type { ReceiptPlan } from '../receipts/receipt-plan.js';
-import type { DispatchOutcome, MessageStore, StoredMessage } from '../store/message-store.js';
+import type { AcceptResult, DispatchOutcome, MessageStore, StoredMessage } from '../store/message-store.js';
 import { untilStored } from '../store/until-stored.js';
+import { type ConcurrencyBounds, ConcurrencyLimit } from './concurrency-limit.js';
+import { DeliveryRate } from './delivery-rate.js';
 import { type DispatchRound, dispatchRound, failureOutcome, successOutcome } from './dispatch-outcome.js';
 import { mayPass, nextRound, type RetryRoundsConfig } from './retry-rounds.js';
+import { SlowAttempts } from './slow-attempts.js';
 
 export interface DispatcherOptions {
   store: MessageStore;
@@ -13,8 +16,10 @@ export interface DispatcherOptions {
   logger: Logger;
   metrics: GatewayMetrics;
   now: () => number;
-  /** Messages dispatched at once (the worker pool's size). */
-  concurrency: number;
+  /** This gateway process, as the store's leases name it. */
+  instanceId: string;
+  /** Messages at providers at once: fixed (`min === max`), or adapting to provider latency in between. */
+  concurrency: ConcurrencyBounds;
   /** Called after an outcome with a status callback was stored (wakes the callback worker). */
   onCallbackQueued?: () => void;
   /** Rounds for messages whose every provider failed for a reason that may pass. */
@@ -25,22 +30,36 @@ export interface DispatcherOptions {
   onReceiptDue?: () => void;
   /** Called after a successful send, off the send path (shadow validation of a migration's new side). */
   onSent?: (stored: StoredMessage, routed: RoutedSend) => void;
+  /** An attempt still in flight this long has its start written (see `SlowAttempts`). */
+  slowAttemptMs?: number;
 }
 
 const CLAIM_RETRY_MS = 1000;
 
 /**
- * The in-process queue over the store: ids of accepted messages wait here; up to `concurrency`
- * are claimed (persisted in flight, before any send), sent through the router, and finished (the
- * outcome and every attempt in one transaction), or put back to wait for a retry round. The store
- * stays the truth: a crash loses only this list, which recovery rebuilds from the store. An
- * outcome the store cannot take is retried until it lands, holding its worker meanwhile.
+ * Sends messages from the store, which is the queue: nothing holds the ids of queued messages in
+ * memory. A message accepted while this dispatcher has a free slot (and nothing older waits) is
+ * stored already claimed and handed over at once (`reserve`, `handOver`): one commit before its
+ * send. Otherwise it waits in the store, and the dispatcher claims the next batch, oldest first,
+ * whenever slots free up and the store says messages were queued (`onQueued`). Each send ends
+ * with one commit of its outcome and every attempt, retried until it lands; the slot is free as
+ * soon as the send returns. How many messages are at providers at once adapts to their latency
+ * (`ConcurrencyLimit`). A crash loses nothing: claimed messages are in flight in the store under
+ * this instance's lease, and recovery resolves them.
  */
 export class Dispatcher {
-  private queue: string[] = [];
-  private head = 0;
+  readonly instanceId: string;
+  readonly limit: ConcurrencyLimit;
+  /** Messages finished per second, for backpressure's Retry-After. */
+  readonly deliveryRate: DeliveryRate;
   private active = 0;
-  private claiming = 0;
+  private reserved = 0;
+  private persisting = 0;
+  private claiming = false;
+  /** The store may hold queued messages (unknown at start, so true). */
+  private more = true;
+  /** Counts wake-ups, so a claim that raced with one does not conclude the store is empty. */
+  private wakes = 0;
   private stopping = false;
   private claimRetry: NodeJS.Timeout | undefined;
   private readonly controllers = new Map<string, AbortController>();
@@ -50,31 +69,71 @@ export class Dispatcher {
   private readonly offsets = new Map<string, number>();
   /** Ends the wait for a store that cannot be written, when shutdown stops waiting for sends. */
   private readonly shutdown = new AbortController();
+  private readonly slowAttempts: SlowAttempts;
   private readonly unsubscribe: () => void;
 
   constructor(private readonly options: DispatcherOptions) {
-    // Persist each attempt as it starts: after a crash, recovery knows which provider had it.
-    this.unsubscribe = options.router.on('attempt-started', (event) => {
-      options.store
-        .recordAttempt({
-          messageId: event.messageId,
-          sequence: (this.offsets.get(event.messageId) ?? 0) + event.number,
-          providerId: event.provider,
-          startedAt: event.at,
-          outcome: 'in-flight',
-          possibleDuplicate: false,
-        })
-        .catch((error: unknown) => options.logger.warn('cannot record an attempt start', { error }));
+    this.instanceId = options.instanceId;
+    this.limit = new ConcurrencyLimit(options.concurrency);
+    this.deliveryRate = new DeliveryRate(options.now);
+    this.slowAttempts = new SlowAttempts({
+      store: options.store,
+      router: options.router,
+      logger: options.logger,
+      now: options.now,
+      afterMs: options.slowAttemptMs ?? 1000,
+      offset: (messageId) => this.offsets.get(messageId) ?? 0,
     });
+    this.unsubscribe = options.store.onQueued(() => this.wake());
   }
 
-  get depth(): QueueDepth {
-    return { queued: this.queue.length - this.head + this.claiming, inFlight: this.active };
+  /** Messages at providers (or having their outcome written), and the limit in force. */
+  get depth(): { inFlight: number; limit: number } {
+    return { inFlight: this.active + this.reserved + this.persisting, limit: this.limit.current };
   }
 
-  /** Queues an accepted (persisted) message. */
-  enqueue(id: string): void {
-    this.queue.push(id);
+  /**
+   * A slot for a message being accepted, when one is free and no older message waits in the
+   * store (those go first): the accept then stores it already claimed. Each `true` must be
+   * followed by `handOver` or `release`.
+   */
+  reserve(): boolean {
+    if (this.stopping || this.more || this.claiming) return false;
+    if (this.active + this.reserved >= this.limit.current || this.backedUp()) return false;
+    this.reserved++;
+    return true;
+  }
+
+  /** The accept of a reserved slot finished: a new message goes out now, anything else frees the slot. */
+  handOver(result: AcceptResult): void {
+    this.reserved--;
+    if (result.outcome !== 'created') {
+      this.pump();
+      return;
+    }
+    if (this.stopping) {
+      // Shutdown began while it was being stored: nothing was sent, so it waits in the store.
+      const requeue = this.options.store
+        .requeue(result.message.id, this.options.now())
+        .catch((error: unknown) =>
+          this.options.logger.warn('cannot requeue a message accepted during shutdown', { error }),
+        );
+      this.track(requeue);
+      return;
+    }
+    this.start(result.message);
+  }
+
+  /** The accept of a reserved slot failed: the slot is free again. */
+  release(): void {
+    this.reserved--;
+    this.pump();
+  }
+
+  /** Messages were queued in the store: claim them when slots are free. */
+  wake(): void {
+    this.wakes++;
+    this.more = true;
     this.pump();
   }
 
@@ -93,42 +152,36 @@ export class Dispatcher {
         }
         resolve(false);
       }, timeoutMs);
+      timer.unref();
       const list = this.waiters.get(id);
       if (list) list.push(done);
       else this.waiters.set(id, [done]);
     });
   }
 
+  /** Outcomes still being written hold no slot, but past this many nothing new is claimed. */
+  private backedUp(): boolean {
+    return this.persisting >= Math.max(this.limit.current * 4, 256);
+  }
+
   private pump(): void {
-    if (this.stopping || this.claimRetry) return;
-    const free = this.options.concurrency - this.active - this.claiming;
-    const waiting = this.queue.length - this.head;
-    if (free <= 0 || waiting <= 0) return;
-    const take = Math.min(free, waiting);
-    const ids = this.queue.slice(this.head, this.head + take);
-    this.head += take;
-    if (this.head > 1024 && this.head * 2 > this.queue.length) {
-      this.queue = this.queue.slice(this.head);
-      this.head = 0;
-    }
-    this.claiming += ids.length;
-    const claim = this.options.store.claim(ids, this.options.now()).then(
-      async (claimed) => {
-        this.claiming -= ids.length;
-        if (this.stopping) {
-          // Shutdown began while claiming: nothing was sent, so these go back to the queue.
-          const now = this.options.now();
-          await Promise.allSettled(claimed.map((message) => this.options.store.requeue(message.id, now)));
-          return;
-        }
+    if (this.stopping || this.claimRetry || this.claiming || !this.more || this.backedUp()) return;
+    const free = this.limit.current - this.active - this.reserved;
+    if (free <= 0) return;
+    this.claiming = true;
+    const seen = this.wakes;
+    const { store, now, logger } = this.options;
+    const claim = store.claimNext(this.instanceId, free, now()).then(
+      (claimed) => {
+        this.claiming = false;
+        // Fewer than asked: the queue is empty, unless something was queued meanwhile.
+        if (claimed.length < free && this.wakes === seen) this.more = false;
         for (const message of claimed) this.start(message);
-        // Ids not claimed were dispatched already (a duplicate enqueue); nothing to do for them.
         this.pump();
       },
       (error: unknown) => {
-        this.claiming -= ids.length;
-        this.options.logger.error('cannot claim messages; retrying', { error });
-        this.queue.splice(this.head, 0, ...ids);
+        this.claiming = false;
+        logger.error('cannot claim messages; retrying', { error });
         this.claimRetry = setTimeout(() => {
           this.claimRetry = undefined;
           this.pump();
@@ -136,24 +189,44 @@ export class Dispatcher {
         this.claimRetry.unref();
       },
     );
-    this.running.add(claim);
-    void claim.finally(() => this.running.delete(claim));
+    this.track(claim);
+  }
+
+  private track(work: Promise<unknown>): void {
+    const tracked = work.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.running.add(tracked);
+    void tracked.finally(() => this.running.delete(tracked));
   }
 
   private start(message: StoredMessage): void {
+    if (this.stopping) {
+      // Claimed as shutdown began: nothing was sent, so it goes back to the queue.
+      this.track(this.options.store.requeue(message.id, this.options.now()));
+      return;
+    }
     this.active++;
-    const run = this.dispatch(message).finally(() => {
-      this.active--;
-      this.running.delete(run);
-      this.offsets.delete(message.id);
-      const waiting = this.waiters.get(message.id);
-      if (waiting) {
-        this.waiters.delete(message.id);
-        for (const wake of waiting) wake();
-      }
-      this.pump();
-    });
-    this.running.add(run);
+    this.track(this.dispatch(message));
+  }
+
+  /** The send is over (its outcome may still be being written): its slot goes to the next message. */
+  private sent(startedAt: number): void {
+    this.active--;
+    this.limit.sample(this.options.now() - startedAt, this.more);
+    this.pump();
+  }
+
+  private finished(id: string): void {
+    this.offsets.delete(id);
+    this.slowAttempts.forget(id);
+    this.deliveryRate.record();
+    const waiting = this.waiters.get(id);
+    if (waiting) {
+      this.waiters.delete(id);
+      for (const wake of waiting) wake();
+    }
   }
 
   private async dispatch(stored: StoredMessage): Promise<void> {
@@ -162,52 +235,87 @@ export class Dispatcher {
     this.controllers.set(stored.id, controller);
     const round = dispatchRound(stored);
     if (round.offset > 0) this.offsets.set(stored.id, round.offset);
-    let outcome: DispatchOutcome;
-    let sentThrough: string | undefined;
+    const startedAt = now();
+    let routed: RoutedSend | undefined;
+    let failure: unknown;
     try {
-      const routed = await router.send(stored.message, {
+      routed = await router.send(stored.message, {
         signal: controller.signal,
         override: stored.overrideProvider ? { provider: stored.overrideProvider } : undefined,
       });
-      outcome = successOutcome(stored.id, routed, round);
-      sentThrough = routed.provider;
-      metrics.dispatched.inc({ result: 'sent' });
-      const cost = routed.result.cost;
-      if (cost && Number.isFinite(Number(cost.amount))) {
-        metrics.cost.inc({ provider: routed.provider, currency: cost.currency }, Number(cost.amount));
-      }
-      this.options.onSent?.(stored, routed);
     } catch (error) {
-      if (controller.signal.aborted && this.stopping) {
-        await this.abandon(stored, error);
-        return;
-      }
-      if (mayPass(error)) {
-        const decision = nextRound(this.options.retryRounds, stored, error, now());
-        if (decision.retry) {
-          await this.waitForRound(stored, error, round, decision);
-          return;
-        }
-        const retrying = this.options.retryRounds.maxRounds > 0;
-        if (retrying) metrics.retryRounds.inc({ outcome: 'given-up' });
-        outcome = failureOutcome(stored.id, error, round, retrying ? decision.why : undefined);
-      } else if (RoutingError.isInstance(error)) {
-        outcome = failureOutcome(stored.id, error, round);
-      } else {
-        // An override validated at accept time may no longer hold (config changed between runs).
-        outcome = {
-          status: 'failed',
-          error: {
-            kind: 'routing',
-            code: (error as { code?: string }).code,
-            message: (error as Error).message,
-          },
-        };
-      }
-      metrics.dispatched.inc({ result: 'failed' });
+      failure = error;
     } finally {
       this.controllers.delete(stored.id);
+      this.persisting++;
+      this.sent(startedAt);
     }
+    try {
+      if (routed) {
+        metrics.dispatched.inc({ result: 'sent' });
+        const cost = routed.result.cost;
+        if (cost && Number.isFinite(Number(cost.amount))) {
+          metrics.cost.inc({ provider: routed.provider, currency: cost.currency }, Number(cost.amount));
+        }
+        this.options.onSent?.(stored, routed);
+        await this.finish(stored, successOutcome(stored.id, routed, round), routed.provider);
+      } else {
+        const outcome = await this.failed(stored, failure, round, controller.signal.aborted);
+        if (outcome) await this.finish(stored, outcome, undefined);
+      }
+    } finally {
+      this.persisting--;
+      this.finished(stored.id);
+      this.pump();
+    }
+  }
+
+  /** What a failed send leaves to store; undefined when it was dealt with (shutdown, a retry round). */
+  private async failed(
+    stored: StoredMessage,
+    error: unknown,
+    round: DispatchRound,
+    aborted: boolean,
+  ): Promise<DispatchOutcome | undefined> {
+    const { metrics, now } = this.options;
+    if (aborted && this.stopping) {
+      await this.abandon(stored, error);
+      return undefined;
+    }
+    let outcome: DispatchOutcome;
+    if (mayPass(error)) {
+      const decision = nextRound(this.options.retryRounds, stored, error, now());
+      if (decision.retry) {
+        await this.waitForRound(stored, error, round, decision);
+        return undefined;
+      }
+      const retrying = this.options.retryRounds.maxRounds > 0;
+      if (retrying) metrics.retryRounds.inc({ outcome: 'given-up' });
+      outcome = failureOutcome(stored.id, error, round, retrying ? decision.why : undefined);
+    } else if (RoutingError.isInstance(error)) {
+      outcome = failureOutcome(stored.id, error, round);
+    } else {
+      // An override validated at accept time may no longer hold (config changed between runs).
+      outcome = {
+        status: 'failed',
+        error: {
+          kind: 'routing',
+          code: (error as { code?: string }).code,
+          message: (error as Error).message,
+        },
+      };
+    }
+    metrics.dispatched.inc({ result: 'failed' });
+    return outcome;
+  }
+
+  /** Stores the outcome with its attempts and callback, in one commit, retried until it lands. */
+  private async finish(
+    stored: StoredMessage,
+    outcome: DispatchOutcome,
+    sentThrough: string | undefined,
+  ): Promise<void> {
+    const { now } = this.options;
     // One time for the outcome: the send time, the receipt deadline and the callback agree.
     const finishedAt = now();
     if (sentThrough) Object.assign(outcome, this.options.receipts.afterSend(sentThrough, finishedAt));
@@ -218,8 +326,7 @@ export class Dispatcher {
       error: outcome.error,
       occurredAt: finishedAt,
     });
-    const finished = outcome;
-    const write = () => this.options.store.finishDispatch(stored.id, finished, finishedAt);
+    const write = () => this.options.store.finishDispatch(stored.id, outcome, finishedAt);
     if (await this.persist(`store the outcome of ${stored.id}`, write)) {
       if (outcome.callback) this.options.onCallbackQueued?.();
       if (outcome.receiptDueAt !== undefined && outcome.receiptDueAt <= now()) this.options.onReceiptDue?.();
@@ -265,12 +372,21 @@ export class Dispatcher {
   }
 
   /**
+   * Shutdown began: nothing more is claimed or started (a message handed over from now on waits
+   * in the store for the next start). Sends in flight go on; `drain` waits for them.
+   */
+  stopClaiming(): void {
+    this.stopping = true;
+  }
+
+  /**
    * Stops claiming, waits up to `timeoutMs` for sends in flight, then aborts the rest (they stay
    * in flight in the store, and the next start resolves them by the route's rule).
    */
   async drain(timeoutMs: number): Promise<{ finished: boolean }> {
     this.stopping = true;
     if (this.claimRetry) clearTimeout(this.claimRetry);
+    this.unsubscribe();
     const settled = Promise.allSettled([...this.running]);
     let timer: NodeJS.Timeout | undefined;
     const timedOut = await Promise.race([
@@ -281,6 +397,8 @@ export class Dispatcher {
     ]);
     clearTimeout(timer);
     if (timedOut) {
+      // The next start resolves these by the route's rule: it must know which provider had each.
+      await this.slowAttempts.writeOpen();
       this.shutdown.abort();
       for (const controller of this.controllers.values())
         controller.abort(new Error('gateway shutting down'));
@@ -288,8 +406,11 @@ export class Dispatcher {
         Promise.allSettled([...this.running]),
         new Promise((resolve) => setTimeout(resolve, 1000)),
       ]);
+    } else {
+      // Requeues of messages claimed as shutdown began.
+      await Promise.allSettled([...this.running]);
     }
-    this.unsubscribe();
+    this.slowAttempts.stop();
     return { finished: !timedOut };
   }
 }

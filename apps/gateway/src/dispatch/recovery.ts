@@ -2,7 +2,6 @@ import { DEFAULT_FAILOVER_TRIGGERS, type Logger, type Router, type RouterConfig 
 import { statusCallback } from '../callbacks/callback-body.js';
 import type { MessageStore, StoredMessage } from '../store/message-store.js';
 import { untilStored } from '../store/until-stored.js';
-import type { Dispatcher } from './dispatcher.js';
 
 export type InFlightPolicy = 'route' | 'fail' | 'retry';
 
@@ -10,7 +9,8 @@ export interface RecoveryOptions {
   store: MessageStore;
   router: Router;
   routerConfig: RouterConfig;
-  dispatcher: Dispatcher;
+  /** This gateway's dispatcher instance: it takes over what dead instances left in flight. */
+  instanceId: string;
   policy: InFlightPolicy;
   logger: Logger;
   now: () => number;
@@ -31,22 +31,38 @@ function routeRetriesAmbiguous(message: StoredMessage, router: Router, config: R
   }
 }
 
+/** In-flight messages taken over at a time: recovery never holds them all in memory. */
+const BATCH = 500;
+
 /**
- * Start-up after a crash: a message that was in flight has an ambiguous outcome (the provider may
- * have it). By the route's rule it is dispatched again, flagged as a possible duplicate, or failed
- * with kind `ambiguous`. Then every queued message is queued again, oldest first. A store that
- * cannot be written (a full disk) is waited for: the start waits, it does not fail.
+ * Start-up after a crash: a message left in flight by an instance whose lease ended has an
+ * ambiguous outcome (the provider may have it; an attempt whose start was never written counts as
+ * one at an unknown provider). By the route's rule it is queued again, flagged as a possible
+ * duplicate, or failed with kind `ambiguous`. Queued messages stay in the store, where the
+ * dispatcher claims them. A store that cannot be written (a full disk) is waited for: the start
+ * waits, it does not fail.
  */
 export async function recoverMessages(
   options: RecoveryOptions,
 ): Promise<{ redispatched: number; failed: number; queued: number }> {
-  const { store, router, routerConfig, dispatcher, policy, logger, now } = options;
-  const write = (what: string, run: () => Promise<void>) =>
+  const { store, router, routerConfig, instanceId, policy, logger, now } = options;
+  const write = <T>(what: string, run: () => Promise<T>) =>
     untilStored(run, { what, logger, signal: options.signal });
   let redispatched = 0;
   let failed = 0;
-  const requeued = new Set<string>();
-  for (const message of await store.inFlight()) {
+  for (;;) {
+    const batch = await write('take over in-flight messages', () =>
+      store.takeOverInFlight(instanceId, now(), BATCH),
+    );
+    if (batch.length === 0) break;
+    for (const message of batch) {
+      const outcome = await recoverOne(message);
+      if (outcome === 'redispatched') redispatched++;
+      else failed++;
+    }
+  }
+
+  async function recoverOne(message: StoredMessage): Promise<'redispatched' | 'failed'> {
     const attempts = await store.attempts(message.id);
     const retry =
       policy === 'retry' || (policy === 'route' && routeRetriesAmbiguous(message, router, routerConfig));
@@ -71,10 +87,9 @@ export async function recoverMessages(
         for (const attempt of settled) await store.recordAttempt(attempt);
         await store.requeue(message.id, now());
       });
-      requeued.add(message.id);
-      dispatcher.enqueue(message.id);
-      redispatched++;
-    } else {
+      return 'redispatched';
+    }
+    {
       const error = { kind: 'ambiguous' as const, code: RESTART_ERROR_CODE, message: reason };
       const callback = statusCallback(message, {
         status: 'failed',
@@ -89,13 +104,13 @@ export async function recoverMessages(
           now(),
         ),
       );
-      failed++;
+      return 'failed';
     }
   }
-  const queued = (await store.queuedIds(Number.MAX_SAFE_INTEGER)).filter((id) => !requeued.has(id));
-  for (const id of queued) dispatcher.enqueue(id);
-  if (redispatched + failed + queued.length > 0) {
-    logger.info('recovered messages from the store', { redispatched, failed, queued: queued.length });
+
+  const queued = (await store.backlog(now())).queued - redispatched;
+  if (redispatched + failed + queued > 0) {
+    logger.info('recovered messages from the store', { redispatched, failed, queued });
   }
-  return { redispatched, failed, queued: queued.length };
+  return { redispatched, failed, queued };
 }

@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import { ValidationError, type ValidationIssue } from '@msg/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { newMessageId } from '../message-id.js';
 import type { AcceptResult, StoredMessage } from '../store/message-store.js';
 import { StoreUnavailableError } from '../store/store-error.js';
 import { HttpError, invalidRequest } from './http-error.js';
@@ -27,22 +27,39 @@ export function registerMessageRoutes(app: FastifyInstance, context: ServerConte
   const windowMs = config.idempotency.windowSeconds * 1000;
 
   /**
-   * Validates and persists one message; nothing is queued until the store has it. The caller took
-   * `runtime` before: readiness is checked before anything is stored, never after.
+   * Refuses `count` more messages of the key while the backlog is past its bound (503) or the key
+   * past its share of it (429), with Retry-After: the gateway never queues without limit.
+   */
+  function admit(runtime: GatewayRuntime, apiKeyId: string, count: number): void {
+    const admission = runtime.backlog.admit(apiKeyId, count);
+    if (admission.admitted) return;
+    metrics.refused.inc({ reason: admission.code }, count);
+    throw new HttpError(admission.status, admission.code, admission.message, undefined, {
+      'retry-after': String(admission.retryAfterSeconds),
+    });
+  }
+
+  /**
+   * Validates and persists one message; nothing is sent until the store has it. The caller took
+   * `runtime` before: readiness is checked before anything is stored, never after. When the
+   * dispatcher has a free slot the message is stored already claimed and sent at once (one commit
+   * before its send); otherwise it waits in the store's queue. With `wait`, `finished` tells when
+   * its dispatch is over.
    */
   async function accept(
     runtime: GatewayRuntime,
     body: MessageRequestBody,
     apiKeyId: string,
     idempotencyKey: string | undefined,
-  ): Promise<AcceptResult> {
-    const id = `msg_${randomUUID().replaceAll('-', '')}`;
+    wait?: { timeoutMs: number },
+  ): Promise<{ result: AcceptResult; finished?: Promise<boolean> | undefined }> {
+    const time = now();
+    const id = newMessageId(time);
     const parsed = parseMessageRequest(body, id, {
       providers: runtime.channels,
       idempotencyKey,
       callbackTargets: context.callbackTargets,
     });
-    const time = now();
     const stored: StoredMessage = {
       id,
       channel: parsed.message.channel,
@@ -56,14 +73,30 @@ export function registerMessageRoutes(app: FastifyInstance, context: ServerConte
       createdAt: time,
       updatedAt: time,
     };
-    const result = await store.accept(
-      stored,
-      idempotencyKey
-        ? { key: idempotencyKey, requestHash: requestHash(body), expiresAt: time + windowMs }
-        : undefined,
-    );
-    if (result.outcome === 'created') metrics.accepted.inc({ channel: stored.channel });
-    return result;
+    const { dispatcher } = runtime;
+    const claimed = dispatcher.reserve();
+    let result: AcceptResult;
+    try {
+      result = await store.accept(
+        stored,
+        idempotencyKey
+          ? { key: idempotencyKey, requestHash: requestHash(body), expiresAt: time + windowMs }
+          : undefined,
+        claimed ? { instanceId: dispatcher.instanceId } : undefined,
+      );
+    } catch (error) {
+      if (claimed) dispatcher.release();
+      throw error;
+    }
+    // Waited for before the dispatch can end.
+    const finished =
+      wait && result.outcome === 'created' ? dispatcher.waitFor(id, wait.timeoutMs) : undefined;
+    if (claimed) dispatcher.handOver(result);
+    if (result.outcome === 'created') {
+      metrics.accepted.inc({ channel: stored.channel });
+      if (!claimed) runtime.backlog.queued(apiKeyId);
+    }
+    return { result, finished };
   }
 
   const conflict = (key: string, messageId: string) =>
@@ -84,7 +117,15 @@ export function registerMessageRoutes(app: FastifyInstance, context: ServerConte
       const wait = request.query.wait === 'true' || request.query.wait === '1';
       // A 503 here means nothing was stored.
       const runtime = context.runtime();
-      const result = await accept(runtime, request.body, request.principal?.keyId as string, key);
+      const keyId = request.principal?.keyId as string;
+      admit(runtime, keyId, 1);
+      const { result, finished } = await accept(
+        runtime,
+        request.body,
+        keyId,
+        key,
+        wait && !context.lifecycle.stopping ? { timeoutMs: config.dispatch.syncTimeoutMs } : undefined,
+      );
       if (result.outcome === 'conflict') throw conflict(key as string, result.messageId);
       if (result.outcome === 'replayed') {
         // The first result, never a second send.
@@ -92,12 +133,6 @@ export function registerMessageRoutes(app: FastifyInstance, context: ServerConte
       }
       // Stored: the answer is 202 even if shutdown began meanwhile. A stopping dispatcher leaves
       // the message queued in the store, and the next start sends it.
-      const { dispatcher } = runtime;
-      const finished =
-        wait && !context.lifecycle.stopping
-          ? dispatcher.waitFor(result.message.id, config.dispatch.syncTimeoutMs)
-          : undefined;
-      dispatcher.enqueue(result.message.id);
       if (finished && (await finished)) {
         const id = result.message.id;
         const [message, attempts, events] = await Promise.all([
@@ -134,20 +169,19 @@ export function registerMessageRoutes(app: FastifyInstance, context: ServerConte
       }
       const baseKey = idempotencyKeyOf(request);
       const runtime = context.runtime();
+      admit(runtime, keyId, messages.length);
       const settled = await Promise.allSettled(
         messages.map((body, index) =>
           accept(runtime, body, keyId, baseKey ? `${baseKey}:${index}` : undefined),
         ),
       );
-      const { dispatcher } = runtime;
       let accepted = 0;
       const results = settled.map((outcome, index) => {
         if (outcome.status === 'fulfilled') {
-          const result = outcome.value;
+          const { result } = outcome.value;
           if (result.outcome === 'conflict') {
             return { index, ...conflict(`${baseKey}:${index}`, result.messageId).toBody() };
           }
-          if (result.outcome === 'created') dispatcher.enqueue(result.message.id);
           accepted++;
           return {
             index,

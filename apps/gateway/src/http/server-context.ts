@@ -3,6 +3,7 @@ import { CallbackTargetPolicy } from '../callbacks/callback-target.js';
 import type { CallbackWorker } from '../callbacks/callback-worker.js';
 import type { GatewayConfig } from '../config/config-schema.js';
 import { type GatewayContainer, Tokens } from '../container.js';
+import type { BacklogMonitor } from '../dispatch/backlog-monitor.js';
 import type { Dispatcher } from '../dispatch/dispatcher.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { MigrationControl } from '../migrations/migration-control.js';
@@ -15,6 +16,8 @@ import { HttpError } from './http-error.js';
 export interface GatewayRuntime {
   router: Router;
   dispatcher: Dispatcher;
+  /** The queue in the store, as backpressure and readiness see it. */
+  backlog: BacklogMonitor;
   callbacks: CallbackWorker;
   migrations: MigrationControl;
   providers: ReadonlyMap<string, HostedProvider>;
@@ -64,6 +67,7 @@ export class ServerContext {
       this.current = {
         router: this.container.get(Tokens.Router),
         dispatcher: this.container.get(Tokens.Dispatcher),
+        backlog: this.container.get(Tokens.Backlog),
         callbacks: this.container.get(Tokens.CallbackWorker),
         migrations: this.container.get(Tokens.MigrationControl),
         providers: new Map(providers.map((hosted) => [hosted.entry.id, hosted])),

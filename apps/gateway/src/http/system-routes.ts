@@ -18,10 +18,25 @@ export function registerSystemRoutes(app: FastifyInstance, context: ServerContex
     if (!lifecycle.ready || lifecycle.stopping) {
       return reply.code(503).send({ status: lifecycle.stopping ? 'stopping' : 'starting', ...store });
     }
-    const depth = context.runtime().dispatcher.depth;
-    if (!health.writable)
-      return reply.code(503).send({ status: 'store-unavailable', ...store, queue: depth });
-    return { status: 'ready', queue: depth };
+    const { dispatcher, backlog } = context.runtime();
+    // Read fresh: a probe is rare, and the queue's size is what it asks.
+    const current = await backlog.refresh();
+    const queue = {
+      queued: current.queued,
+      inFlight: dispatcher.depth.inFlight,
+      concurrencyLimit: dispatcher.depth.limit,
+      oldestQueuedAgeMs: current.oldestQueuedAt === undefined ? 0 : context.now() - current.oldestQueuedAt,
+    };
+    if (!health.writable) return reply.code(503).send({ status: 'store-unavailable', ...store, queue });
+    // Past the backlog's bound the API refuses every new message: not ready for more.
+    const admission = backlog.admit(undefined, 1, current);
+    if (!admission.admitted) {
+      return reply
+        .code(503)
+        .header('retry-after', String(admission.retryAfterSeconds))
+        .send({ status: 'backlogged', reason: admission.message, queue });
+    }
+    return { status: 'ready', queue };
   });
   app.get('/metrics', async (_request, reply) => {
     return reply.header('content-type', context.metrics.contentType).send(await context.metrics.text());

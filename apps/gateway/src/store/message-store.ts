@@ -41,7 +41,7 @@ export interface StoredMessage {
   retryReason?: string | undefined;
   /** When a `waiting` message is tried again. */
   nextAttemptAt?: number | undefined;
-  /** Attempts stored so far; set by `claim`, so a re-dispatch continues their numbering. */
+  /** Attempts stored so far; set by the claims, so a re-dispatch continues their numbering. */
   attemptCount?: number | undefined;
   /** The migration side the router chose for it, on a route with a migration. */
   migrationSide?: MigrationSide | undefined;
@@ -90,17 +90,58 @@ export interface ReplayToken {
   receivedAt: number;
 }
 
-/** A delivery event to store, with the status callback to queue if it moves its message forward. */
-export interface EventWrite {
-  event: EventRecord;
-  callback?: CallbackRequest | undefined;
+/** A verified delivery event, matched to its message by the store inside the write that stores it. */
+export interface IncomingReceipt {
+  /** Our message id, when the provider carries it back; otherwise the provider message id finds it. */
+  messageId?: string | undefined;
+  event: Omit<EventRecord, 'messageId'>;
 }
 
-export type WebhookEventsResult =
-  /** The token was stored before with other content: nothing was written. */
-  | { outcome: 'replayed' }
-  /** One result per event, as `addEvent` gives it. */
-  | { outcome: 'accepted'; results: AddEventResult[] };
+/** What receipt ingestion needs of a message: read without its payload. */
+export interface ReceiptTarget {
+  id: string;
+  callbackUrl?: string | undefined;
+  createdAt: number;
+  migrationSide?: MigrationSide | undefined;
+}
+
+/** One webhook's (or look-up's) receipts, stored in one transaction. */
+export interface ReceiptBatch {
+  providerId: string;
+  receipts: readonly IncomingReceipt[];
+  /**
+   * Matched by provider message id only to the latest send at or after this time: providers reuse
+   * and wrap their ids, so an older send with the same id never takes another's receipt.
+   */
+  sentSince: number;
+  /** A replay token stored with the events (see `recordReceipts`). */
+  replay?: ReplayToken | undefined;
+  /** The status callback to queue, in the same transaction, when a receipt moves its message forward. */
+  callback: (message: ReceiptTarget, event: EventRecord) => CallbackRequest | undefined;
+}
+
+/** What became of one receipt: no message; or stored (or a duplicate) with the message's status after it. */
+export type ReceiptResult =
+  | { outcome: 'unknown-message' }
+  | {
+      outcome: 'stored' | 'duplicate';
+      message: ReceiptTarget;
+      status: DeliveryStatus;
+      advanced: boolean;
+    };
+
+export type ReceiptsResult =
+  /** The replay token was stored before with other content: nothing was written. */
+  { outcome: 'replayed' } | { outcome: 'accepted'; results: ReceiptResult[] };
+
+/** The queue as it stands: messages accepted and not yet claimed by a dispatcher. */
+export interface Backlog {
+  queued: number;
+  /** When the oldest of them was accepted. */
+  oldestQueuedAt: number | undefined;
+  /** Queued messages per API key id (keys with none are absent). */
+  byApiKey: Record<string, number>;
+}
 
 export interface OutboxCallback {
   id: number;
@@ -173,9 +214,42 @@ export interface MessageStore extends OperationsStore {
   accept(
     message: StoredMessage,
     idempotency?: { key: string; requestHash: string; expiresAt: number },
+    /**
+     * Stores a new message already claimed in flight by this dispatcher instance (it had room for
+     * it): the send follows at once, with no second commit before it. `message.dispatchState`
+     * must then be `in-flight`.
+     */
+    claim?: { instanceId: string },
   ): Promise<AcceptResult>;
-  /** Marks queued messages in flight (persisted before any send), with their `attemptCount`. */
-  claim(ids: readonly string[], now: number): Promise<StoredMessage[]>;
+  /**
+   * Registers or renews a dispatcher instance's lease: the messages it claimed stay its own until
+   * `leaseUntil`; after that, another instance (or its own next start) takes them over.
+   */
+  renewLease(instanceId: string, leaseUntil: number, now: number): Promise<void>;
+  /**
+   * Claims up to `limit` queued messages, oldest first, in flight under the instance's lease
+   * (persisted before any send), each with its `attemptCount`. Never the same message twice.
+   */
+  claimNext(instanceId: string, limit: number, now: number): Promise<StoredMessage[]>;
+  /**
+   * In-flight messages whose instance's lease has ended (it died), up to `limit`, taken over by
+   * `instanceId` for recovery, with their `attemptCount`.
+   */
+  takeOverInFlight(instanceId: string, now: number, limit: number): Promise<StoredMessage[]>;
+  /**
+   * Wakes dispatchers: `listener` is called after messages were queued (accepted unclaimed,
+   * requeued, released for a retry round) and committed, by this process or, for a shared store,
+   * by another instance. Returns the function that stops listening.
+   */
+  onQueued(listener: () => void): () => void;
+  /** The queue's size, age and share per API key, for backpressure and readiness. */
+  backlog(now: number): Promise<Backlog>;
+  /**
+   * Retention: deletes up to `limit` finished messages accepted before `before`, with their
+   * attempts, events, callbacks and shadow validations, and replay tokens older than `before`.
+   * Returns how many messages it deleted.
+   */
+  pruneFinished(before: number, limit: number): Promise<number>;
   recordAttempt(attempt: AttemptRecord): Promise<void>;
   /**
    * Stores the outcome and its attempts. The receipt deadline and the status look-up apply only
@@ -193,24 +267,15 @@ export interface MessageStore extends OperationsStore {
   attempts(messageId: string): Promise<AttemptRecord[]>;
   events(messageId: string): Promise<EventRecord[]>;
   /**
-   * The most recent message sent at or after `sentSince` under this provider message id: providers
-   * reuse and wrap their ids, so an older send with the same id never takes another's receipt.
+   * Stores receipts in one transaction: each is matched to its message (by our id, else the latest
+   * send of its provider message id since `sentSince`), stored unless its key was seen, and moves
+   * the status forward only, queueing the status callback of an advance. A final (or `unknown`)
+   * status ends the receipt deadline and the status look-ups. With a replay token: a token stored
+   * before with another content hash is a replay and nothing is written; the same token with the
+   * same content is the provider's retry, accepted and de-duplicated; a write that fails stores
+   * neither, so the provider's retry is not refused.
    */
-  findByProviderMessageId(
-    providerId: string,
-    providerMessageId: string,
-    sentSince: number,
-  ): Promise<StoredMessage | undefined>;
-  /**
-   * Stores a delivery event unless its key was seen; moves the message's status forward only.
-   * A final (or `unknown`) status ends the receipt deadline and the status look-ups.
-   * Returns whether the event was new and the message's status after it.
-   */
-  addEvent(
-    event: EventRecord,
-    /** Queued only when the event moved the message forward, in the same transaction. */
-    callback?: CallbackRequest,
-  ): Promise<{ stored: boolean; status: DeliveryStatus; advanced: boolean }>;
+  recordReceipts(batch: ReceiptBatch): Promise<ReceiptsResult>;
   /**
    * The gateway's own `unknown` at the receipt deadline: stored (with its callback) only if it
    * moves the message forward, since a receipt may have arrived meanwhile. Returns whether it did.
@@ -225,17 +290,6 @@ export interface MessageStore extends OperationsStore {
   claimReconciliations(now: number, limit: number, leaseMs: number): Promise<StoredMessage[]>;
   /** Sets the next look-up (none: `undefined`); a message whose look-ups ended stays ended. */
   scheduleReconcile(messageId: string, at: number | undefined): Promise<void>;
-  /**
-   * Stores one webhook's events together with its replay token, in one transaction. A token stored
-   * before with another content hash is a replay: nothing is written. The same token with the
-   * same content is the provider's retry: accepted, its events de-duplicated as `addEvent` does.
-   * A write that fails stores neither, so the provider's retry is not refused.
-   */
-  addWebhookEvents(token: ReplayToken, events: readonly EventWrite[]): Promise<WebhookEventsResult>;
-  /** Ids of messages still queued, oldest first (restart recovery). */
-  queuedIds(limit: number): Promise<string[]>;
-  /** Messages that were in flight when the process died. */
-  inFlight(): Promise<StoredMessage[]>;
   /**
    * Queues a status callback. Every way a callback is queued numbers it: the message's next
    * `sequence`, also written into the JSON body (`withSequence`), so a client can order them.
@@ -256,6 +310,3 @@ export interface MessageStore extends OperationsStore {
   probeWrite(now: number): Promise<void>;
   close(): Promise<void>;
 }
-
-/** What storing one event did: whether it was new, and the message's status after it. */
-export type AddEventResult = Awaited<ReturnType<MessageStore['addEvent']>>;

@@ -181,4 +181,18 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
      created_at INTEGER NOT NULL
    );
    CREATE INDEX alert_due ON alert_outbox (state, next_attempt_at);`,
+  // Throughput: the queue lives in the store. A message is claimed by a dispatcher instance under
+  // its lease (accepted already claimed when a dispatcher has room, else claimed in batches, oldest
+  // first, through messages_dispatch); the backlog per API key is counted over the queued rows
+  // only; attempts are no longer looked up by provider message id (receipts match messages), so
+  // that index goes; replay tokens are pruned by age with the rest of old data.
+  `ALTER TABLE messages ADD COLUMN claimed_by TEXT;
+   CREATE TABLE dispatch_instances (
+     id TEXT PRIMARY KEY,
+     lease_until INTEGER NOT NULL,
+     started_at INTEGER NOT NULL
+   );
+   CREATE INDEX messages_queued_by_key ON messages (api_key_id, created_at) WHERE dispatch_state = 'queued';
+   DROP INDEX attempts_provider;
+   CREATE INDEX webhook_replay_tokens_age ON webhook_replay_tokens (received_at);`,
 ];

@@ -5,20 +5,21 @@ import Database from 'better-sqlite3';
 import { withSequence } from '../callbacks/callback-body.js';
 import type {
   AcceptResult,
-  AddEventResult,
   AttemptRecord,
+  Backlog,
   CallbackRequest,
   DispatchOutcome,
   DispatchState,
   EventRecord,
-  EventWrite,
   MessageStore,
   OutboxCallback,
-  ReplayToken,
+  ReceiptBatch,
+  ReceiptResult,
+  ReceiptsResult,
+  ReceiptTarget,
   RetrySchedule,
   StoredMessage,
   StoreWriteHealth,
-  WebhookEventsResult,
 } from './message-store.js';
 import type {
   AuditEntry,
@@ -34,6 +35,7 @@ import type {
 } from './operations-store.js';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
 import { SqliteOperations } from './sqlite-operations.js';
+import { GroupCommitWriter } from './sqlite-writer.js';
 import { StoreUnavailableError } from './store-error.js';
 
 export { StoreUnavailableError };
@@ -42,17 +44,9 @@ type Row = Record<string, unknown>;
 
 const optional = <T>(value: unknown): T | undefined => (value ?? undefined) as T | undefined;
 
-/** SQLite codes that mean the file cannot take writes now (as opposed to a constraint or a bug). */
-const STORAGE_FAILURE = /^SQLITE_(FULL|IOERR|READONLY|CANTOPEN|BUSY|LOCKED|NOMEM|CORRUPT|NOTADB|PERM)/;
-
-function isStorageFailure(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && STORAGE_FAILURE.test(code);
-}
-
-/** A status after which no receipt is awaited: final, or the deadline's `unknown`. */
 /** Statuses that say the message reached the recipient: the first one sets `delivered_at`. */
 const DELIVERED: ReadonlySet<DeliveryStatus> = new Set(['delivered', 'opened', 'clicked', 'complained']);
+/** A status after which no receipt is awaited: final, or the deadline's `unknown`. */
 const settled = (status: DeliveryStatus) => isFinalStatus(status) || status === 'unknown';
 
 function toMessage(row: Row): StoredMessage {
@@ -91,6 +85,15 @@ function toMessage(row: Row): StoredMessage {
     retryRound: optional(row.retry_round),
     retryReason: optional(row.retry_reason),
     nextAttemptAt: optional(row.next_attempt_at),
+  };
+}
+
+function toReceiptTarget(row: Row): ReceiptTarget {
+  return {
+    id: row.id as string,
+    callbackUrl: optional(row.callback_url),
+    createdAt: row.created_at as number,
+    migrationSide: optional(row.migration_side),
   };
 }
 
@@ -133,32 +136,27 @@ export interface SqliteStoreOptions {
   /** Open without write access (inspection tools; tests of the unwritable-store path). */
   readonly?: boolean;
   /**
-   * Group commit: writes issued in one event-loop turn share one transaction (each in its own
-   * savepoint, so one failing write does not fail the others). On by default; every promise still
-   * resolves only after its commit.
+   * Group commit: writes issued in one event-loop turn share one transaction (see
+   * `GroupCommitWriter`). On by default; every promise still resolves only after its commit.
    */
   groupCommit?: boolean;
 }
 
-interface PendingWrite {
-  what: string;
-  run: () => unknown;
-  resolve: (value: unknown) => void;
-  reject: (error: unknown) => void;
-}
-
-/** Embedded store on SQLite (WAL): one file, nothing to install. */
+/**
+ * Embedded store on SQLite (WAL): one file, nothing to install. It serves one gateway process: a
+ * dispatcher instance that registers its lease ends the leases of every earlier instance (a
+ * process that died, or stopped), so a restart recovers their in-flight messages at once.
+ */
 export class SqliteMessageStore implements MessageStore {
   private readonly db: Database.Database;
   private readonly statements;
   private readonly operations: SqliteOperations;
-  private readonly groupCommit: boolean;
-  private pending: PendingWrite[] = [];
-  private flushScheduled = false;
-  private health: StoreWriteHealth = { writable: true };
+  private readonly writer: GroupCommitWriter;
+  private readonly queuedListeners = new Set<() => void>();
+  /** A write of the batch being committed queued messages: dispatchers are woken after the commit. */
+  private queuedInBatch = false;
 
   constructor(options: SqliteStoreOptions) {
-    this.groupCommit = options.groupCommit ?? true;
     try {
       if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
       this.db = new Database(options.path, options.readonly ? { readonly: true } : {});
@@ -173,12 +171,21 @@ export class SqliteMessageStore implements MessageStore {
       throw new StoreUnavailableError(`cannot open ${options.path}: ${(error as Error).message}`, error);
     }
     const db = this.db;
+    this.writer = new GroupCommitWriter(
+      {
+        transaction: (work) => db.transaction(work)(),
+        commit: (work) => this.commit(work),
+        isOpen: () => db.open,
+        afterCommit: () => this.afterCommit(),
+      },
+      options.groupCommit ?? true,
+    );
     this.statements = {
       insertMessage: db.prepare(
         `INSERT INTO messages (id, channel, payload, status, dispatch_state, api_key_id, idempotency_key, callback_url,
-           override_provider, created_at, updated_at)
+           override_provider, created_at, updated_at, claimed_by)
          VALUES (@id, @channel, @payload, @status, @dispatchState, @apiKeyId, @idempotencyKey, @callbackUrl,
-           @overrideProvider, @createdAt, @updatedAt)`,
+           @overrideProvider, @createdAt, @updatedAt, @claimedBy)`,
       ),
       getMessage: db.prepare('SELECT * FROM messages WHERE id = ?'),
       getIdempotency: db.prepare('SELECT * FROM idempotency_keys WHERE api_key_id = ? AND key = ?'),
@@ -186,15 +193,58 @@ export class SqliteMessageStore implements MessageStore {
       insertIdempotency: db.prepare(
         'INSERT INTO idempotency_keys (api_key_id, key, request_hash, message_id, expires_at) VALUES (?, ?, ?, ?, ?)',
       ),
+      renewLease: db.prepare(
+        `INSERT INTO dispatch_instances (id, lease_until, started_at) VALUES (@id, @leaseUntil, @now)
+         ON CONFLICT (id) DO UPDATE SET lease_until = excluded.lease_until`,
+      ),
+      knownInstance: db.prepare('SELECT 1 FROM dispatch_instances WHERE id = ?'),
+      // One process per file: a new instance ends the others' leases (see the class comment).
+      endOtherLeases: db.prepare(
+        'UPDATE dispatch_instances SET lease_until = MIN(lease_until, ?) WHERE id != ?',
+      ),
+      forgetInstances: db.prepare('DELETE FROM dispatch_instances WHERE lease_until < ? AND id != ?'),
+      // The oldest queued messages, through messages_dispatch (dispatch state, then acceptance time).
+      nextQueued: db.prepare(
+        `SELECT id FROM messages WHERE dispatch_state = 'queued' ORDER BY created_at LIMIT ?`,
+      ),
       claim: db.prepare(
-        `UPDATE messages SET dispatch_state = 'in-flight', updated_at = ? WHERE id = ? AND dispatch_state = 'queued' RETURNING *`,
+        `UPDATE messages SET dispatch_state = 'in-flight', claimed_by = ?, updated_at = ?
+         WHERE id = ? AND dispatch_state = 'queued' RETURNING *`,
+      ),
+      abandoned: db.prepare(
+        `SELECT id FROM messages AS m WHERE dispatch_state = 'in-flight' AND (claimed_by IS NULL
+           OR (claimed_by != @instanceId AND NOT EXISTS (SELECT 1 FROM dispatch_instances AS i
+             WHERE i.id = m.claimed_by AND i.lease_until >= @now)))
+         ORDER BY created_at LIMIT @limit`,
+      ),
+      takeOver: db.prepare(
+        `UPDATE messages SET claimed_by = ?, updated_at = ? WHERE id = ? AND dispatch_state = 'in-flight' RETURNING *`,
+      ),
+      backlog: db.prepare(
+        `SELECT COUNT(*) AS queued, MIN(created_at) AS oldest FROM messages WHERE dispatch_state = 'queued'`,
+      ),
+      backlogByKey: db.prepare(
+        `SELECT api_key_id, COUNT(*) AS queued FROM messages INDEXED BY messages_queued_by_key
+         WHERE dispatch_state = 'queued' GROUP BY api_key_id`,
+      ),
+      prunable: db.prepare(
+        `SELECT id FROM messages WHERE dispatch_state = 'done' AND created_at < ? ORDER BY created_at LIMIT ?`,
+      ),
+      pruneEvents: db.prepare('DELETE FROM events WHERE message_id = ?'),
+      pruneAttempts: db.prepare('DELETE FROM attempts WHERE message_id = ?'),
+      pruneCallbacks: db.prepare('DELETE FROM callback_outbox WHERE message_id = ?'),
+      pruneShadow: db.prepare('DELETE FROM shadow_validations WHERE message_id = ?'),
+      pruneMessage: db.prepare('DELETE FROM messages WHERE id = ?'),
+      pruneReplayTokens: db.prepare(
+        `DELETE FROM webhook_replay_tokens WHERE rowid IN
+           (SELECT rowid FROM webhook_replay_tokens WHERE received_at < ? ORDER BY received_at LIMIT ?)`,
       ),
       attemptCount: db.prepare(
         'SELECT COALESCE(MAX(sequence), 0) AS count FROM attempts WHERE message_id = ?',
       ),
       scheduleRetry: db.prepare(
         `UPDATE messages SET dispatch_state = 'waiting', next_attempt_at = @nextAttemptAt, retry_round = @round,
-           retry_reason = @reason, updated_at = @now
+           retry_reason = @reason, updated_at = @now, claimed_by = NULL
          WHERE id = @id`,
       ),
       // Named: the planner would otherwise walk every waiting message by dispatch state and sort.
@@ -206,7 +256,16 @@ export class SqliteMessageStore implements MessageStore {
         `UPDATE messages SET dispatch_state = 'queued', next_attempt_at = NULL, updated_at = ?
          WHERE id = ? AND dispatch_state = 'waiting'`,
       ),
-      requeue: db.prepare(`UPDATE messages SET dispatch_state = 'queued', updated_at = ? WHERE id = ?`),
+      requeue: db.prepare(
+        `UPDATE messages SET dispatch_state = 'queued', claimed_by = NULL, updated_at = ? WHERE id = ?`,
+      ),
+      // An attempt still in flight is written only if nothing is there yet: its outcome, if already
+      // stored, is never put back in flight.
+      startAttempt: db.prepare(
+        `INSERT INTO attempts (message_id, sequence, provider_id, started_at, outcome, possible_duplicate, reason, migration_id)
+         VALUES (@messageId, @sequence, @providerId, @startedAt, 'in-flight', @possibleDuplicate, @reason, @migrationId)
+         ON CONFLICT (message_id, sequence) DO NOTHING`,
+      ),
       upsertAttempt: db.prepare(
         `INSERT INTO attempts (message_id, sequence, provider_id, started_at, finished_at, latency_ms, outcome, error_kind,
            error_code, error_message, provider_message_id, possible_duplicate, reason, migration_id)
@@ -225,16 +284,22 @@ export class SqliteMessageStore implements MessageStore {
            error_message = @errorMessage, updated_at = @now, sent_at = COALESCE(@sentAt, sent_at),
            receipt_due_at = @receiptDueAt, reconcile_at = @reconcileAt, next_attempt_at = NULL, retry_reason = NULL,
            route_id = @routeId, migration_id = @migrationId, migration_side = @migrationSide, destination = @destination,
-           delivered_at = CASE WHEN @status IN ('delivered', 'opened', 'clicked', 'complained')
+           claimed_by = NULL, delivered_at = CASE WHEN @status IN ('delivered', 'opened', 'clicked', 'complained')
              THEN COALESCE(delivered_at, @now) ELSE delivered_at END
          WHERE id = @id`,
       ),
       attempts: db.prepare('SELECT * FROM attempts WHERE message_id = ? ORDER BY sequence'),
       events: db.prepare('SELECT * FROM events WHERE message_id = ? ORDER BY id'),
-      byProviderMessage: db.prepare(
-        `SELECT * FROM messages WHERE provider_id = ? AND provider_message_id = ? AND sent_at >= ?
+      // What receipts need of a message, without its payload.
+      receiptTarget: db.prepare(
+        'SELECT id, callback_url, created_at, migration_side, status FROM messages WHERE id = ?',
+      ),
+      receiptTargetBySend: db.prepare(
+        `SELECT id, callback_url, created_at, migration_side, status FROM messages
+         WHERE provider_id = ? AND provider_message_id = ? AND sent_at >= ?
          ORDER BY sent_at DESC, rowid DESC LIMIT 1`,
       ),
+      status: db.prepare('SELECT status FROM messages WHERE id = ?'),
       insertEvent: db.prepare(
         `INSERT OR IGNORE INTO events (message_id, provider_id, provider_message_id, status, provider_status, occurred_at,
            received_at, event_key, detail)
@@ -267,10 +332,6 @@ export class SqliteMessageStore implements MessageStore {
       insertReplayToken: db.prepare(
         'INSERT INTO webhook_replay_tokens (provider_id, token, content_hash, received_at) VALUES (?, ?, ?, ?)',
       ),
-      queuedIds: db.prepare(
-        `SELECT id FROM messages WHERE dispatch_state = 'queued' ORDER BY created_at LIMIT ?`,
-      ),
-      inFlight: db.prepare(`SELECT * FROM messages WHERE dispatch_state = 'in-flight' ORDER BY created_at`),
       nextCallbackSequence: db.prepare(
         'UPDATE messages SET callback_sequence = callback_sequence + 1 WHERE id = ? RETURNING callback_sequence',
       ),
@@ -303,6 +364,12 @@ export class SqliteMessageStore implements MessageStore {
     this.operations = new SqliteOperations(db, (what, run) => this.write(what, run));
   }
 
+  private afterCommit(): void {
+    if (!this.queuedInBatch) return;
+    this.queuedInBatch = false;
+    for (const listener of this.queuedListeners) listener();
+  }
+
   private migrate(): void {
     this.db.exec(
       'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)',
@@ -324,29 +391,9 @@ export class SqliteMessageStore implements MessageStore {
     });
   }
 
-  /**
-   * Runs a write in a transaction; any SQLite failure (disk full, read-only file) becomes a
-   * `StoreUnavailableError` and rolls the write back whole. With group commit the write joins the
-   * others of this event-loop turn in one transaction, which is most of the throughput of SQLite.
-   */
+  /** A write through the group commit (see `GroupCommitWriter`). */
   private write<T>(what: string, run: () => T): Promise<T> {
-    if (!this.groupCommit) {
-      try {
-        const value = this.commit(run);
-        this.health = { writable: true };
-        return Promise.resolve(value);
-      } catch (error) {
-        if (isStorageFailure(error)) this.failed(what, error);
-        return Promise.reject(this.unavailable(what, error));
-      }
-    }
-    return new Promise<T>((resolve, reject) => {
-      this.pending.push({ what, run, resolve: resolve as (value: unknown) => void, reject });
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        setImmediate(() => this.flush());
-      }
-    });
+    return this.writer.write(what, run);
   }
 
   /**
@@ -357,67 +404,13 @@ export class SqliteMessageStore implements MessageStore {
     return this.db.transaction(work)();
   }
 
-  private failed(what: string, error: unknown): void {
-    if (this.health.writable) {
-      this.health = {
-        writable: false,
-        reason: `cannot ${what}: ${(error as Error).message}`,
-        since: Date.now(),
-      };
-    }
-  }
-
-  private unavailable(what: string, error: unknown): StoreUnavailableError {
-    return StoreUnavailableError.isInstance(error)
-      ? error
-      : new StoreUnavailableError(`cannot ${what}: ${(error as Error).message}`, error);
-  }
-
-  private flush(): void {
-    this.flushScheduled = false;
-    const batch = this.pending;
-    this.pending = [];
-    if (batch.length === 0) return;
-    const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
-    try {
-      if (!this.db.open) throw new Error('the store is closed');
-      this.commit(() => {
-        for (const item of batch) {
-          try {
-            // A nested transaction is a savepoint: a failing write is undone alone.
-            outcomes.push({ ok: true, value: this.db.transaction(item.run)() });
-          } catch (error) {
-            outcomes.push({ ok: false, error });
-          }
-        }
-      });
-    } catch (error) {
-      // The commit itself failed: nothing of the batch is stored.
-      if (isStorageFailure(error)) this.failed(batch[0]?.what ?? 'write', error);
-      for (const item of batch) item.reject(this.unavailable(item.what, error));
-      return;
-    }
-    const storageFailure = batch.findIndex((_item, index) => {
-      const outcome = outcomes[index];
-      return outcome !== undefined && !outcome.ok && isStorageFailure(outcome.error);
-    });
-    if (storageFailure >= 0) {
-      const outcome = outcomes[storageFailure] as { ok: false; error: unknown };
-      this.failed(batch[storageFailure]?.what ?? 'write', outcome.error);
-    } else {
-      this.health = { writable: true };
-    }
-    batch.forEach((item, index) => {
-      const outcome = outcomes[index];
-      if (outcome?.ok) item.resolve(outcome.value);
-      else item.reject(this.unavailable(item.what, outcome?.error));
-    });
-  }
-
   async accept(
     message: StoredMessage,
     idempotency?: { key: string; requestHash: string; expiresAt: number },
+    claim?: { instanceId: string },
   ): Promise<AcceptResult> {
+    // Serialised before the write: the transaction holds only SQLite's own work.
+    const payload = serialize(message.message);
     return this.write('store the message', (): AcceptResult => {
       if (idempotency) {
         const existing = this.statements.getIdempotency.get(message.apiKeyId, idempotency.key) as
@@ -442,31 +435,97 @@ export class SqliteMessageStore implements MessageStore {
       this.statements.insertMessage.run({
         id: message.id,
         channel: message.channel,
-        payload: serialize(message.message),
+        payload,
         status: message.status,
-        dispatchState: message.dispatchState,
+        dispatchState: claim ? 'in-flight' : message.dispatchState,
         apiKeyId: message.apiKeyId,
         idempotencyKey: message.idempotencyKey ?? null,
         callbackUrl: message.callbackUrl ?? null,
         overrideProvider: message.overrideProvider ?? null,
         createdAt: message.createdAt,
         updatedAt: message.updatedAt,
+        claimedBy: claim?.instanceId ?? null,
       });
+      if (claim)
+        return { outcome: 'created', message: { ...message, dispatchState: 'in-flight', attemptCount: 0 } };
+      if (message.dispatchState === 'queued') this.queuedInBatch = true;
       return { outcome: 'created', message };
     });
   }
 
-  async claim(ids: readonly string[], now: number): Promise<StoredMessage[]> {
+  async renewLease(instanceId: string, leaseUntil: number, now: number): Promise<void> {
+    await this.write('renew the dispatch lease', () => {
+      if (!this.statements.knownInstance.get(instanceId)) {
+        this.statements.endOtherLeases.run(now - 1, instanceId);
+        this.statements.forgetInstances.run(now - 86_400_000, instanceId);
+      }
+      this.statements.renewLease.run({ id: instanceId, leaseUntil, now });
+    });
+  }
+
+  async claimNext(instanceId: string, limit: number, now: number): Promise<StoredMessage[]> {
+    if (limit <= 0) return [];
+    // Read first: an idle wake-up finds nothing and needs no write.
+    if (this.statements.nextQueued.all(1).length === 0) return [];
     return this.write('claim messages', () => {
       const claimed: StoredMessage[] = [];
-      for (const id of ids) {
-        const row = this.statements.claim.get(now, id) as Row | undefined;
-        if (!row) continue;
-        const message = this.revived(row);
-        message.attemptCount = (this.statements.attemptCount.get(id) as { count: number }).count;
-        claimed.push(message);
+      for (const { id } of this.statements.nextQueued.all(limit) as Array<{ id: string }>) {
+        const row = this.statements.claim.get(instanceId, now, id) as Row | undefined;
+        if (row) claimed.push(this.withAttemptCount(row));
       }
       return claimed;
+    });
+  }
+
+  async takeOverInFlight(instanceId: string, now: number, limit: number): Promise<StoredMessage[]> {
+    const ids = (this.statements.abandoned.all({ instanceId, now, limit }) as Array<{ id: string }>).map(
+      (row) => row.id,
+    );
+    if (ids.length === 0) return [];
+    return this.write('take over in-flight messages', () => {
+      const taken: StoredMessage[] = [];
+      for (const id of ids) {
+        const row = this.statements.takeOver.get(instanceId, now, id) as Row | undefined;
+        if (row) taken.push(this.withAttemptCount(row));
+      }
+      return taken;
+    });
+  }
+
+  private withAttemptCount(row: Row): StoredMessage {
+    const message = this.revived(row);
+    message.attemptCount = (this.statements.attemptCount.get(message.id) as { count: number }).count;
+    return message;
+  }
+
+  onQueued(listener: () => void): () => void {
+    this.queuedListeners.add(listener);
+    return () => this.queuedListeners.delete(listener);
+  }
+
+  async backlog(_now: number): Promise<Backlog> {
+    const totals = this.statements.backlog.get() as { queued: number; oldest: number | null };
+    const byApiKey: Record<string, number> = {};
+    if (totals.queued > 0) {
+      for (const row of this.statements.backlogByKey.all() as Array<{ api_key_id: string; queued: number }>) {
+        byApiKey[row.api_key_id] = row.queued;
+      }
+    }
+    return { queued: totals.queued, oldestQueuedAt: totals.oldest ?? undefined, byApiKey };
+  }
+
+  async pruneFinished(before: number, limit: number): Promise<number> {
+    const ids = (this.statements.prunable.all(before, limit) as Array<{ id: string }>).map((row) => row.id);
+    return this.write('prune finished messages', () => {
+      for (const id of ids) {
+        this.statements.pruneEvents.run(id);
+        this.statements.pruneAttempts.run(id);
+        this.statements.pruneCallbacks.run(id);
+        this.statements.pruneShadow.run(id);
+        this.statements.pruneMessage.run(id);
+      }
+      this.statements.pruneReplayTokens.run(before, limit);
+      return ids.length;
     });
   }
 
@@ -477,7 +536,9 @@ export class SqliteMessageStore implements MessageStore {
   }
 
   private upsertAttempt(attempt: AttemptRecord): void {
-    this.statements.upsertAttempt.run({
+    const statement =
+      attempt.outcome === 'in-flight' ? this.statements.startAttempt : this.statements.upsertAttempt;
+    statement.run({
       ...attempt,
       finishedAt: attempt.finishedAt ?? null,
       latencyMs: attempt.latencyMs ?? null,
@@ -547,9 +608,11 @@ export class SqliteMessageStore implements MessageStore {
     // Read first: most sweeps find nothing and need no write.
     const due = (this.statements.dueRetries.all(now, limit) as Array<{ id: string }>).map((row) => row.id);
     if (due.length === 0) return [];
-    return this.write('release retry rounds', () =>
-      due.filter((id) => this.statements.releaseRetry.run(now, id).changes > 0),
-    );
+    return this.write('release retry rounds', () => {
+      const released = due.filter((id) => this.statements.releaseRetry.run(now, id).changes > 0);
+      if (released.length > 0) this.queuedInBatch = true;
+      return released;
+    });
   }
 
   private queueCallback(messageId: string, callback: CallbackRequest, now: number): void {
@@ -567,7 +630,9 @@ export class SqliteMessageStore implements MessageStore {
   }
 
   async requeue(messageId: string, now: number): Promise<void> {
-    await this.write('requeue', () => this.statements.requeue.run(now, messageId));
+    await this.write('requeue', () => {
+      if (this.statements.requeue.run(now, messageId).changes > 0) this.queuedInBatch = true;
+    });
   }
 
   async get(id: string): Promise<StoredMessage | undefined> {
@@ -593,51 +658,46 @@ export class SqliteMessageStore implements MessageStore {
     }));
   }
 
-  async findByProviderMessageId(
-    providerId: string,
-    providerMessageId: string,
-    sentSince: number,
-  ): Promise<StoredMessage | undefined> {
-    const row = this.statements.byProviderMessage.get(providerId, providerMessageId, sentSince) as
-      | Row
-      | undefined;
-    return row ? this.revived(row) : undefined;
-  }
-
-  async addEvent(event: EventRecord, callback?: CallbackRequest): Promise<AddEventResult> {
-    return this.write('store the event', () => this.recordEvent(event, callback));
-  }
-
-  async addWebhookEvents(token: ReplayToken, events: readonly EventWrite[]): Promise<WebhookEventsResult> {
-    return this.write('store the webhook', (): WebhookEventsResult => {
-      const seen = this.statements.replayToken.get(token.providerId, token.token) as Row | undefined;
-      if (seen && seen.content_hash !== token.contentHash) return { outcome: 'replayed' };
-      if (!seen) {
-        this.statements.insertReplayToken.run(
-          token.providerId,
-          token.token,
-          token.contentHash,
-          token.receivedAt,
-        );
+  async recordReceipts(batch: ReceiptBatch): Promise<ReceiptsResult> {
+    return this.write('store the receipts', (): ReceiptsResult => {
+      const token = batch.replay;
+      if (token) {
+        const seen = this.statements.replayToken.get(token.providerId, token.token) as Row | undefined;
+        if (seen && seen.content_hash !== token.contentHash) return { outcome: 'replayed' };
+        if (!seen) {
+          this.statements.insertReplayToken.run(
+            token.providerId,
+            token.token,
+            token.contentHash,
+            token.receivedAt,
+          );
+        }
       }
       return {
         outcome: 'accepted',
-        results: events.map(({ event, callback }) => this.recordEvent(event, callback)),
+        results: batch.receipts.map((receipt) => this.recordReceipt(batch, receipt)),
       };
     });
   }
 
-  /** Inside a write: stores the event unless its key was seen, and moves the message forward only. */
-  private recordEvent(event: EventRecord, callback: CallbackRequest | undefined): AddEventResult {
-    const inserted = this.insertEvent(event);
-    const current = this.statements.getMessage.get(event.messageId) as Row | undefined;
-    const currentStatus = current?.status as DeliveryStatus;
-    if (!inserted) return { stored: false, status: currentStatus, advanced: false };
-    if (!canAdvanceStatus(currentStatus, event.status)) {
-      return { stored: true, status: currentStatus, advanced: false };
+  /** Inside a write: matches the receipt's message, stores the event unless its key was seen, moves forward only. */
+  private recordReceipt(batch: ReceiptBatch, receipt: ReceiptBatch['receipts'][number]): ReceiptResult {
+    const row = ((receipt.messageId ? this.statements.receiptTarget.get(receipt.messageId) : undefined) ??
+      this.statements.receiptTargetBySend.get(
+        batch.providerId,
+        receipt.event.providerMessageId,
+        batch.sentSince,
+      )) as Row | undefined;
+    if (!row) return { outcome: 'unknown-message' };
+    const message = toReceiptTarget(row);
+    const event: EventRecord = { ...receipt.event, messageId: message.id };
+    const current = row.status as DeliveryStatus;
+    if (!this.insertEvent(event)) return { outcome: 'duplicate', message, status: current, advanced: false };
+    if (!canAdvanceStatus(current, event.status)) {
+      return { outcome: 'stored', message, status: current, advanced: false };
     }
-    this.advance(event, callback);
-    return { stored: true, status: event.status, advanced: true };
+    this.advance(event, batch.callback(message, event));
+    return { outcome: 'stored', message, status: event.status, advanced: true };
   }
 
   private insertEvent(event: EventRecord): boolean {
@@ -657,7 +717,7 @@ export class SqliteMessageStore implements MessageStore {
 
   async expireReceipt(event: EventRecord, callback?: CallbackRequest): Promise<boolean> {
     return this.write('end the receipt wait', () => {
-      const current = this.statements.getMessage.get(event.messageId) as Row | undefined;
+      const current = this.statements.status.get(event.messageId) as Row | undefined;
       if (!current || !canAdvanceStatus(current.status as DeliveryStatus, event.status)) return false;
       if (!this.insertEvent(event)) return false;
       this.advance(event, callback);
@@ -688,14 +748,6 @@ export class SqliteMessageStore implements MessageStore {
     await this.write('schedule a status look-up', () =>
       this.statements.scheduleReconcile.run(at ?? null, messageId),
     );
-  }
-
-  async queuedIds(limit: number): Promise<string[]> {
-    return (this.statements.queuedIds.all(limit) as Array<{ id: string }>).map((row) => row.id);
-  }
-
-  async inFlight(): Promise<StoredMessage[]> {
-    return (this.statements.inFlight.all() as Row[]).map((row) => this.revived(row));
   }
 
   async enqueueCallback(messageId: string, url: string, body: string, now: number): Promise<void> {
@@ -791,7 +843,7 @@ export class SqliteMessageStore implements MessageStore {
   }
 
   writeHealth(): StoreWriteHealth {
-    return this.health;
+    return this.writer.writeHealth;
   }
 
   async probeWrite(now: number): Promise<void> {
@@ -800,7 +852,7 @@ export class SqliteMessageStore implements MessageStore {
 
   async close(): Promise<void> {
     // Writes already issued are committed before the file closes.
-    if (this.pending.length > 0) this.flush();
+    this.writer.flush();
     if (this.db.open) this.db.close();
   }
 }

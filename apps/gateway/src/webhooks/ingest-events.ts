@@ -2,11 +2,11 @@ import type { DeliveryEvent, Logger } from '@msg/core';
 import { statusCallback } from '../callbacks/callback-body.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type {
-  AddEventResult,
   EventRecord,
-  EventWrite,
+  IncomingReceipt,
   MessageStore,
-  StoredMessage,
+  ReceiptResult,
+  ReceiptTarget,
 } from '../store/message-store.js';
 import { eventKey } from './event-key.js';
 
@@ -22,32 +22,13 @@ export interface IngestContext {
 
 export type IngestOutcome = 'stored' | 'duplicate' | 'unknown-message';
 
-/** A webhook's replay token and the hash of the body it came with (see `MessageStore.addWebhookEvents`). */
+/** A webhook's replay token and the hash of the body it came with (see `MessageStore.recordReceipts`). */
 export interface IngestReplayToken {
   token: string;
   contentHash: string;
 }
 
-async function findMessage(
-  context: IngestContext,
-  providerId: string,
-  event: DeliveryEvent,
-): Promise<StoredMessage | undefined> {
-  if (event.messageId) {
-    const byId = await context.store.get(event.messageId);
-    if (byId) return byId;
-  }
-  // Providers reuse and wrap their ids: the latest send in the window owns the receipt.
-  const sentSince = context.now() - context.receiptWindowMs;
-  return context.store.findByProviderMessageId(providerId, event.providerMessageId, sentSince);
-}
-
-function eventWrite(
-  providerId: string,
-  event: DeliveryEvent,
-  message: StoredMessage,
-  receivedAt: number,
-): EventWrite {
+function incomingReceipt(providerId: string, event: DeliveryEvent, receivedAt: number): IncomingReceipt {
   const detail: Record<string, unknown> = {};
   if (event.error) detail.error = event.error;
   if (event.bounceType) detail.bounceType = event.bounceType;
@@ -55,8 +36,8 @@ function eventWrite(
   if (event.recipient) detail.recipient = event.recipient;
   if (event.details) detail.details = event.details;
   return {
+    messageId: event.messageId,
     event: {
-      messageId: message.id,
       providerId,
       providerMessageId: event.providerMessageId,
       status: event.status,
@@ -66,24 +47,16 @@ function eventWrite(
       eventKey: eventKey(providerId, event),
       detail: Object.keys(detail).length > 0 ? detail : undefined,
     },
-    callback: statusCallback(message, {
-      status: event.status,
-      provider: providerId,
-      providerMessageId: event.providerMessageId,
-      providerStatus: event.providerStatus,
-      error: event.error,
-      occurredAt: event.occurredAt.getTime(),
-    }),
   };
 }
 
 /**
- * Stores verified delivery events: matched by our message id or by the provider's (the latest
- * send with that id within the receipt window); a duplicate is
- * not stored twice; the status moves forward only; an advance queues the client's status callback
- * in the same transaction. An event for a message we do not know is logged and dropped. With a
- * replay token, the token and the events are written in one transaction, and `replayed` (nothing
- * written) means the token was already used with other content.
+ * Stores verified delivery events in one transaction: each matched by our message id or by the
+ * provider's (the latest send with that id within the receipt window), inside the write that
+ * stores it; a duplicate is not stored twice; the status moves forward only; an advance queues the
+ * client's status callback in the same transaction. An event for a message we do not know is
+ * logged and dropped. With a replay token, the token is written in the same transaction, and
+ * `replayed` (nothing written) means the token was already used with other content.
  */
 export async function ingestEvents(
   providerId: string,
@@ -92,66 +65,57 @@ export async function ingestEvents(
   replay?: IngestReplayToken,
 ): Promise<IngestOutcome[] | 'replayed'> {
   const receivedAt = context.now();
-  const outcomes: Array<IngestOutcome | undefined> = [];
-  const writes: Array<{ index: number; write: EventWrite; hasCallback: boolean; message: StoredMessage }> =
-    [];
-  for (const event of events) {
-    const message = await findMessage(context, providerId, event);
-    if (!message) {
+  const written = await context.store.recordReceipts({
+    providerId,
+    receipts: events.map((event) => incomingReceipt(providerId, event, receivedAt)),
+    sentSince: receivedAt - context.receiptWindowMs,
+    replay: replay ? { providerId, ...replay, receivedAt } : undefined,
+    callback: (message, event) =>
+      statusCallback(message, {
+        status: event.status,
+        provider: providerId,
+        providerMessageId: event.providerMessageId,
+        providerStatus: event.providerStatus,
+        error: (event.detail?.error as Parameters<typeof statusCallback>[1]['error']) ?? undefined,
+        occurredAt: event.occurredAt,
+      }),
+  });
+  if (written.outcome === 'replayed') return 'replayed';
+  let callbacks = false;
+  const outcomes = written.results.map((result: ReceiptResult, index): IngestOutcome => {
+    if (result.outcome === 'unknown-message') {
+      const event = events[index] as DeliveryEvent;
       context.logger.warn(`webhook from ${providerId} for an unknown message`, {
         provider: providerId,
         providerMessageId: event.providerMessageId,
         messageId: event.messageId,
         status: event.status,
       });
-      outcomes.push('unknown-message');
-      continue;
+    } else if (result.advanced) {
+      if (result.message.callbackUrl) callbacks = true;
+      receiptMetrics(context.metrics, providerId, result.message, result.status, receivedAt);
     }
-    writes.push({
-      index: outcomes.length,
-      write: eventWrite(providerId, event, message, receivedAt),
-      hasCallback: message.callbackUrl !== undefined,
-      message,
-    });
-    outcomes.push(undefined);
-  }
-  let results: AddEventResult[];
-  if (replay) {
-    const written = await context.store.addWebhookEvents(
-      { providerId, ...replay, receivedAt },
-      writes.map((item) => item.write),
-    );
-    if (written.outcome === 'replayed') return 'replayed';
-    results = written.results;
-  } else {
-    results = [];
-    for (const { write } of writes) results.push(await context.store.addEvent(write.event, write.callback));
-  }
-  writes.forEach(({ index, hasCallback, message, write }, position) => {
-    const result = results[position] as AddEventResult;
-    if (result.advanced && hasCallback) context.onCallbackQueued();
-    if (result.advanced) receiptMetrics(context.metrics, providerId, message, write.event);
-    outcomes[index] = result.stored ? 'stored' : 'duplicate';
+    context.metrics.webhookEvents.inc({ provider: providerId, outcome: result.outcome });
+    return result.outcome;
   });
-  for (const outcome of outcomes) {
-    context.metrics.webhookEvents.inc({ provider: providerId, outcome: outcome as IngestOutcome });
-  }
-  return outcomes as IngestOutcome[];
+  if (callbacks) context.onCallbackQueued();
+  return outcomes;
 }
 
 /** Receipts by status and migration side, and the time to the first delivered one. */
 function receiptMetrics(
   metrics: GatewayMetrics,
   providerId: string,
-  message: StoredMessage,
-  event: EventRecord,
+  message: ReceiptTarget,
+  status: EventRecord['status'],
+  receivedAt: number,
 ): void {
   const side = message.migrationSide ?? 'none';
-  metrics.receipts.inc({ provider: providerId, status: event.status, side });
-  if (event.status === 'delivered') {
+  metrics.receipts.inc({ provider: providerId, status, side });
+  if (status === 'delivered') {
     metrics.timeToDelivery.observe(
       { provider: providerId, side },
-      Math.max(0, event.receivedAt - message.createdAt) / 1000,
+      Math.max(0, receivedAt - message.createdAt) / 1000,
     );
   }
 }

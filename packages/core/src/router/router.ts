@@ -400,7 +400,10 @@ export class Router {
       const later: ProviderTurn[] = [];
       for (const providerId of decision.candidates) {
         const turn = newTurn(providerId, this.runtimes.get(providerId) as ProviderRuntime);
-        const result = await this.runTurn(context, turn, { waitForPause: waitFirst, retryInPlace: waitFirst });
+        const result = await this.runTurn(context, turn, {
+          waitForPause: waitFirst,
+          retryInPlace: waitFirst,
+        });
         if (result) return routed(turn, result);
         leave(turn);
         if (turn.retryAt !== undefined) later.push(turn);

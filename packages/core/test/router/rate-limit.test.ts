@@ -119,7 +119,11 @@ describe('rate limiting is back-pressure, not ill health', () => {
   });
 
   it('makes a message that arrives during a pause wait for its end before calling (retries: before-failover)', async () => {
-    const { router, limited, scripted, delays } = setup({ retry: { rateLimitWaitMs: 0 } }, undefined, 'before-failover');
+    const { router, limited, scripted, delays } = setup(
+      { retry: { rateLimitWaitMs: 0 } },
+      undefined,
+      'before-failover',
+    );
     limited.script = [tooMany(1800)];
     // No budget to wait: this message moves on, but the provider stays paused for 1.8 s.
     expect((await router.send(sms())).provider).toBe('backup');
@@ -146,7 +150,11 @@ describe('rate limiting is back-pressure, not ill health', () => {
   });
 
   it('waits out retry-afters without using up maxRetries, up to rateLimitWaitMs, then fails over (retries: before-failover)', async () => {
-    const { router, limited } = setup({ retry: { maxRetries: 0, rateLimitWaitMs: 2500 } }, undefined, 'before-failover');
+    const { router, limited } = setup(
+      { retry: { maxRetries: 0, rateLimitWaitMs: 2500 } },
+      undefined,
+      'before-failover',
+    );
     limited.script = [tooMany(1000), tooMany(1000)];
     const patient = await router.send(sms());
     expect(patient.provider).toBe('limited');
