@@ -19,7 +19,7 @@ import { MAILGUN_MAX_BATCH_RECIPIENTS, planBatch } from './mailgun-batch.js';
 import { toProviderError } from './mailgun-error.js';
 import { type MessageDataOptions, type MessageFields, toMessageData } from './mailgun-message.js';
 import { mailgunMessageEvents } from './mailgun-status.js';
-import { AbortedBeforeSendError, MailgunTransport } from './mailgun-transport.js';
+import { AbortedBeforeSendError, CALL_FIELD, MailgunTransport } from './mailgun-transport.js';
 import { toDeliveryEvent, verifyMailgunWebhook } from './mailgun-webhook.js';
 
 export const MAILGUN_PLUGIN_NAME = '@msg/plugin-mailgun';
@@ -87,8 +87,11 @@ export function createMailgunProvider(id: string, settings: MailgunProviderSetti
   const post = async (data: MessageFields, signal: AbortSignal): Promise<SendResult> => {
     assertOpen(signal);
     try {
-      const result = await transport.withSignal(signal, () =>
-        client.messages.create(settings.domain, data as MailgunMessageData),
+      const result = await transport.withSignal(signal, (tag) =>
+        client.messages.create(settings.domain, {
+          ...data,
+          [CALL_FIELD]: tag,
+        } as unknown as MailgunMessageData),
       );
       const answer = result as Partial<MailgunSendResponse>;
       if (typeof answer.id !== 'string' || answer.id.length === 0) {

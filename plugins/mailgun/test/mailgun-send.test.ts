@@ -7,7 +7,7 @@ import mailgunPlugin, {
   mailgunBaseUrl,
 } from '../src/index.js';
 import { retryAfterFromHeaders, toProviderError } from '../src/mailgun-error.js';
-import { MailgunHttpError } from '../src/mailgun-transport.js';
+import { CALL_FIELD, MailgunHttpError } from '../src/mailgun-transport.js';
 import { createMailgunSimulator } from '../src/simulator.js';
 import { ACCOUNT_A, ACCOUNT_B, emailMessage } from './helpers.js';
 
@@ -196,6 +196,26 @@ describe('errors', () => {
     );
     expect(error).toMatchObject({ kind: 'transient', providerCode: 'MSG_ABORTED' });
     expect(simulator.requests).toHaveLength(0);
+  });
+
+  it("ends a send in flight at the caller's abort: the signal reaches the request the SDK makes", async () => {
+    const provider = await make();
+    simulator.faultNext({ hang: true });
+    const controller = new AbortController();
+    const pending = provider.send(emailMessage('msg-abort-mid'), { signal: controller.signal });
+    setTimeout(() => controller.abort(new Error('timed out')), 50);
+    const error = await rejectionOf(pending);
+    expect(error).toMatchObject({ providerCode: 'MSG_ABORTED' });
+    expect(simulator.requests).toHaveLength(1);
+  });
+
+  it('keeps the field that carries the call to the transport out of the request', async () => {
+    const provider = await make();
+    await provider.send(emailMessage('msg-no-tag'), { signal: signal() });
+    const form = await lastForm();
+    expect(form.get('v:msg_id')).toBe('msg-no-tag');
+    expect([...form.keys()].filter((key) => key.includes('call'))).toEqual([]);
+    expect(form.has(CALL_FIELD)).toBe(false);
   });
 
   it('reports a 2xx without a message id as ambiguous: it may have been queued', async () => {

@@ -3,9 +3,9 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 /** POST parameters of a callback; a repeated key carries every value. */
 export type TwilioParams = Readonly<Record<string, string | readonly string[]>>;
 
-/** The string Twilio signs: the URL, then every parameter's name and value, sorted by name. */
-export function twilioSignedData(url: string, params: TwilioParams): string {
-  let data = url;
+/** Every parameter's name and value, sorted by name: what Twilio signs after the URL. */
+function signedParams(params: TwilioParams): string {
+  let data = '';
   for (const key of Object.keys(params).sort()) {
     const value = params[key] as string | readonly string[];
     // A repeated parameter contributes each distinct value once, in sorted order.
@@ -13,6 +13,11 @@ export function twilioSignedData(url: string, params: TwilioParams): string {
     for (const item of values) data += key + item;
   }
   return data;
+}
+
+/** The string Twilio signs: the URL, then every parameter's name and value, sorted by name. */
+export function twilioSignedData(url: string, params: TwilioParams): string {
+  return url + signedParams(params);
 }
 
 function sameText(given: string, expected: string): boolean {
@@ -40,15 +45,26 @@ function withAndWithoutPort(url: string): string[] {
   return [scheme + userInfo + host + rest, scheme + userInfo + host + port + rest];
 }
 
-function urlCandidates(url: string): string[] {
-  const candidates = withAndWithoutPort(url);
+/**
+ * The forms of the URL Twilio may have signed: first the URL as received (the usual match, so one
+ * HMAC suffices), then, only if that fails, the forms with and without the default port and
+ * re-encoded.
+ */
+export function* urlCandidates(url: string): Generator<string> {
+  yield url;
+  const seen = new Set([url]);
+  const others = withAndWithoutPort(url);
   try {
     // A host that re-encoded the URL (`'` -> `%27`) still matches Twilio's normalised form.
-    for (const candidate of withAndWithoutPort(new URL(url).toString())) candidates.push(candidate);
+    for (const candidate of withAndWithoutPort(new URL(url).toString())) others.push(candidate);
   } catch {
     // Not a URL: only the text as given can match.
   }
-  return [...new Set(candidates)];
+  for (const candidate of others) {
+    if (seen.has(candidate)) continue;
+    seen.add(candidate);
+    yield candidate;
+  }
 }
 
 /** base64(HMAC-SHA1(authToken, data)): the `X-Twilio-Signature` value for `data`. */
@@ -68,9 +84,14 @@ export interface TwilioSignatureInput {
 export function verifyTwilioSignature(input: TwilioSignatureInput & { params: TwilioParams }): boolean {
   const signature = input.signature ?? '';
   if (signature.length === 0) return false;
-  return urlCandidates(input.url).some((url) =>
-    sameText(signature, twilioSignature(input.authToken, url, input.params)),
-  );
+  const params = signedParams(input.params);
+  for (const url of urlCandidates(input.url)) {
+    const expected = createHmac('sha1', input.authToken)
+      .update(url + params, 'utf8')
+      .digest('base64');
+    if (sameText(signature, expected)) return true;
+  }
+  return false;
 }
 
 /**
