@@ -5,8 +5,6 @@ export interface ConcurrencyBounds {
   max: number;
 }
 
-/** Windows between two resets of the lowest latency seen, so a provider that became slower for good is followed. */
-const WINDOWS_PER_BASELINE = 50;
 /** Never fewer sends per window than this: a mean of a few is noise. */
 const MIN_WINDOW = 16;
 
@@ -17,7 +15,9 @@ const MIN_WINDOW = 16;
  * stayed near that lowest, more slots are more throughput: the limit grows by a fifth. When latency
  * climbs well above it, requests are queueing at the providers (or in this process): the limit
  * shrinks by a tenth. It stays between `min` and `max`. Small absolute changes (a millisecond or
- * two of event-loop noise on a fast provider) never count as queueing.
+ * two of event-loop noise on a fast provider) never count as queueing. Once it is down to `min`,
+ * our own load cannot explain the latency: the provider became slower, and that latency is the
+ * new lowest, from which it grows again.
  */
 export class ConcurrencyLimit {
   private value: number;
@@ -25,7 +25,6 @@ export class ConcurrencyLimit {
   private sum = 0;
   private count = 0;
   private saturated = false;
-  private windows = 0;
 
   constructor(private readonly bounds: ConcurrencyBounds) {
     this.value = bounds.min;
@@ -54,9 +53,10 @@ export class ConcurrencyLimit {
     this.sum = 0;
     this.count = 0;
     this.saturated = false;
-    this.lowest = ++this.windows % WINDOWS_PER_BASELINE === 0 ? mean : Math.min(this.lowest, mean);
+    this.lowest = Math.min(this.lowest, mean);
     const excess = mean - this.lowest;
     if (excess > Math.max(this.lowest * 0.5, 5)) {
+      if (this.value === this.bounds.min) this.lowest = mean;
       this.value = Math.max(this.bounds.min, Math.floor(this.value * 0.9));
     } else if (grow && excess <= Math.max(this.lowest * 0.1, 2)) {
       this.value = Math.min(this.bounds.max, this.value + Math.max(1, Math.floor(this.value * 0.2)));
