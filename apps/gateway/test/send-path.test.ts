@@ -115,7 +115,7 @@ describe('the send path', () => {
     const sent = await gateway.call('POST', '/v1/messages', { body: { to: '+260971234567', text: 'x' } });
     const read = await eventually(async () => {
       const message = await gateway?.call('GET', `/v1/messages/${sent.body.id}`);
-      return message?.body.attempts.length > 0 ? message.body : undefined;
+      return message && message.body.attempts.length > 0 ? message.body : undefined;
     }, 5000);
     expect(read).toMatchObject({
       dispatch: 'in-flight',

@@ -305,11 +305,14 @@ export class SqliteMessageStore implements MessageStore {
            received_at, event_key, detail)
          VALUES (@messageId, @providerId, @providerMessageId, @status, @providerStatus, @occurredAt, @receivedAt, @eventKey, @detail)`,
       ),
-      setStatus: db.prepare('UPDATE messages SET status = ?, updated_at = ? WHERE id = ?'),
-      delivered: db.prepare('UPDATE messages SET delivered_at = COALESCE(delivered_at, ?) WHERE id = ?'),
-      // No receipt is awaited any more: the deadline and the look-ups end.
-      settle: db.prepare(
-        'UPDATE messages SET status = ?, updated_at = ?, receipt_due_at = NULL, reconcile_at = NULL WHERE id = ?',
+      // One statement per move: the status, and when the message is settled (final, or the
+      // deadline's unknown) the end of the receipt wait and look-ups, and the first delivery time.
+      advance: db.prepare(
+        `UPDATE messages SET status = @status, updated_at = @at,
+           receipt_due_at = CASE WHEN @settled THEN NULL ELSE receipt_due_at END,
+           reconcile_at = CASE WHEN @settled THEN NULL ELSE reconcile_at END,
+           delivered_at = CASE WHEN @delivered THEN COALESCE(delivered_at, @at) ELSE delivered_at END
+         WHERE id = @id`,
       ),
       overdueReceipts: db.prepare(
         `SELECT * FROM messages WHERE receipt_due_at IS NOT NULL AND receipt_due_at <= ?
@@ -709,9 +712,13 @@ export class SqliteMessageStore implements MessageStore {
   }
 
   private advance(event: EventRecord, callback: CallbackRequest | undefined): void {
-    const statement = settled(event.status) ? this.statements.settle : this.statements.setStatus;
-    statement.run(event.status, event.receivedAt, event.messageId);
-    if (DELIVERED.has(event.status)) this.statements.delivered.run(event.receivedAt, event.messageId);
+    this.statements.advance.run({
+      id: event.messageId,
+      status: event.status,
+      at: event.receivedAt,
+      settled: settled(event.status) ? 1 : 0,
+      delivered: DELIVERED.has(event.status) ? 1 : 0,
+    });
     if (callback) this.queueCallback(event.messageId, callback, event.receivedAt);
   }
 
