@@ -89,7 +89,7 @@ export function defaultRouting(providers: readonly HostedProvider[]): RouterConf
 function openStore(config: GatewayConfig, directory: string): MessageStore {
   if (config.store.driver === 'memory') return new SqliteMessageStore({ path: ':memory:' });
   const path = isAbsolute(config.store.path) ? config.store.path : resolve(directory, config.store.path);
-  return new SqliteMessageStore({ path, synchronous: config.store.synchronous });
+  return new SqliteMessageStore({ path, synchronous: config.store.synchronous, checkpoints: 'background' });
 }
 
 /**

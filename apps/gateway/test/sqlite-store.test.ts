@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -110,5 +110,35 @@ describe('sqlite store on disk', () => {
     });
     expect(receipt).toMatchObject({ outcome: 'accepted', results: [{ message: { id: 'sent-one' } }] });
     await store.close();
+  });
+});
+
+describe('sqlite store with background checkpoints', () => {
+  it('keeps the writer from checkpointing, checkpoints in a worker, and closes it with the store', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'msg-store-')), 'gateway.sqlite');
+    const store = new SqliteMessageStore({ path, checkpoints: 'background' });
+    // The writer no longer copies the WAL back into the file by itself.
+    expect(
+      (store as unknown as { db: Database.Database }).db.pragma('wal_autocheckpoint', { simple: true }),
+    ).toBe(0);
+    const before = statSync(path).size;
+    for (let index = 0; index < 2000; index++) {
+      await store.accept(
+        queuedSms(`m${index}`, {
+          message: { id: `m${index}`, channel: 'sms', to: '+260971234567', text: 'x'.repeat(500) },
+        }),
+      );
+    }
+    // The worker does: the database file takes the pages written to the WAL.
+    let size = before;
+    for (let tries = 0; tries < 100 && size <= before; tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      size = statSync(path).size;
+    }
+    expect(size).toBeGreaterThan(before + 500 * 2000);
+    await store.close();
+    const reopened = new SqliteMessageStore({ path });
+    expect((await reopened.backlog(0)).queued).toBe(2000);
+    await reopened.close();
   });
 });
