@@ -42,7 +42,7 @@ export class SqliteCheckpointer {
   private stopped: Promise<void> | undefined;
 
   constructor(
-    private readonly db: Database.Database,
+    db: Database.Database,
     path: string,
     intervalMs = 500,
   ) {
