@@ -3,11 +3,7 @@ import { abortedError, isFinalStatus, ProviderError, type SmsEncoding } from '@m
 import type { PDU } from 'smpp';
 import { BindSupervisor } from './smpp-bind.js';
 import { commandStatusError, formatCommandStatus } from './smpp-command-status.js';
-import {
-  ConcatenationReferences,
-  type EncodedPart,
-  encodeOrRefuse,
-} from './smpp-encoding.js';
+import { ConcatenationReferences, type EncodedPart, encodeOrRefuse } from './smpp-encoding.js';
 import {
   type InboundMessage,
   SessionEmitter,
