@@ -1,0 +1,84 @@
+import { randomBytes } from 'node:crypto';
+import { ValidationError } from '@msg/core';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { ServerContext } from '../http/server-context.js';
+import type { StoredMessage } from '../store/message-store.js';
+import { SendgridApiError, type SendgridErrorItem, sendgridErrorHandler } from './sendgrid-errors.js';
+import type { EventKeySource } from './sendgrid-event-key.js';
+import { sendgridIssue, sendgridMailRequest } from './sendgrid-mail-request.js';
+
+/**
+ * SendGrid's Mail Send API on the gateway (`/v3/...`, registered with that prefix): the Bearer key
+ * is a gateway API key whose config enables SendGrid ingress (`apiKeys[].ingress.sendgrid`). Each
+ * personalization becomes one message, accepted like any `/v1` message, all of the request's
+ * together or none; answers, errors and events are SendGrid's.
+ */
+export async function sendgridIngressRoutes(app: FastifyInstance, context: ServerContext): Promise<void> {
+  app.setErrorHandler(
+    sendgridErrorHandler(context.now, (message, fields) => context.logger.error(message, fields)),
+  );
+  app.setNotFoundHandler(() => {
+    throw SendgridApiError.single(404, 'not found');
+  });
+
+  /** A gateway key with SendGrid ingress, as `Authorization: Bearer <key>`. */
+  const authenticate = async (request: FastifyRequest) => {
+    const header = request.headers.authorization;
+    const presented =
+      typeof header === 'string' && header.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
+    const entry = context.apiKeys.authenticate(presented);
+    if (entry && !entry.config.ingress?.sendgrid) throw SendgridApiError.single(403, 'access forbidden');
+    request.principal = context.apiKeys.admit(entry, 'send');
+  };
+
+  app.post('/mail/send', { onRequest: authenticate }, async (request, reply) => {
+    const keyId = request.principal?.keyId as string;
+    const setting = context.config.apiKeys.find((key) => key.id === keyId)?.ingress?.sendgrid;
+    const eventWebhookUrl = typeof setting === 'object' ? setting.eventWebhookUrl : undefined;
+    const input = request.body;
+    const mail = sendgridMailRequest(input, eventWebhookUrl);
+    if (mail.errors.length > 0) throw new SendgridApiError(400, mail.errors);
+    // A 503 here means nothing was stored.
+    const runtime = context.runtime();
+    const xMessageId = randomBytes(16).toString('base64url');
+    const errors: SendgridErrorItem[] = [];
+    const prepared: StoredMessage[] = [];
+    mail.bodies.forEach((body, index) => {
+      try {
+        prepared.push(
+          context.intake.prepare(runtime, {
+            body,
+            apiKeyId: keyId,
+            ingress: { api: 'sendgrid', xMessageId },
+          }),
+        );
+      } catch (error) {
+        if (!ValidationError.isInstance(error)) throw error;
+        for (const issue of error.issues)
+          errors.push(sendgridIssue(issue, index, input as Record<string, unknown>));
+      }
+    });
+    if (errors.length > 0) throw new SendgridApiError(400, errors);
+    // Sandbox mode: SendGrid validates and answers 200 without sending anything.
+    if (mail.sandbox) return reply.code(200).send('');
+    // The request took one token; each further message takes another, as a `/v1` batch does.
+    const wait = context.apiKeys.takeFor(keyId, prepared.length - 1);
+    if (wait !== undefined) {
+      throw SendgridApiError.single(429, 'too many requests', {
+        'retry-after': String(wait),
+        'x-ratelimit-remaining': '0',
+        'x-ratelimit-reset': String(Math.floor(context.now() / 1000) + wait),
+      });
+    }
+    await context.intake.acceptAll(prepared);
+    context.intake.dispatch(runtime, prepared);
+    return reply.code(202).header('x-message-id', xMessageId).send('');
+  });
+
+  // SendGrid's "Signed Event Webhook" settings: the public key an application verifies events with.
+  app.get('/user/webhooks/event/settings/signed', { onRequest: authenticate }, async (_request, reply) => {
+    // Reached only with a key that has SendGrid ingress, so the key source exists.
+    const key = await (context.eventKey as EventKeySource).get();
+    return reply.send({ enabled: true, public_key: key.publicKey });
+  });
+}
