@@ -1,5 +1,6 @@
 import { isIpAddressOrBlock } from '@msg/core';
 import { z } from 'zod';
+import { CallbackTargetPolicy } from '../callbacks/callback-target.js';
 import { isEventSigningKey } from '../ingress/sendgrid-event-key.js';
 import { ALERT_EVENTS } from '../migrations/alerts.js';
 
@@ -304,6 +305,7 @@ export const gatewayConfigSchema = z
       }
       seen.add(plugin.id);
     });
+    const targets = new CallbackTargetPolicy(config.callbacks);
     const keys = new Set<string>();
     const accounts = new Set<string>();
     config.apiKeys.forEach((key, index) => {
@@ -315,6 +317,17 @@ export const gatewayConfigSchema = z
         });
       }
       keys.add(key.id);
+      const events = key.ingress?.sendgrid;
+      // Events go out like status callbacks: the target policy would refuse every message's.
+      const refusal =
+        typeof events === 'object' && events.eventWebhookUrl && targets.checkUrl(events.eventWebhookUrl);
+      if (refusal) {
+        context.addIssue({
+          code: 'custom',
+          path: ['apiKeys', index, 'ingress', 'sendgrid', 'eventWebhookUrl'],
+          message: refusal,
+        });
+      }
       // Basic auth names the account: one account, one key.
       const accountSid = key.ingress?.twilio?.accountSid.toUpperCase();
       if (accountSid === undefined) return;

@@ -7,6 +7,17 @@ import { SendgridApiError, type SendgridErrorItem, sendgridErrorHandler } from '
 import type { EventKeySource } from './sendgrid-event-key.js';
 import { sendgridIssue, sendgridMailRequest } from './sendgrid-mail-request.js';
 
+/** Each field once: a field already named (or a parent of it: `from` before `from.email`) is not named again. */
+function onePerField(errors: readonly SendgridErrorItem[]): SendgridErrorItem[] {
+  const named: string[] = [];
+  return errors.filter(({ field }) => {
+    if (field === null) return true;
+    if (named.some((earlier) => field === earlier || field.startsWith(`${earlier}.`))) return false;
+    named.push(field);
+    return true;
+  });
+}
+
 /**
  * SendGrid's Mail Send API on the gateway (`/v3/...`, registered with that prefix): the Bearer key
  * is a gateway API key whose config enables SendGrid ingress (`apiKeys[].ingress.sendgrid`). Each
@@ -37,11 +48,10 @@ export async function sendgridIngressRoutes(app: FastifyInstance, context: Serve
     const eventWebhookUrl = typeof setting === 'object' ? setting.eventWebhookUrl : undefined;
     const input = request.body;
     const mail = sendgridMailRequest(input, eventWebhookUrl);
-    if (mail.errors.length > 0) throw new SendgridApiError(400, mail.errors);
     // A 503 here means nothing was stored.
     const runtime = context.runtime();
     const xMessageId = randomBytes(16).toString('base64url');
-    const errors: SendgridErrorItem[] = [];
+    const errors: SendgridErrorItem[] = [...mail.errors];
     const prepared: StoredMessage[] = [];
     mail.bodies.forEach((body, index) => {
       try {
@@ -58,7 +68,8 @@ export async function sendgridIngressRoutes(app: FastifyInstance, context: Serve
           errors.push(sendgridIssue(issue, index, input as Record<string, unknown>));
       }
     });
-    if (errors.length > 0) throw new SendgridApiError(400, errors);
+    // Like SendGrid, every problem in one answer, each field named once (its own wording first).
+    if (errors.length > 0) throw new SendgridApiError(400, onePerField(errors));
     // Sandbox mode: SendGrid validates and answers 200 without sending anything.
     if (mail.sandbox) return reply.code(200).send('');
     // The request took one token; each further message takes another, as a `/v1` batch does.

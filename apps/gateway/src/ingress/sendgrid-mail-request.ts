@@ -159,6 +159,10 @@ export function sendgridMailRequest(
   } else if (personalizations.length > 1000) {
     errors.push(error('personalizations', 'You may not have more than 1000 personalizations per request.'));
   }
+  const subjectless = (personalizations ?? []).some(
+    (item) => !isObject(item) || (typeof item.subject !== 'string' && typeof body.subject !== 'string'),
+  );
+  if (subjectless || body.subject === '') errors.push(error('subject', MESSAGES.subject));
   const content = contentOf(body.content, errors);
   const attachments = attachmentsOf(body.attachments, errors);
   const replyTo = body.reply_to !== undefined ? [body.reply_to] : list(body.reply_to_list);
@@ -172,7 +176,6 @@ export function sendgridMailRequest(
     }
     checkUnique(personalization, index, errors);
     const subject = personalization.subject ?? body.subject;
-    if (typeof subject !== 'string' || !subject) errors.push(error('subject', MESSAGES.subject));
     const headers = merged(body.headers, personalization.headers);
     const customArgs = merged(body.custom_args, personalization.custom_args);
     return {

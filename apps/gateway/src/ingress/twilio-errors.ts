@@ -102,7 +102,7 @@ export function toTwilioError(error: unknown, form: URLSearchParams | undefined)
 /** The error handler of the Twilio routes: every error leaves in Twilio's envelope. */
 export function twilioErrorHandler(log: (message: string, fields: Record<string, unknown>) => void) {
   return (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
-    const answer = toTwilioError(error, (request as { twilioForm?: URLSearchParams }).twilioForm);
+    const answer = toTwilioError(error, request.twilioForm);
     if (answer.status >= 500) log('twilio ingress: internal error', { error, url: request.url });
     return reply.code(answer.status).headers(answer.headers).send(answer.toBody());
   };
