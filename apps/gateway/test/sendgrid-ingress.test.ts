@@ -39,6 +39,11 @@ describe('SendGrid-compatible ingress, driven by the official @sendgrid/mail SDK
     service.setClient(sdkClient);
     return { client: sdkClient, mail: service };
   };
+  /** Fields named by SendGrid's error body. */
+  const fieldsOf = (error: ResponseError) =>
+    (error.response.body as unknown as { errors: Array<{ field: string | null }> }).errors.map(
+      (item) => item.field,
+    );
   const rejection = async (promise: Promise<unknown>) => {
     try {
       await promise;
@@ -229,9 +234,7 @@ describe('SendGrid-compatible ingress, driven by the official @sendgrid/mail SDK
         }),
       );
       expect(error.code).toBe(400);
-      const fields = (error.response.body as { errors: Array<{ field: string | null }> }).errors.map(
-        (item) => item.field,
-      );
+      const fields = fieldsOf(error);
       expect(fields).toEqual(
         expect.arrayContaining(['subject', 'personalizations.1.to.0.email', 'personalizations.2.to']),
       );
@@ -247,9 +250,7 @@ describe('SendGrid-compatible ingress, driven by the official @sendgrid/mail SDK
         }),
       );
       expect(error.code).toBe(400);
-      const fields = (error.response.body as { errors: Array<{ field: string | null }> }).errors.map(
-        (item) => item.field,
-      );
+      const fields = fieldsOf(error);
       expect(fields).toContain('template_id');
     });
 
