@@ -51,10 +51,11 @@ export class EventSigningKey {
   /** The configured key, else the store's, generated and stored by whoever asks first. */
   static async load(
     configured: string | undefined,
-    store: MessageStore,
+    store: MessageStore | undefined,
     now: number,
   ): Promise<EventSigningKey> {
     if (configured) return new EventSigningKey(configured);
+    if (!store) throw new Error('[msg] no SendGrid event key is configured and no store can keep one');
     const pem = await store.ensureSecret(
       EVENT_KEY_NAME,
       () =>
