@@ -123,7 +123,12 @@ describe('Twilio-compatible ingress, driven by the official twilio SDK', () => {
       const read = await gateway.call('GET', `/v1/messages/${id}`, { key: 'operator-key-0123456789' });
       return read.body.status === 'delivered' ? read.body : undefined;
     });
-    expect(stored).toMatchObject({ channel: 'sms', to: '+14155550100', provider: 'twilio' });
+    expect(stored).toMatchObject({
+      channel: 'sms',
+      to: '+14155550100',
+      provider: 'twilio',
+      ingress: 'twilio',
+    });
     expect(simulator.requests.some((sent) => formOf(sent).get('Body') === 'hello')).toBe(true);
   });
 
