@@ -176,6 +176,34 @@ describe('SendGrid-compatible ingress, driven by the official @sendgrid/mail SDK
     }
   });
 
+  it('reads the status back from the Email Activity API by the sg_message_id of its events', async () => {
+    await mail.send({ from: 'shop@example.com', to: 'eve@example.com', subject: 'Status', text: 'x' });
+    const delivered = await eventually(async () =>
+      eventsOf(app.received).find(
+        (event) => event.email === 'eve@example.com' && event.event === 'delivered',
+      ),
+    );
+    const [activity] = await client.request({
+      method: 'GET',
+      url: `/v3/messages/${delivered.sg_message_id}`,
+    });
+    expect(activity.body).toMatchObject({
+      msg_id: delivered.sg_message_id,
+      from_email: 'shop@example.com',
+      to_email: 'eve@example.com',
+      subject: 'Status',
+      status: 'delivered',
+      events: [
+        expect.objectContaining({ event_name: 'processed' }),
+        expect.objectContaining({ event_name: 'delivered' }),
+      ],
+    });
+    const unknown = await rejection(
+      client.request({ method: 'GET', url: `/v3/messages/${delivered.sg_message_id}x` }),
+    );
+    expect(unknown.code).toBe(404);
+  });
+
   it('reports a bounce as SendGrid does', async () => {
     simulator.outcomes.set('gone@example.com', 'bounce');
     await mail.send({ from: 'shop@example.com', to: 'gone@example.com', subject: 'Hi', text: 'Hi' });

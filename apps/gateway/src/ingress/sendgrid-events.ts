@@ -3,6 +3,7 @@ import type { DeliveryStatus } from '@msg/core';
 import type { StatusChange } from '../callbacks/callback-body.js';
 import type { CallbackRequest, StoredMessage } from '../store/message-store.js';
 import type { MessageIngress } from './message-ingress.js';
+import { sgMessageId } from './sendgrid-activity.js';
 
 /**
  * Our statuses as SendGrid's event words. `failed` means no provider took the message, which
@@ -83,7 +84,7 @@ export function sendgridEventCallback(
       .digest('base64url')
       .slice(0, 22),
     // One per recipient of the message, as SendGrid's.
-    sg_message_id: `${ingress.xMessageId}.msg-${message.id.slice(4)}-${Math.max(0, all.indexOf(email))}.0`,
+    sg_message_id: sgMessageId(ingress.xMessageId, message.id, Math.max(0, all.indexOf(email))),
     ...(tags.length === 1 ? { category: tags[0] } : tags.length > 1 ? { category: [...tags] } : {}),
   }));
   return { url: message.callbackUrl, body: JSON.stringify(events), format: { kind: 'sendgrid' } };

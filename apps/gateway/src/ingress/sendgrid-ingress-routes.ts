@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { ValidationError } from '@msg/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Scope } from '../http/auth.js';
 import type { ServerContext } from '../http/server-context.js';
 import type { StoredMessage } from '../store/message-store.js';
+import { parseSgMessageId, sendgridActivity } from './sendgrid-activity.js';
 import { SendgridApiError, type SendgridErrorItem, sendgridErrorHandler } from './sendgrid-errors.js';
 import type { EventKeySource } from './sendgrid-event-key.js';
 import { sendgridIssue, sendgridMailRequest } from './sendgrid-mail-request.js';
@@ -33,16 +35,16 @@ export async function sendgridIngressRoutes(app: FastifyInstance, context: Serve
   });
 
   /** A gateway key with SendGrid ingress, as `Authorization: Bearer <key>`. */
-  const authenticate = async (request: FastifyRequest) => {
+  const authenticate = (scope: Scope) => async (request: FastifyRequest) => {
     const header = request.headers.authorization;
     const presented =
       typeof header === 'string' && header.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
     const entry = context.apiKeys.authenticate(presented);
     if (entry && !entry.config.ingress?.sendgrid) throw SendgridApiError.single(403, 'access forbidden');
-    request.principal = context.apiKeys.admit(entry, 'send');
+    request.principal = context.apiKeys.admit(entry, scope);
   };
 
-  app.post('/mail/send', { onRequest: authenticate }, async (request, reply) => {
+  app.post('/mail/send', { onRequest: authenticate('send') }, async (request, reply) => {
     const keyId = request.principal?.keyId as string;
     const setting = context.config.apiKeys.find((key) => key.id === keyId)?.ingress?.sendgrid;
     const eventWebhookUrl = typeof setting === 'object' ? setting.eventWebhookUrl : undefined;
@@ -87,9 +89,36 @@ export async function sendgridIngressRoutes(app: FastifyInstance, context: Serve
   });
 
   // SendGrid's "Signed Event Webhook" settings: the public key an application verifies events with.
-  app.get('/user/webhooks/event/settings/signed', { onRequest: authenticate }, async (_request, reply) => {
-    // Reached only with a key that has SendGrid ingress, so the key source exists.
-    const key = await (context.eventKey as EventKeySource).get();
-    return reply.send({ enabled: true, public_key: key.publicKey });
-  });
+  app.get(
+    '/user/webhooks/event/settings/signed',
+    { onRequest: authenticate('send') },
+    async (_request, reply) => {
+      // Reached only with a key that has SendGrid ingress, so the key source exists.
+      const key = await (context.eventKey as EventKeySource).get();
+      return reply.send({ enabled: true, public_key: key.publicKey });
+    },
+  );
+
+  // SendGrid's Email Activity: one recipient's message by the `sg_message_id` its events carry.
+  app.get<{ Params: { id: string } }>(
+    '/messages/:id',
+    { onRequest: authenticate('read') },
+    async (request, reply) => {
+      const { id } = request.params;
+      const named = parseSgMessageId(id);
+      const message = named ? await context.store.get(named.messageId) : undefined;
+      if (
+        !named ||
+        !message ||
+        message.apiKeyId !== request.principal?.keyId ||
+        message.ingress?.api !== 'sendgrid' ||
+        !id.startsWith(`${message.ingress.xMessageId}.`)
+      ) {
+        throw SendgridApiError.single(404, 'Resource not found');
+      }
+      return reply.send(
+        sendgridActivity(message, named.recipient, await context.store.events(message.id), id),
+      );
+    },
+  );
 }
