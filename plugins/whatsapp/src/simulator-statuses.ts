@@ -99,6 +99,7 @@ function webhookError(code: number): WebhookError {
 
 interface Pending {
   target: StatusTarget;
+  dueAt: number;
   statuses: WebhookStatus[];
   contacts: Map<string, string | undefined>;
 }
@@ -111,7 +112,7 @@ interface Pending {
  */
 export class StatusEmitter {
   unescapedBody = false;
-  private readonly pending = new Map<string, Pending>();
+  private readonly pending = new Map<string, Pending[]>();
   private readonly timers = new Set<NodeJS.Timeout>();
 
   constructor(
@@ -144,16 +145,23 @@ export class StatusEmitter {
     }
   }
 
-  /** Statuses due at the same moment for the same URL and number share one post. */
+  /**
+   * Statuses falling due within half a step of an open post for the same URL and number join it
+   * (messages sent together get one post); a message's own steps stay a full step apart.
+   */
   private add(target: StatusTarget, status: WebhookStatus, message: SentMessage, delayMs: number): void {
-    const key = `${target.url}|${target.phoneNumberId}|${Math.floor((this.clock() + delayMs) / 5)}`;
-    let batch = this.pending.get(key);
+    const dueAt = this.clock() + delayMs;
+    const key = `${target.url}|${target.phoneNumberId}`;
+    const open = this.pending.get(key) ?? [];
+    let batch = open.find((candidate) => Math.abs(candidate.dueAt - dueAt) <= this.stepMs() / 2);
     if (!batch) {
-      batch = { target, statuses: [], contacts: new Map() };
-      this.pending.set(key, batch);
+      const created: Pending = { target, dueAt, statuses: [], contacts: new Map() };
+      batch = created;
+      open.push(created);
+      this.pending.set(key, open);
       const timer = setTimeout(() => {
         this.timers.delete(timer);
-        this.flush(key);
+        this.flush(key, created);
       }, delayMs);
       timer.unref();
       this.timers.add(timer);
@@ -168,10 +176,10 @@ export class StatusEmitter {
     this.pending.clear();
   }
 
-  private flush(key: string): void {
-    const batch = this.pending.get(key);
-    this.pending.delete(key);
-    if (!batch) return;
+  private flush(key: string, batch: Pending): void {
+    const open = this.pending.get(key)?.filter((candidate) => candidate !== batch) ?? [];
+    if (open.length > 0) this.pending.set(key, open);
+    else this.pending.delete(key);
     const { target } = batch;
     const payload: WebhookPayload = {
       object: 'whatsapp_business_account',
