@@ -1,5 +1,5 @@
 import { ValidationError, type ValidationIssue } from './errors.js';
-import { checkText, STRUCTURAL_EMAIL_HEADERS } from './message-text.js';
+import { checkBodyText, checkText, STRUCTURAL_EMAIL_HEADERS } from './message-text.js';
 import { checkPhoneNumber } from './phone.js';
 import { validateWhatsApp, type WhatsAppMessage } from './whatsapp-message.js';
 
@@ -115,16 +115,7 @@ export function validateMessage<M extends Message>(message: M, options: { defaul
 
 function validateSms(message: SmsMessage, issues: ValidationIssue[], defaultCountry?: string): SmsMessage {
   const to = checkPhoneNumber(message.to, 'to', issues, defaultCountry);
-  if (typeof message.text !== 'string' || message.text.trim().length === 0) {
-    issues.push({ path: 'text', message: 'must not be empty' });
-  } else if (message.text.length > SMS_MAX_TEXT_LENGTH) {
-    issues.push({
-      path: 'text',
-      message: `is ${message.text.length} characters; the limit is ${SMS_MAX_TEXT_LENGTH}`,
-    });
-  } else {
-    checkText(message.text, 'text', issues);
-  }
+  checkBodyText(message.text, 'text', SMS_MAX_TEXT_LENGTH, issues);
   if (message.from !== undefined) {
     if (typeof message.from !== 'string' || message.from.length === 0) {
       issues.push({ path: 'from', message: 'must be a non-empty sender id or number' });

@@ -1,6 +1,6 @@
 import type { ValidationIssue } from './errors.js';
 import type { MessageBase } from './message.js';
-import { checkText } from './message-text.js';
+import { checkBodyText, checkText } from './message-text.js';
 import { checkPhoneNumber } from './phone.js';
 
 /**
@@ -127,18 +127,7 @@ export function validateWhatsApp(
   } else if (!hasText && !hasTemplate) {
     issues.push({ path: 'text', message: 'a WhatsApp message needs text or a template' });
   }
-  if (hasText) {
-    if (typeof message.text !== 'string' || message.text.trim().length === 0) {
-      issues.push({ path: 'text', message: 'must not be empty' });
-    } else if (message.text.length > WHATSAPP_MAX_TEXT_LENGTH) {
-      issues.push({
-        path: 'text',
-        message: `is ${message.text.length} characters; the limit is ${WHATSAPP_MAX_TEXT_LENGTH}`,
-      });
-    } else {
-      checkText(message.text, 'text', issues);
-    }
-  }
+  if (hasText) checkBodyText(message.text, 'text', WHATSAPP_MAX_TEXT_LENGTH, issues);
   if (hasTemplate) validateTemplate(message.template, issues);
   return to === message.to ? message : { ...message, to };
 }

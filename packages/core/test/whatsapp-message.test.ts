@@ -1,17 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { ValidationError } from '../src/errors.js';
+import type { ValidationError } from '../src/errors.js';
 import { validateMessage } from '../src/message.js';
 import type { WhatsAppMessage } from '../src/whatsapp-message.js';
-
-function issuesOf(fn: () => unknown): Array<{ path: string; message: string }> {
-  try {
-    fn();
-  } catch (error) {
-    if (ValidationError.isInstance(error)) return [...error.issues];
-    throw error;
-  }
-  throw new Error('expected a ValidationError');
-}
+import { issuesOf } from './validation-issues.js';
 
 const text: WhatsAppMessage = { id: 'w1', channel: 'whatsapp', to: '+260 97 123 4567', text: 'Muli bwanji' };
 const template: WhatsAppMessage = {
