@@ -5,7 +5,14 @@ import { createWhatsAppSimulator, type WhatsAppSimulator } from '@msg/plugin-wha
 import Database from 'better-sqlite3';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_KEY, eventually, startGateway, type TestGateway, temporaryDirectory } from './helpers.js';
+import {
+  ADMIN_KEY,
+  eventually,
+  gatewayPerTest,
+  startGateway,
+  type TestGateway,
+  temporaryDirectory,
+} from './helpers.js';
 
 const WHATSAPP = {
   accessToken: 'gateway-test-whatsapp-token',
@@ -235,5 +242,30 @@ describe('WhatsApp through the gateway', () => {
     expect(message.properties.channel.enum).toEqual(['sms', 'email', 'whatsapp']);
     expect(message.properties.template.required).toEqual(['name', 'language']);
     expect(openapi.body.paths['/webhooks/{providerInstanceId}'].get).toBeDefined();
+  });
+});
+
+describe('WhatsApp without a routing section', () => {
+  const gatewayWith = gatewayPerTest();
+
+  it('gets a default route of its own, over the WhatsApp providers in config order', async () => {
+    const gateway = await gatewayWith({
+      plugins: [
+        { resolve: '@msg/plugin-console', id: 'console-sms', options: { silent: true } },
+        {
+          resolve: '@msg/plugin-console',
+          id: 'console-whatsapp',
+          options: { channel: 'whatsapp', silent: true },
+        },
+      ],
+    });
+    const sent = await gateway.call('POST', '/v1/messages?wait=true', {
+      body: { channel: 'whatsapp', to: TO, text: 'hi' },
+    });
+    expect(sent.status).toBe(200);
+    expect(sent.body).toMatchObject({
+      provider: 'console-whatsapp',
+      routingReason: expect.stringContaining('route "whatsapp"'),
+    });
   });
 });
