@@ -5,6 +5,7 @@ import { type DependencyContainer, container as rootContainer } from 'tsyringe';
 import type { CallbackWorker } from './callbacks/callback-worker.js';
 import type { LoadedConfig } from './config/load-config.js';
 import type { Dispatcher } from './dispatch/dispatcher.js';
+import type { EventKeySource } from './ingress/sendgrid-event-key.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { MigrationControl } from './migrations/migration-control.js';
 import type { HostedProvider } from './plugins/plugin-host.js';
@@ -20,6 +21,7 @@ const RouterToken: unique symbol = Symbol.for('msg.Router');
 const DispatcherToken: unique symbol = Symbol.for('msg.Dispatcher');
 const CallbackWorkerToken: unique symbol = Symbol.for('msg.CallbackWorker');
 const MigrationControlToken: unique symbol = Symbol.for('msg.MigrationControl');
+const EventKeyToken: unique symbol = Symbol.for('msg.EventKey');
 
 /** Explicit tokens: interfaces have no runtime identity, and no decorator metadata is needed. */
 export const Tokens = {
@@ -33,6 +35,8 @@ export const Tokens = {
   Dispatcher: DispatcherToken,
   CallbackWorker: CallbackWorkerToken,
   MigrationControl: MigrationControlToken,
+  /** The key that signs SendGrid-format events; registered only when an API key has SendGrid ingress. */
+  EventKey: EventKeyToken,
 } as const;
 
 /** What each token resolves to. */
@@ -47,6 +51,7 @@ export interface Services {
   [Tokens.Dispatcher]: Dispatcher;
   [Tokens.CallbackWorker]: CallbackWorker;
   [Tokens.MigrationControl]: MigrationControl;
+  [Tokens.EventKey]: EventKeySource;
 }
 
 export type Token = keyof Services;

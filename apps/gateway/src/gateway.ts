@@ -10,6 +10,7 @@ import {
   validateRouterConfig,
 } from '@msg/core';
 import type { FastifyInstance } from 'fastify';
+import { formatSigner } from './callbacks/callback-signer.js';
 import { CallbackTargetPolicy } from './callbacks/callback-target.js';
 import { CallbackWorker } from './callbacks/callback-worker.js';
 import type { GatewayConfig } from './config/config-schema.js';
@@ -21,11 +22,13 @@ import { releaseDueRetries } from './dispatch/retry-release.js';
 import { ApiKeys } from './http/auth.js';
 import { buildServer } from './http/server.js';
 import { type Lifecycle, ServerContext } from './http/server-context.js';
+import { EventKeySource, EventSigningKey } from './ingress/sendgrid-event-key.js';
 import { createLogger } from './logger.js';
 import { GatewayMetrics } from './metrics.js';
 import { Alerts } from './migrations/alerts.js';
 import { MigrationControl } from './migrations/migration-control.js';
 import { watchRouter } from './migrations/router-watch.js';
+import { ShadowValidator } from './migrations/shadow-validator.js';
 import { PeriodicTask } from './periodic-task.js';
 import { installLoopbackGuard } from './plugins/loopback-guard.js';
 import { closeProviders, type HostedProvider, loadProviders } from './plugins/plugin-host.js';
@@ -81,7 +84,16 @@ export function defaultRouting(providers: readonly HostedProvider[]): RouterConf
   return { routes };
 }
 
-function openStore(config: GatewayConfig, directory: string): MessageStore {
+/** Twilio account SID -> auth token, of every API key with Twilio ingress (they sign its callbacks). */
+function twilioAuthTokens(config: GatewayConfig): Map<string, string> {
+  return new Map(
+    config.apiKeys.flatMap((key) =>
+      key.ingress?.twilio ? [[key.ingress.twilio.accountSid, key.ingress.twilio.authToken] as const] : [],
+    ),
+  );
+}
+
+export function openStore(config: GatewayConfig, directory: string): MessageStore {
   if (config.store.driver === 'memory') return new SqliteMessageStore({ path: ':memory:' });
   const path = isAbsolute(config.store.path) ? config.store.path : resolve(directory, config.store.path);
   return new SqliteMessageStore({ path, synchronous: config.store.synchronous });
@@ -120,6 +132,7 @@ export function createGateway(loaded: LoadedConfig, options: GatewayOptions = {}
   let unsubscribeReceipts: Array<() => void> = [];
   let sweeps: PeriodicTask[] = [];
   let alertWorker: CallbackWorker | undefined;
+  let shadow: ShadowValidator | undefined;
   let unsubscribeRouter: (() => void) | undefined;
   let opened: MessageStore | undefined;
   // Ends every wait for the store when the gateway stops.
@@ -155,6 +168,16 @@ export function createGateway(loaded: LoadedConfig, options: GatewayOptions = {}
     opened = store;
     const metrics = container.get(Tokens.Metrics);
     metrics.observeStore(() => store.writeHealth().writable);
+    if (config.apiKeys.some((key) => key.ingress?.sendgrid)) {
+      const eventKey = new EventKeySource(() =>
+        EventSigningKey.load(config.ingress.sendgrid.eventSigningKey, store, now()),
+      );
+      container.value(Tokens.EventKey, eventKey);
+      // Made now when the store can take it; else on first use.
+      eventKey
+        .get()
+        .catch((error: unknown) => logger.warn('cannot load the SendGrid event key yet', { error }));
+    }
     const context = new ServerContext(container, lifecycle, new ApiKeys(config.apiKeys, now));
     app = await buildServer(context);
     const address = await app.listen({
@@ -196,6 +219,12 @@ export function createGateway(loaded: LoadedConfig, options: GatewayOptions = {}
       const callbacks = new CallbackWorker({
         store,
         secret: callbackSecret,
+        // Messages that came in through Twilio's or SendGrid's API get callbacks signed as theirs.
+        sign: formatSigner({
+          secret: callbackSecret,
+          twilioAuthTokens: twilioAuthTokens(config),
+          eventKey: container.has(Tokens.EventKey) ? container.get(Tokens.EventKey) : undefined,
+        }),
         attempts: config.callbacks.attempts,
         timeoutMs: config.callbacks.timeoutMs,
         initialBackoffMs: config.callbacks.initialBackoffMs,
@@ -238,6 +267,15 @@ export function createGateway(loaded: LoadedConfig, options: GatewayOptions = {}
       });
       // Runtime control state is back in the router before the first message is routed.
       await migrations.load();
+      shadow = new ShadowValidator({
+        store,
+        providers: new Map(providers.map((hosted) => [hosted.entry.id, hosted.provider])),
+        migrations,
+        isHalted: (id) => routerState.isHalted(id),
+        metrics,
+        logger,
+        now,
+      });
       container.value(Tokens.MigrationControl, migrations);
       unsubscribeRouter = watchRouter(router, {
         store,
@@ -286,6 +324,7 @@ export function createGateway(loaded: LoadedConfig, options: GatewayOptions = {}
         retryRounds: config.dispatch.retryRounds,
         receipts: plan,
         onReceiptDue: () => deadlines.kick(),
+        onSent: (stored, routed) => shadow?.consider(stored, routed),
       });
       container.value(Tokens.Dispatcher, dispatcher);
       stopMetrics = metrics.observe(router, () => dispatcher.depth);
@@ -336,6 +375,7 @@ export function createGateway(loaded: LoadedConfig, options: GatewayOptions = {}
     }
     for (const unsubscribe of unsubscribeReceipts) unsubscribe();
     if (container.has(Tokens.CallbackWorker)) await container.get(Tokens.CallbackWorker).stop();
+    await shadow?.drain();
     await alertWorker?.stop();
     unsubscribeRouter?.();
     stopMetrics?.();

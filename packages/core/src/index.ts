@@ -14,6 +14,7 @@ export {
 } from './errors.js';
 export { murmur3, stableBucket } from './hash.js';
 export { IpAllowList, isIpAddressOrBlock } from './ip-allow-list.js';
+export { type LocalValidationRules, localValidation } from './local-validation.js';
 export {
   CHANNELS,
   type Channel,
@@ -149,6 +150,7 @@ export {
   type TokenBucketLimit,
 } from './router/state.js';
 export { type ProviderLoad, type ProviderScore, scoreProviders } from './router/strategies.js';
+export { ALPHANUMERIC_SENDER_MAX_LENGTH, senderTypeOf } from './sender-type.js';
 export {
   countSmsSegments,
   decodeGsm7,

@@ -3,12 +3,15 @@ import {
   type Channel,
   countSmsSegments,
   formatEmailAddress,
+  localValidation,
   type Message,
   type Provider,
+  type ProviderCapabilities,
   type SenderType,
   type SendOptions,
   type SendResult,
   SPECIFICATION_VERSION,
+  type ValidateResult,
 } from '@msg/core';
 
 export interface ConsoleProviderSettings {
@@ -55,19 +58,28 @@ export function createConsoleProvider(id: string, settings: ConsoleProviderSetti
     }
     return { providerMessageId, status: settings.status, segments };
   };
+  const capabilities: ProviderCapabilities = {
+    maxBatchSize: 1000,
+    unicode: true,
+    deliveryReceipts: false,
+    senderTypes: SENDER_TYPES[settings.channel],
+    attachments: true,
+    validation: 'local',
+  };
+  /** What @msg/core can tell without sending; nothing is printed, as nothing would be sent. */
+  const validate = async (message: Message, options: SendOptions): Promise<ValidateResult> => {
+    options.signal.throwIfAborted();
+    if (closed) throw new Error(`[msg] [plugin-console] provider "${id}" is closed`);
+    return localValidation(message, capabilities, id);
+  };
   return {
     specificationVersion: SPECIFICATION_VERSION,
     id,
     plugin: '@msg/plugin-console',
     channel: settings.channel,
-    capabilities: {
-      maxBatchSize: 1000,
-      unicode: true,
-      deliveryReceipts: false,
-      senderTypes: SENDER_TYPES[settings.channel],
-      attachments: true,
-    },
+    capabilities,
     send,
+    validate,
     async sendBatch(messages, options) {
       const results = [];
       for (const message of messages) {

@@ -88,4 +88,22 @@ describe('@msg/plugin-console', () => {
       ),
     ).rejects.toThrow(/options: Unrecognized key: "colour"|colour/);
   });
+
+  it('validates locally without printing anything', async () => {
+    const lines: string[] = [];
+    const provider = createConsoleProvider('dev', {
+      channel: 'sms',
+      format: 'pretty',
+      status: 'delivered',
+      write: (line) => lines.push(line),
+    });
+    const signal = new AbortController().signal;
+    await expect(
+      provider.validate!({ id: 'm1', channel: 'sms', to: '+260971234567', text: 'hi' }, { signal }),
+    ).resolves.toEqual({ method: 'local', segments: 1 });
+    await expect(
+      provider.validate!({ id: 'm2', channel: 'sms', to: '+1', text: 'hi' }, { signal }),
+    ).rejects.toMatchObject({ kind: 'permanent', providerCode: 'MSG_INVALID_TO' });
+    expect(lines).toEqual([]);
+  });
 });

@@ -2,13 +2,16 @@ import {
   closedProviderError,
   type HttpAnswer,
   type Logger,
+  localValidation,
   type Provider,
+  type ProviderCapabilities,
   ProviderError,
   pluginException,
   type SendOptions,
   type SendResult,
   SPECIFICATION_VERSION,
   unreadableAnswerError,
+  type ValidateResult,
   validateMessage,
   type WhatsAppMessage,
 } from '@msg/core';
@@ -94,27 +97,43 @@ export function createWhatsAppProvider(id: string, settings: WhatsAppProviderSet
   const client = new WhatsAppClient({ ...settings, provider: id });
   const parseWebhook = createWebhookParser({ ...settings, provider: id });
   let closed = false;
+  const capabilities: ProviderCapabilities = {
+    // One recipient per request and no batch endpoint.
+    maxBatchSize: 1,
+    unicode: true,
+    deliveryReceipts: true,
+    // The business phone number of the instance sends.
+    senderTypes: ['numeric'],
+    // The Cloud API has no test mode: what can be known without sending.
+    validation: 'local',
+  };
+  const ensureOpen = (signal: AbortSignal) => {
+    signal.throwIfAborted();
+    if (closed) throw closedProviderError(id);
+  };
 
   return {
     specificationVersion: SPECIFICATION_VERSION,
     id,
     plugin: PLUGIN_NAME,
     channel: 'whatsapp',
-    capabilities: {
-      // One recipient per request and no batch endpoint.
-      maxBatchSize: 1,
-      unicode: true,
-      deliveryReceipts: true,
-      // The business phone number of the instance sends.
-      senderTypes: ['numeric'],
-    },
+    capabilities,
 
     async send(message: WhatsAppMessage, options: SendOptions): Promise<SendResult> {
-      options.signal.throwIfAborted();
-      if (closed) throw closedProviderError(id);
+      ensureOpen(options.signal);
       const body = requestFor(message, id, settings.previewUrl);
       const answer = await client.sendMessage(body, options.signal);
       return readAnswer(answer, id, settings.now());
+    },
+
+    /**
+     * The refusals `send` meets before any request, then @msg/core's local checks. Whether the
+     * user is on WhatsApp, inside the 24-hour window, or the template approved, only a send tells.
+     */
+    async validate(message: WhatsAppMessage, options: SendOptions): Promise<ValidateResult> {
+      ensureOpen(options.signal);
+      requestFor(message, id, settings.previewUrl);
+      return localValidation(message, capabilities, id);
     },
 
     async parseWebhook(request) {

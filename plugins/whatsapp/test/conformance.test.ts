@@ -33,6 +33,25 @@ runConformanceSuite<WhatsAppPluginOptions>({
         kind: entry.kind,
         providerCode: code,
       })),
+      validation: {
+        // Refused before any request by a send, so by validate too.
+        refused: [
+          {
+            label: 'a text over the Cloud API limit of 4096 characters',
+            message: (id) => ({ id, channel: 'whatsapp', to: `+${TO}`, text: 'x'.repeat(4097) }),
+          },
+          {
+            label: 'both text and a template',
+            message: (id) => ({
+              id,
+              channel: 'whatsapp',
+              to: `+${TO}`,
+              text: 'hi',
+              template: { name: 'hello_world', language: 'en_US' },
+            }),
+          },
+        ],
+      },
       webhooks: {
         // Meta's status words (Cloud API webhooks reference) and ours.
         statuses: {

@@ -296,6 +296,19 @@ describe('a send', () => {
     expect(simulator.requests).toHaveLength(0);
   });
 
+  it('validates locally, without a request: what a send refuses before sending is refused alike', async () => {
+    const provider = await make(optionsFor(ACME, simulator));
+    expect(provider.capabilities.validation).toBe('local');
+    expect(await provider.validate!(template('m'), { signal: signal() })).toEqual({ method: 'local' });
+    const error = await rejectionOf(provider.validate!(text('m', 'x'.repeat(4097)), { signal: signal() }));
+    const sent = await rejectionOf(provider.send(text('m', 'x'.repeat(4097)), { signal: signal() }));
+    expect({ kind: error.kind, code: error.providerCode }).toEqual({
+      kind: sent.kind,
+      code: sent.providerCode,
+    });
+    expect(simulator.requests).toHaveLength(0);
+  });
+
   it('sends hostile text verbatim, in JSON', async () => {
     const provider = await make(optionsFor(ACME, simulator));
     const hostile = 'a&b=c "quoted" \\ back\nline ✓ 🇿🇲 \u202Eevil';

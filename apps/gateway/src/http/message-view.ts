@@ -48,6 +48,8 @@ export function messageView(
     tags: message.message.tags,
     metadata: message.message.metadata,
     callbackUrl: message.callbackUrl,
+    // Came in through a provider's API (`twilio`, `sendgrid`): its callbacks take that API's format.
+    ingress: message.ingress?.api,
     createdAt: iso(message.createdAt),
     updatedAt: iso(message.updatedAt),
     attempts: attempts.map((attempt) => ({

@@ -70,6 +70,7 @@ function toMessage(row: Row): StoredMessage {
     apiKeyId: row.api_key_id as string,
     idempotencyKey: (row.idempotency_key as string | null) ?? undefined,
     callbackUrl: (row.callback_url as string | null) ?? undefined,
+    ingress: row.ingress ? JSON.parse(row.ingress as string) : undefined,
     overrideProvider: (row.override_provider as string | null) ?? undefined,
     providerId: (row.provider_id as string | null) ?? undefined,
     providerMessageId: (row.provider_message_id as string | null) ?? undefined,
@@ -88,6 +89,7 @@ function toMessage(row: Row): StoredMessage {
     createdAt: row.created_at as number,
     updatedAt: row.updated_at as number,
     sentAt: optional(row.sent_at),
+    migrationSide: optional(row.migration_side),
     receiptDueAt: optional(row.receipt_due_at),
     reconcileAt: optional(row.reconcile_at),
     reconcileAttempts: optional(row.reconcile_attempts),
@@ -179,9 +181,9 @@ export class SqliteMessageStore implements MessageStore {
     this.statements = {
       insertMessage: db.prepare(
         `INSERT INTO messages (id, channel, payload, status, dispatch_state, api_key_id, idempotency_key, callback_url,
-           override_provider, created_at, updated_at)
+           ingress, override_provider, created_at, updated_at)
          VALUES (@id, @channel, @payload, @status, @dispatchState, @apiKeyId, @idempotencyKey, @callbackUrl,
-           @overrideProvider, @createdAt, @updatedAt)`,
+           @ingress, @overrideProvider, @createdAt, @updatedAt)`,
       ),
       getMessage: db.prepare('SELECT * FROM messages WHERE id = ?'),
       getIdempotency: db.prepare('SELECT * FROM idempotency_keys WHERE api_key_id = ? AND key = ?'),
@@ -278,7 +280,7 @@ export class SqliteMessageStore implements MessageStore {
         'UPDATE messages SET callback_sequence = callback_sequence + 1 WHERE id = ? RETURNING callback_sequence',
       ),
       enqueueCallback: db.prepare(
-        'INSERT INTO callback_outbox (message_id, url, body, next_attempt_at, sequence) VALUES (?, ?, ?, ?, ?)',
+        'INSERT INTO callback_outbox (message_id, url, body, next_attempt_at, sequence, format) VALUES (?, ?, ?, ?, ?, ?)',
       ),
       // Only the first pending callback of each message: the rest wait their turn.
       dueCallbacks: db.prepare(
@@ -299,6 +301,10 @@ export class SqliteMessageStore implements MessageStore {
         'SELECT dispatch_state, COUNT(*) AS count FROM messages GROUP BY dispatch_state',
       ),
       purgeIdempotency: db.prepare('DELETE FROM idempotency_keys WHERE expires_at <= ?'),
+      insertSecret: db.prepare(
+        'INSERT INTO gateway_secrets (name, value, created_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING',
+      ),
+      getSecret: db.prepare('SELECT value FROM gateway_secrets WHERE name = ?'),
       probe: db.prepare(
         'INSERT INTO store_probe (id, at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at',
       ),
@@ -442,20 +448,43 @@ export class SqliteMessageStore implements MessageStore {
           idempotency.expiresAt,
         );
       }
-      this.statements.insertMessage.run({
-        id: message.id,
-        channel: message.channel,
-        payload: serialize(message.message),
-        status: message.status,
-        dispatchState: message.dispatchState,
-        apiKeyId: message.apiKeyId,
-        idempotencyKey: message.idempotencyKey ?? null,
-        callbackUrl: message.callbackUrl ?? null,
-        overrideProvider: message.overrideProvider ?? null,
-        createdAt: message.createdAt,
-        updatedAt: message.updatedAt,
-      });
+      this.insertMessage(message);
       return { outcome: 'created', message };
+    });
+  }
+
+  private insertMessage(message: StoredMessage): void {
+    this.statements.insertMessage.run({
+      id: message.id,
+      channel: message.channel,
+      payload: serialize(message.message),
+      status: message.status,
+      dispatchState: message.dispatchState,
+      apiKeyId: message.apiKeyId,
+      idempotencyKey: message.idempotencyKey ?? null,
+      callbackUrl: message.callbackUrl ?? null,
+      ingress: message.ingress ? JSON.stringify(message.ingress) : null,
+      overrideProvider: message.overrideProvider ?? null,
+      createdAt: message.createdAt,
+      updatedAt: message.updatedAt,
+    });
+  }
+
+  async acceptAll(messages: readonly StoredMessage[]): Promise<void> {
+    // One write: its savepoint rolls every insert back if any fails.
+    await this.write('store the messages', () => {
+      for (const message of messages) this.insertMessage(message);
+    });
+  }
+
+  async ensureSecret(name: string, create: () => string, now: number): Promise<string> {
+    const existing = this.statements.getSecret.get(name) as { value: string } | undefined;
+    if (existing) return existing.value;
+    const value = create();
+    return this.write('store a generated secret', () => {
+      this.statements.insertSecret.run(name, value, now);
+      // Another instance may have stored one first: its value is the one in force.
+      return (this.statements.getSecret.get(name) as { value: string }).value;
     });
   }
 
@@ -563,9 +592,11 @@ export class SqliteMessageStore implements MessageStore {
     this.statements.enqueueCallback.run(
       messageId,
       callback.url,
-      withSequence(callback.body, sequence),
+      // A provider's format is that provider's body: the sequence is kept beside it for ordering.
+      callback.format ? callback.body : withSequence(callback.body, sequence),
       now,
       sequence,
+      callback.format ? JSON.stringify(callback.format) : null,
     );
   }
 
@@ -713,6 +744,7 @@ export class SqliteMessageStore implements MessageStore {
       sequence: row.sequence as number,
       url: row.url as string,
       body: row.body as string,
+      format: row.format ? JSON.parse(row.format as string) : undefined,
       attempts: row.attempts as number,
       nextAttemptAt: row.next_attempt_at as number,
     }));
