@@ -1,16 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import {
-  type ErrorCatalogue,
   jsonResponse,
   type SandboxFactory,
   type SimulatorRequest,
   type SimulatorResponse,
   SimulatorServer,
 } from '@msg/testing';
+import { errorCatalogue, graphError } from './simulator-errors.js';
 import { PairLimit, ServiceWindows, ThroughputLimit } from './simulator-limits.js';
 import { plannedStatuses, StatusEmitter, type StatusTarget } from './simulator-statuses.js';
-import type { GraphErrorBody, SendResponse } from './whatsapp-api-types.js';
-import { WHATSAPP_ERROR_CODES, whatsAppErrorCode } from './whatsapp-error-codes.js';
+import type { SendResponse } from './whatsapp-api-types.js';
 
 export interface WhatsAppSimulatorAccount {
   /** Recorded as the request's credential. */
@@ -53,42 +52,6 @@ export interface WhatsAppSimulatorOptions {
 }
 
 const GRAPH_VERSION = /^v\d+\.\d+$/;
-
-/** Meta's Graph error envelope, with the HTTP status of the code. */
-export function graphError(
-  code: number,
-  details?: string,
-  options: { status?: number; subcode?: number } = {},
-): SimulatorResponse {
-  const entry = whatsAppErrorCode(code);
-  const body: GraphErrorBody = {
-    error: {
-      message: `(#${code}) ${entry?.name ?? 'Error'}`,
-      type: 'OAuthException',
-      code,
-      ...(options.subcode === undefined ? {} : { error_subcode: options.subcode }),
-      error_data: { messaging_product: 'whatsapp', details: details ?? entry?.name ?? 'Error' },
-      fbtrace_id: randomBytes(9).toString('base64url'),
-    },
-  };
-  const headers: Record<string, string> = {};
-  // Graph's usage header: when the app or account may call again, in minutes.
-  if (code === 4 || code === 80007) {
-    headers['x-business-use-case-usage'] = JSON.stringify({
-      '102290129340398': [
-        { type: 'whatsapp_business_management', call_count: 100, estimated_time_to_regain_access: 2 },
-      ],
-    });
-  }
-  return jsonResponse(options.status ?? entry?.httpStatus ?? 400, body, headers);
-}
-
-function errorCatalogue(): ErrorCatalogue {
-  const errors: ErrorCatalogue = {};
-  for (const code of Object.keys(WHATSAPP_ERROR_CODES))
-    errors[`code:${code}`] = () => graphError(Number(code));
-  return errors;
-}
 
 function bodyParameterCount(components: unknown): number {
   if (!Array.isArray(components)) return 0;
@@ -297,6 +260,8 @@ export class WhatsAppSimulator extends SimulatorServer {
     return response.status === 200 && (await response.text()) === challenge;
   }
 }
+
+export { graphError } from './simulator-errors.js';
 
 export function createWhatsAppSimulator(options: WhatsAppSimulatorOptions): WhatsAppSimulator {
   return new WhatsAppSimulator(options);
