@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { isAbsolute, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
+  CHANNELS,
   type Logger,
   MemoryRouterStateStore,
   Router,
@@ -73,15 +74,13 @@ export interface Gateway {
 
 /** Routes per channel over every provider in config order, when the config names none. */
 export function defaultRouting(providers: readonly HostedProvider[]): RouterConfig {
-  const routes = (['sms', 'email'] as const)
-    .map((channel) => ({
-      id: channel,
-      match: { channel },
-      providers: providers
-        .filter((hosted) => hosted.provider.channel === channel)
-        .map((hosted) => hosted.entry.id),
-    }))
-    .filter((route) => route.providers.length > 0);
+  const routes = CHANNELS.map((channel) => ({
+    id: channel,
+    match: { channel },
+    providers: providers
+      .filter((hosted) => hosted.provider.channel === channel)
+      .map((hosted) => hosted.entry.id),
+  })).filter((route) => route.providers.length > 0);
   return { routes };
 }
 

@@ -24,8 +24,10 @@ export {
   type EmailMessage,
   emailRecipients,
   formatEmailAddress,
+  isChannel,
   isEmailAddress,
   type Message,
+  type MessageBase,
   type MessageFor,
   SMS_MAX_TEXT_LENGTH,
   type SmsMessage,
@@ -167,12 +169,20 @@ export {
   DELIVERY_STATUSES,
   type DeliveryStatus,
   type EmailDeliveryStatus,
+  isDeliveredStatus,
   isDeliveryStatus,
   isFailureStatus,
   isFinalStatus,
   reduceStatuses,
   type SmsDeliveryStatus,
   statusRank,
+  type WhatsAppDeliveryStatus,
 } from './status.js';
 export { readWebhookFields, type WebhookFieldsOptions } from './webhook-fields.js';
 export { type UrlTokenGuardOptions, urlTokenGuard } from './webhook-guard.js';
+export {
+  WHATSAPP_MAX_TEXT_LENGTH,
+  type WhatsAppMessage,
+  type WhatsAppTemplate,
+  type WhatsAppTemplateComponent,
+} from './whatsapp-message.js';

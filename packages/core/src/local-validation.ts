@@ -160,7 +160,8 @@ function checkEmail(
  * own limits) would take the message. Checks the message as the API does (`validateMessage`: a
  * valid E.164 number, a well-formed sender and addresses), text every encoder can carry, the
  * sender's type against `senderTypes`, GSM-7 text when `unicode` is false, attachments, and the
- * rules' limits. Returns `{ method: 'local', segments }` (segments for SMS); throws the
+ * rules' limits (a WhatsApp message: what `validateMessage` checks, text or a template). Returns
+ * `{ method: 'local', segments }` (segments for SMS); throws the
  * `ProviderError` a send would meet, naming the field: `permanent` for the message's own fault,
  * `configuration` for a sender the account cannot use. For `Provider.validate`: run the plugin's
  * own request building first (so its refusals are the ones `send` raises), then this.
@@ -173,7 +174,8 @@ export function localValidation(
 ): ValidateResult {
   if (message.channel === 'sms') return checkSms(message, capabilities, provider, rules);
   if (message.channel === 'email') return checkEmail(message, capabilities, provider, rules);
-  // A channel this version does not know: the API's own checks (which name it) still apply.
+  // WhatsApp (and a channel this version does not know, which the API's checks name): the
+  // number, text or template, and every string encodable, as `validateMessage` checks them.
   assertValidMessage(message as Message, provider);
   return { method: 'local' };
 }

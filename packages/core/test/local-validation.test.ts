@@ -4,6 +4,7 @@ import { localValidation } from '../src/local-validation.js';
 import type { EmailMessage, SmsMessage } from '../src/message.js';
 import type { ProviderCapabilities } from '../src/provider.js';
 import { senderTypeOf } from '../src/sender-type.js';
+import type { WhatsAppMessage } from '../src/whatsapp-message.js';
 
 const SMS_CAPABILITIES: ProviderCapabilities = {
   maxBatchSize: 1,
@@ -191,5 +192,34 @@ describe('localValidation of an email', () => {
     expect(error).toMatchObject({ kind: 'permanent', providerCode: 'MSG_TOO_MANY_RECIPIENTS' });
     expect(error.message).toContain('3 recipients');
     expect(localValidation(many, EMAIL_CAPABILITIES, 'p', { maxRecipients: 3 }).method).toBe('local');
+  });
+});
+
+describe('localValidation of a WhatsApp message', () => {
+  const capabilities: ProviderCapabilities = { ...SMS_CAPABILITIES, senderTypes: ['numeric'] };
+  const whatsapp = (overrides: Partial<WhatsAppMessage> = {}): WhatsAppMessage => ({
+    id: 'w1',
+    channel: 'whatsapp',
+    to: '+260971234567',
+    text: 'Your order is ready',
+    ...overrides,
+  });
+
+  it('judges text or a template acceptable, with no segments', () => {
+    expect(localValidation(whatsapp(), capabilities, 'p')).toEqual({ method: 'local' });
+    const template = whatsapp({ text: undefined, template: { name: 'order_ready', language: 'en_US' } });
+    expect(localValidation(template, capabilities, 'p')).toEqual({ method: 'local' });
+  });
+
+  it('refuses what the API refuses, naming the field', () => {
+    expect(refusalOf(() => localValidation(whatsapp({ to: '12345' }), capabilities, 'p'))).toMatchObject({
+      kind: 'permanent',
+      providerCode: 'MSG_INVALID_TO',
+    });
+    const both = whatsapp({ template: { name: 'order_ready', language: 'en_US' } });
+    expect(refusalOf(() => localValidation(both, capabilities, 'p'))).toMatchObject({
+      kind: 'permanent',
+      providerCode: 'MSG_INVALID_TEMPLATE',
+    });
   });
 });

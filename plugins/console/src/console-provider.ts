@@ -7,6 +7,7 @@ import {
   type Message,
   type Provider,
   type ProviderCapabilities,
+  type SenderType,
   type SendOptions,
   type SendResult,
   SPECIFICATION_VERSION,
@@ -21,10 +22,23 @@ export interface ConsoleProviderSettings {
   write: (line: string) => void;
 }
 
+const SENDER_TYPES: Readonly<Record<Channel, readonly SenderType[]>> = {
+  sms: ['alphanumeric', 'numeric', 'short-code'],
+  email: ['email'],
+  // The instance's business number sends.
+  whatsapp: ['numeric'],
+};
+
 function describe(message: Message): string {
   if (message.channel === 'sms') {
     const { segments, encoding } = countSmsSegments(message.text);
     return `SMS ${message.from ?? '(default sender)'} -> ${message.to} [${segments} ${encoding} part${segments === 1 ? '' : 's'}]\n  ${message.text}`;
+  }
+  if (message.channel === 'whatsapp') {
+    const content = message.template
+      ? `template ${message.template.name} (${message.template.language})`
+      : (message.text ?? '');
+    return `WHATSAPP -> ${message.to}\n  ${content}`;
   }
   const to = message.to.map(formatEmailAddress).join(', ');
   return `EMAIL ${formatEmailAddress(message.from)} -> ${to}\n  Subject: ${message.subject}\n  ${message.text ?? message.html ?? ''}`;
@@ -48,7 +62,7 @@ export function createConsoleProvider(id: string, settings: ConsoleProviderSetti
     maxBatchSize: 1000,
     unicode: true,
     deliveryReceipts: false,
-    senderTypes: settings.channel === 'sms' ? ['alphanumeric', 'numeric', 'short-code'] : ['email'],
+    senderTypes: SENDER_TYPES[settings.channel],
     attachments: true,
     validation: 'local',
   };

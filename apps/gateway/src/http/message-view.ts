@@ -4,7 +4,7 @@ const iso = (time: number | undefined) => (time === undefined ? undefined : new 
 
 function recipient(message: StoredMessage): string | string[] {
   const payload = message.message;
-  return payload.channel === 'sms' ? payload.to : payload.to.map((address) => address.email);
+  return payload.channel === 'email' ? payload.to.map((address) => address.email) : payload.to;
 }
 
 /** What `POST /v1/messages` answers: enough to poll for the rest. */

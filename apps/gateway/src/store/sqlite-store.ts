@@ -1,6 +1,12 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { canAdvanceStatus, type DeliveryStatus, isFinalStatus, type SideSample } from '@msg/core';
+import {
+  canAdvanceStatus,
+  type DeliveryStatus,
+  isDeliveredStatus,
+  isFinalStatus,
+  type SideSample,
+} from '@msg/core';
 import Database from 'better-sqlite3';
 import { withSequence } from '../callbacks/callback-body.js';
 import type {
@@ -51,8 +57,6 @@ function isStorageFailure(error: unknown): boolean {
 }
 
 /** A status after which no receipt is awaited: final, or the deadline's `unknown`. */
-/** Statuses that say the message reached the recipient: the first one sets `delivered_at`. */
-const DELIVERED: ReadonlySet<DeliveryStatus> = new Set(['delivered', 'opened', 'clicked', 'complained']);
 const settled = (status: DeliveryStatus) => isFinalStatus(status) || status === 'unknown';
 
 function toMessage(row: Row): StoredMessage {
@@ -681,7 +685,8 @@ export class SqliteMessageStore implements MessageStore {
   private advance(event: EventRecord, callback: CallbackRequest | undefined): void {
     const statement = settled(event.status) ? this.statements.settle : this.statements.setStatus;
     statement.run(event.status, event.receivedAt, event.messageId);
-    if (DELIVERED.has(event.status)) this.statements.delivered.run(event.receivedAt, event.messageId);
+    // The first status that says the message reached the recipient (`read` too) sets `delivered_at`.
+    if (isDeliveredStatus(event.status)) this.statements.delivered.run(event.receivedAt, event.messageId);
     if (callback) this.queueCallback(event.messageId, callback, event.receivedAt);
   }
 
