@@ -6,6 +6,7 @@ import type { CallbackWorker } from './callbacks/callback-worker.js';
 import type { LoadedConfig } from './config/load-config.js';
 import type { BacklogMonitor } from './dispatch/backlog-monitor.js';
 import type { Dispatcher } from './dispatch/dispatcher.js';
+import type { EventKeySource } from './ingress/sendgrid-event-key.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { MigrationControl } from './migrations/migration-control.js';
 import type { HostedProvider } from './plugins/plugin-host.js';
@@ -22,6 +23,7 @@ const DispatcherToken: unique symbol = Symbol.for('msg.Dispatcher');
 const BacklogToken: unique symbol = Symbol.for('msg.Backlog');
 const CallbackWorkerToken: unique symbol = Symbol.for('msg.CallbackWorker');
 const MigrationControlToken: unique symbol = Symbol.for('msg.MigrationControl');
+const EventKeyToken: unique symbol = Symbol.for('msg.EventKey');
 
 /** Explicit tokens: interfaces have no runtime identity, and no decorator metadata is needed. */
 export const Tokens = {
@@ -36,6 +38,8 @@ export const Tokens = {
   Backlog: BacklogToken,
   CallbackWorker: CallbackWorkerToken,
   MigrationControl: MigrationControlToken,
+  /** The key that signs SendGrid-format events; registered only when an API key has SendGrid ingress. */
+  EventKey: EventKeyToken,
 } as const;
 
 /** What each token resolves to. */
@@ -51,6 +55,7 @@ export interface Services {
   [Tokens.Backlog]: BacklogMonitor;
   [Tokens.CallbackWorker]: CallbackWorker;
   [Tokens.MigrationControl]: MigrationControl;
+  [Tokens.EventKey]: EventKeySource;
 }
 
 export type Token = keyof Services;

@@ -176,6 +176,29 @@ describe('durable, audited migration control', () => {
     expect((await gateway.call('GET', '/v1/admin/audit', { key: ADMIN_KEY })).body.entries).toEqual([]);
   });
 
+  it('keeps a rolled-back migration rolled back: a plan does not start until it is resumed', async () => {
+    const gateway = await start(config());
+    await admin(gateway, `/v1/admin/migrations/${MIGRATION}/emergency-stop`, { reason: 'complaints' });
+    const plan = { steps: [{ percentage: 10, hold: '1h' }, { percentage: 100 }] };
+    const refused = await gateway.call('PUT', `/v1/admin/migrations/${MIGRATION}/plan`, {
+      key: ADMIN_KEY,
+      body: { plan, reason: 'try again' },
+    });
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.message).toContain('resume it before starting a plan');
+    expect(await read(gateway)).toMatchObject({ mode: 'rolled-back', plan: null });
+    await admin(gateway, `/v1/admin/migrations/${MIGRATION}/resume`, { reason: 'fixed' });
+    const started = await gateway.call('PUT', `/v1/admin/migrations/${MIGRATION}/plan`, {
+      key: ADMIN_KEY,
+      body: { plan, reason: 'try again' },
+    });
+    expect(started.body).toMatchObject({
+      mode: 'gradual',
+      percentage: 10,
+      plan: { phase: 'progressing', origin: 'api' },
+    });
+  });
+
   it('off never tries the new side, not even when the old fails, unless the config allows it', async () => {
     // Nothing listens on port 9: every send to `old` is refused.
     const failing = {

@@ -6,9 +6,11 @@ import { describe, expect, it } from 'vitest';
 import { SQLITE_MIGRATIONS } from '../src/store/sqlite-migrations.js';
 import { SqliteMessageStore, StoreUnavailableError } from '../src/store/sqlite-store.js';
 import { FullDiskStore } from './fixtures/full-disk-store.js';
+import { describeOperationsStore } from './operations-contract.js';
 import { describeMessageStore, queuedSms } from './store-contract.js';
 
 describeMessageStore('sqlite (memory)', async () => new SqliteMessageStore({ path: ':memory:' }));
+describeOperationsStore('sqlite (memory)', async () => new SqliteMessageStore({ path: ':memory:' }));
 describeMessageStore(
   'sqlite (file)',
   async () => new SqliteMessageStore({ path: join(mkdtempSync(join(tmpdir(), 'msg-store-')), 'g.sqlite') }),
@@ -140,5 +142,20 @@ describe('sqlite store with background checkpoints', () => {
     const reopened = new SqliteMessageStore({ path });
     expect((await reopened.backlog(0)).queued).toBe(2000);
     await reopened.close();
+  });
+});
+
+describe('sqlite store: one gateway process per file', () => {
+  it("hands over an earlier process's in-flight messages at once, whatever its lease said", async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'msg-store-')), 'gateway.sqlite');
+    const before = new SqliteMessageStore({ path });
+    await before.renewLease('died', 60_000, 1000);
+    await before.accept(queuedSms('left-in-flight'), undefined, { instanceId: 'died' });
+    await before.close();
+    const after = new SqliteMessageStore({ path });
+    // The new process could not even register its own lease yet (a full disk): no matter.
+    const taken = await after.takeOverInFlight('restarted', 2000, 10);
+    expect(taken.map((message) => message.id)).toEqual(['left-in-flight']);
+    await after.close();
   });
 });

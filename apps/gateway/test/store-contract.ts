@@ -24,6 +24,28 @@ export function queuedSms(id: string, overrides: Partial<StoredMessage> = {}): S
   };
 }
 
+/**
+ * Stores one receipt for a known message (by its id), as a webhook would: whether it was stored,
+ * the message's status after it, whether it moved the message.
+ */
+export async function addEvent(
+  store: MessageStore,
+  record: EventRecord,
+  callback?: CallbackRequest,
+): Promise<{ stored: boolean; status: string; advanced: boolean } | undefined> {
+  const { messageId, ...event } = record;
+  const written = await store.recordReceipts({
+    providerId: record.providerId,
+    receipts: [{ messageId, event }],
+    sentSince: 0,
+    replay: undefined,
+    callback: () => callback,
+  });
+  const [result] = written.outcome === 'accepted' ? written.results : [];
+  if (!result || result.outcome === 'unknown-message') return undefined;
+  return { stored: result.outcome === 'stored', status: result.status, advanced: result.advanced };
+}
+
 /** The behaviour every store adapter must show; the SQLite and PostgreSQL adapters both run it. */
 export function describeMessageStore(name: string, open: () => Promise<MessageStore>): void {
   describe(`message store: ${name}`, () => {
@@ -66,12 +88,7 @@ export function describeMessageStore(name: string, open: () => Promise<MessageSt
         callback: (target) => options.callback?.(target.id),
       });
     /** One receipt: whether it was stored, the status after it, whether it moved the message. */
-    const addEvent = async (record: EventRecord, callback?: CallbackRequest) => {
-      const written = await receipts([record], { callback: () => callback });
-      const [result] = written.outcome === 'accepted' ? written.results : [];
-      if (!result || result.outcome === 'unknown-message') return result;
-      return { stored: result.outcome === 'stored', status: result.status, advanced: result.advanced };
-    };
+    const addEventTo = (record: EventRecord, callback?: CallbackRequest) => addEvent(store, record, callback);
 
     it('stores a message and reads it back with its payload bytes intact', async () => {
       const email = message({ channel: 'email' });
@@ -223,7 +240,7 @@ export function describeMessageStore(name: string, open: () => Promise<MessageSt
           },
           1001,
         );
-        await addEvent(event(stored.id, { eventKey: `delivered-${stored.id}` }));
+        await addEventTo(event(stored.id, { eventKey: `delivered-${stored.id}` }));
       }
       await store.recordShadowValidation({
         messageId: old.id,
@@ -317,14 +334,14 @@ export function describeMessageStore(name: string, open: () => Promise<MessageSt
       const stored = message();
       await store.accept(stored);
       const delivered = event(stored.id, { eventKey: 'e1' });
-      expect(await addEvent(delivered)).toEqual({ stored: true, status: 'delivered', advanced: true });
-      expect(await addEvent(delivered)).toEqual({
+      expect(await addEventTo(delivered)).toEqual({ stored: true, status: 'delivered', advanced: true });
+      expect(await addEventTo(delivered)).toEqual({
         stored: false,
         status: 'delivered',
         advanced: false,
       });
       const late = event(stored.id, { status: 'sent', providerStatus: 'sent', eventKey: 'e2' });
-      expect(await addEvent(late)).toEqual({ stored: true, status: 'delivered', advanced: false });
+      expect(await addEventTo(late)).toEqual({ stored: true, status: 'delivered', advanced: false });
       expect((await store.events(stored.id)).map((item) => item.providerStatus)).toEqual([
         'delivered',
         'sent',
@@ -392,9 +409,9 @@ export function describeMessageStore(name: string, open: () => Promise<MessageSt
       it('stores neither token nor events when the write fails, so the retry is accepted', async () => {
         const stored = message();
         await store.accept(stored);
-        const other = message();
+        const other = message({ callbackUrl: 'http://client/cb' });
         await store.accept(other);
-        // A failure on the second receipt breaks the write part-way through.
+        // A failure on the second receipt (building its callback) breaks the write part-way through.
         const broken = receipts(
           [
             event(stored.id, { providerId: 'mailgun', eventKey: 'c1' }),
@@ -420,7 +437,7 @@ export function describeMessageStore(name: string, open: () => Promise<MessageSt
     it('keeps a receipt that arrived before the send returned', async () => {
       const stored = message();
       await store.accept(stored);
-      await addEvent(event(stored.id));
+      await addEventTo(event(stored.id));
       await store.finishDispatch(
         stored.id,
         { status: 'queued', providerId: 'twilio', providerMessageId: 'SM1' },
@@ -448,7 +465,7 @@ export function describeMessageStore(name: string, open: () => Promise<MessageSt
 
     it('matches a provider message id to the latest send within the window, never an older one', async () => {
       const older = await sent('SM-reused', 1000);
-      await addEvent(event(older.id, { providerMessageId: 'SM-reused', eventKey: 'old-delivered' }));
+      await addEventTo(event(older.id, { providerMessageId: 'SM-reused', eventKey: 'old-delivered' }));
       const newer = await sent('SM-reused', 5000);
       const matched = async (providerId: string, sentSince: number) => {
         const written = await receipts(
@@ -522,7 +539,7 @@ export function describeMessageStore(name: string, open: () => Promise<MessageSt
       expect(await store.get(waiting.id)).toMatchObject({ receiptDueAt: 9000, reconcileAt: 3000 });
       const early = message();
       await store.accept(early);
-      await addEvent(event(early.id, { eventKey: 'early-delivered' }));
+      await addEventTo(event(early.id, { eventKey: 'early-delivered' }));
       await store.finishDispatch(
         early.id,
         {
@@ -535,7 +552,7 @@ export function describeMessageStore(name: string, open: () => Promise<MessageSt
         1000,
       );
       expect(await store.get(early.id)).toMatchObject({ receiptDueAt: undefined, reconcileAt: undefined });
-      await addEvent(event(waiting.id, { eventKey: 'a-delivered' }));
+      await addEventTo(event(waiting.id, { eventKey: 'a-delivered' }));
       expect(await store.get(waiting.id)).toMatchObject({ receiptDueAt: undefined, reconcileAt: undefined });
     });
 
@@ -556,7 +573,7 @@ export function describeMessageStore(name: string, open: () => Promise<MessageSt
           receivedAt: 5000,
         });
       // A receipt came in between: the deadline's event is not stored at all.
-      await addEvent(event(answered.id, { eventKey: 'answered-delivered' }));
+      await addEventTo(event(answered.id, { eventKey: 'answered-delivered' }));
       expect(await store.expireReceipt(unknown(answered.id))).toBe(false);
       expect((await store.events(answered.id)).map((item) => item.status)).toEqual(['delivered']);
       expect(
@@ -566,7 +583,7 @@ export function describeMessageStore(name: string, open: () => Promise<MessageSt
       expect(await store.get(late.id)).toMatchObject({ status: 'unknown', receiptDueAt: undefined });
       expect((await store.overdueReceipts(5000, 10)).map((item) => item.id)).toEqual([]);
       expect((await store.dueCallbacks(5000, 10)).map((item) => item.messageId)).toEqual([late.id]);
-      const delivered = await addEvent(event(late.id, { eventKey: 'late-delivered' }));
+      const delivered = await addEventTo(event(late.id, { eventKey: 'late-delivered' }));
       expect(delivered).toEqual({ stored: true, status: 'delivered', advanced: true });
     });
 
@@ -582,7 +599,7 @@ export function describeMessageStore(name: string, open: () => Promise<MessageSt
       // Leased: not due again until the lease runs out.
       expect(await store.claimReconciliations(3999, 10, 1000)).toEqual([]);
       await store.scheduleReconcile(first.id, 7000);
-      await addEvent(event(second.id, { providerMessageId: 'SM-2', eventKey: 'second-delivered' }));
+      await addEventTo(event(second.id, { providerMessageId: 'SM-2', eventKey: 'second-delivered' }));
       await store.scheduleReconcile(second.id, 7000);
       expect((await store.claimReconciliations(7000, 10, 1000)).map((item) => item.id)).toEqual([first.id]);
       await store.scheduleReconcile(first.id, undefined);
@@ -616,6 +633,52 @@ export function describeMessageStore(name: string, open: () => Promise<MessageSt
       expect(
         (await store.dueCallbacks(4000, 10)).find((item) => item.messageId === stored.id)?.sequence,
       ).toBe(3);
+    });
+
+    it('keeps the API a message came in through, and a provider-format callback as given', async () => {
+      const ingress = {
+        api: 'twilio' as const,
+        accountSid: `AC${'1'.repeat(32)}`,
+        messagingServiceSid: 'MG1',
+      };
+      const stored = message({ ingress, callbackUrl: 'http://client/status' });
+      await store.accept(stored);
+      expect((await store.get(stored.id))?.ingress).toEqual(ingress);
+      const format = { kind: 'twilio' as const, accountSid: ingress.accountSid };
+      await addEventTo(event(stored.id, { status: 'sent', providerStatus: 'sent' }), {
+        url: 'http://client/status',
+        body: 'MessageStatus=sent',
+        format,
+      });
+      const [due] = await store.dueCallbacks(9999, 10);
+      // A provider's body is that provider's: no `sequence` written into it, but the order is kept.
+      expect(due).toMatchObject({ body: 'MessageStatus=sent', format, sequence: 1 });
+    });
+
+    it('stores a request of several messages all together, or none of them', async () => {
+      const first = message();
+      const second = message({ ingress: { api: 'sendgrid', xMessageId: 'x1' } });
+      await store.acceptAll([first, second]);
+      expect((await store.get(second.id))?.ingress).toEqual({ api: 'sendgrid', xMessageId: 'x1' });
+      const fresh = message();
+      // The second insert fails (the id exists): the first is not kept either.
+      await expect(store.acceptAll([fresh, message({ id: first.id })])).rejects.toThrow();
+      expect(await store.get(fresh.id)).toBeUndefined();
+      expect(await store.countByDispatchState()).toMatchObject({ queued: 2 });
+    });
+
+    it('keeps the first value of a generated secret', async () => {
+      expect(await store.ensureSecret('event-key', () => 'first', 1000)).toBe('first');
+      let called = false;
+      const again = await store.ensureSecret(
+        'event-key',
+        () => {
+          called = true;
+          return 'second';
+        },
+        2000,
+      );
+      expect({ again, called }).toEqual({ again: 'first', called: false });
     });
 
     it('reports itself writable and takes a probe write', async () => {

@@ -7,9 +7,9 @@ import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SqliteMessageStore } from '@msg/gateway';
 import Database from 'better-sqlite3';
 import { Pool } from 'undici';
+import { prefill } from './prefill.js';
 
 const API_KEY = 'bench-key-0123456789abcdef';
 const STORED = Number(process.env.BENCH_STORED ?? 1_000_000);
@@ -18,44 +18,6 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
 const here = dirname(fileURLToPath(import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'msg-bench-migrations-'));
-
-/** A store holding `STORED` finished messages of the migration, spread over the last week, with their attempts. */
-function prefill(path: string): void {
-  new SqliteMessageStore({ path }).close();
-  const db = new Database(path);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = OFF');
-  const message = db.prepare(
-    `INSERT INTO messages (id, channel, payload, status, dispatch_state, api_key_id, created_at, updated_at, provider_id,
-       provider_message_id, sent_at, route_id, migration_id, migration_side, destination, delivered_at)
-     VALUES (?, 'sms', ?, 'delivered', 'done', 'bench', ?, ?, ?, ?, ?, 'sms', 'old-to-new', ?, 'airtel', ?)`,
-  );
-  const attempt = db.prepare(
-    `INSERT INTO attempts (message_id, sequence, provider_id, started_at, finished_at, latency_ms, outcome, provider_message_id,
-       possible_duplicate, reason, migration_id) VALUES (?, 1, ?, ?, ?, 3, 'succeeded', ?, 0, 'first choice', 'old-to-new')`,
-  );
-  const week = 7 * 86_400_000;
-  const start = Date.now() - week;
-  const insert = db.transaction((from: number, to: number) => {
-    for (let index = from; index < to; index++) {
-      const id = `msg_prefill${String(index).padStart(10, '0')}`;
-      const at = start + Math.floor((index / STORED) * week);
-      const side = index % 2 === 0 ? 'from' : 'to';
-      const provider = side === 'from' ? 'old' : 'new';
-      const payload = JSON.stringify({
-        id,
-        channel: 'sms',
-        to: `+26097${String(index % 10_000_000).padStart(7, '0')}`,
-        text: 'x',
-      });
-      message.run(id, payload, at, at, provider, `pm-${index}`, at, side, at + 1000 + (index % 60_000));
-      attempt.run(id, provider, at, at + 3, `pm-${index}`);
-    }
-  });
-  for (let from = 0; from < STORED; from += 50_000) insert(from, Math.min(STORED, from + 50_000));
-  db.pragma('wal_checkpoint(TRUNCATE)');
-  db.close();
-}
 
 interface Server {
   url: string;
@@ -203,7 +165,7 @@ const prefilled = process.env.BENCH_STORE ?? join(work, 'prefilled.sqlite');
 if (!existsSync(prefilled)) {
   const started = performance.now();
   console.log(`prefilling a store with ${STORED} messages…`);
-  prefill(prefilled);
+  prefill(prefilled, STORED);
   console.log(`  ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }
 console.log(

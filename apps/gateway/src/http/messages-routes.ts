@@ -1,10 +1,9 @@
 import { ValidationError, type ValidationIssue } from '@msg/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { newMessageId } from '../message-id.js';
-import type { AcceptResult, StoredMessage } from '../store/message-store.js';
 import { StoreUnavailableError } from '../store/store-error.js';
 import { HttpError, invalidRequest } from './http-error.js';
-import { type MessageRequestBody, parseMessageRequest, requestHash } from './message-request.js';
+import type { Accepted } from './message-intake.js';
+import { type MessageRequestBody, requestHash } from './message-request.js';
 import { acceptedView, messageView } from './message-view.js';
 import { batchSchema, idParamsSchema, messageSchema, sendQuerySchema } from './schemas.js';
 import type { GatewayRuntime, ServerContext } from './server-context.js';
@@ -23,81 +22,27 @@ function idempotencyKeyOf(request: FastifyRequest): string | undefined {
 }
 
 export function registerMessageRoutes(app: FastifyInstance, context: ServerContext): void {
-  const { store, metrics, config, now } = context;
-  const windowMs = config.idempotency.windowSeconds * 1000;
+  const { store, config, intake } = context;
 
-  /**
-   * Refuses `count` more messages of the key while the backlog is past its bound (503) or the key
-   * past its share of it (429), with Retry-After: the gateway never queues without limit.
-   */
-  function admit(runtime: GatewayRuntime, apiKeyId: string, count: number): void {
-    const admission = runtime.backlog.admit(apiKeyId, count);
-    if (admission.admitted) return;
-    metrics.refused.inc({ reason: admission.code }, count);
-    throw new HttpError(admission.status, admission.code, admission.message, undefined, {
-      'retry-after': String(admission.retryAfterSeconds),
-    });
-  }
-
-  /**
-   * Validates and persists one message; nothing is sent until the store has it. The caller took
-   * `runtime` before: readiness is checked before anything is stored, never after. When the
-   * dispatcher has a free slot the message is stored already claimed and sent at once (one commit
-   * before its send); otherwise it waits in the store's queue. With `wait`, `finished` tells when
-   * its dispatch is over.
-   */
-  async function accept(
+  /** A `/v1` body with its key's idempotency: the key as the client gave it, over the JSON body. */
+  const accept = (
     runtime: GatewayRuntime,
     body: MessageRequestBody,
     apiKeyId: string,
     idempotencyKey: string | undefined,
-    wait?: { timeoutMs: number },
-  ): Promise<{ result: AcceptResult; finished?: Promise<boolean> | undefined }> {
-    const time = now();
-    const id = newMessageId(time);
-    const parsed = parseMessageRequest(body, id, {
-      providers: runtime.channels,
-      idempotencyKey,
-      callbackTargets: context.callbackTargets,
-    });
-    const stored: StoredMessage = {
-      id,
-      channel: parsed.message.channel,
-      message: parsed.message,
-      status: 'queued',
-      dispatchState: 'queued',
-      apiKeyId,
-      idempotencyKey,
-      callbackUrl: parsed.callbackUrl,
-      overrideProvider: parsed.override?.provider,
-      createdAt: time,
-      updatedAt: time,
-    };
-    const { dispatcher } = runtime;
-    const claimed = dispatcher.reserve();
-    let result: AcceptResult;
-    try {
-      result = await store.accept(
-        stored,
-        idempotencyKey
-          ? { key: idempotencyKey, requestHash: requestHash(body), expiresAt: time + windowMs }
-          : undefined,
-        claimed ? { instanceId: dispatcher.instanceId } : undefined,
-      );
-    } catch (error) {
-      if (claimed) dispatcher.release();
-      throw error;
-    }
-    // Waited for before the dispatch can end.
-    const finished =
-      wait && result.outcome === 'created' ? dispatcher.waitFor(id, wait.timeoutMs) : undefined;
-    if (claimed) dispatcher.handOver(result);
-    if (result.outcome === 'created') {
-      metrics.accepted.inc({ channel: stored.channel });
-      if (!claimed) runtime.backlog.queued(apiKeyId);
-    }
-    return { result, finished };
-  }
+    options: { wait?: { timeoutMs: number }; admitted?: boolean } = {},
+  ): Promise<Accepted> =>
+    intake.accept(
+      runtime,
+      {
+        body,
+        apiKeyId,
+        idempotency: idempotencyKey ? { key: idempotencyKey, requestHash: requestHash(body) } : undefined,
+        schemaChecked: true,
+        admitted: options.admitted,
+      },
+      options.wait,
+    );
 
   const conflict = (key: string, messageId: string) =>
     new HttpError(
@@ -117,15 +62,9 @@ export function registerMessageRoutes(app: FastifyInstance, context: ServerConte
       const wait = request.query.wait === 'true' || request.query.wait === '1';
       // A 503 here means nothing was stored.
       const runtime = context.runtime();
-      const keyId = request.principal?.keyId as string;
-      admit(runtime, keyId, 1);
-      const { result, finished } = await accept(
-        runtime,
-        request.body,
-        keyId,
-        key,
-        wait && !context.lifecycle.stopping ? { timeoutMs: config.dispatch.syncTimeoutMs } : undefined,
-      );
+      const result = await accept(runtime, request.body, request.principal?.keyId as string, key, {
+        wait: wait && !context.lifecycle.stopping ? { timeoutMs: config.dispatch.syncTimeoutMs } : undefined,
+      });
       if (result.outcome === 'conflict') throw conflict(key as string, result.messageId);
       if (result.outcome === 'replayed') {
         // The first result, never a second send.
@@ -133,7 +72,7 @@ export function registerMessageRoutes(app: FastifyInstance, context: ServerConte
       }
       // Stored: the answer is 202 even if shutdown began meanwhile. A stopping dispatcher leaves
       // the message queued in the store, and the next start sends it.
-      if (finished && (await finished)) {
+      if (result.finished && (await result.finished)) {
         const id = result.message.id;
         const [message, attempts, events] = await Promise.all([
           store.get(id),
@@ -169,16 +108,17 @@ export function registerMessageRoutes(app: FastifyInstance, context: ServerConte
       }
       const baseKey = idempotencyKeyOf(request);
       const runtime = context.runtime();
-      admit(runtime, keyId, messages.length);
+      // A batch is admitted or refused whole.
+      intake.admit(runtime, keyId, messages.length);
       const settled = await Promise.allSettled(
         messages.map((body, index) =>
-          accept(runtime, body, keyId, baseKey ? `${baseKey}:${index}` : undefined),
+          accept(runtime, body, keyId, baseKey ? `${baseKey}:${index}` : undefined, { admitted: true }),
         ),
       );
       let accepted = 0;
       const results = settled.map((outcome, index) => {
         if (outcome.status === 'fulfilled') {
-          const { result } = outcome.value;
+          const result = outcome.value;
           if (result.outcome === 'conflict') {
             return { index, ...conflict(`${baseKey}:${index}`, result.messageId).toBody() };
           }

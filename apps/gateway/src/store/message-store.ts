@@ -1,4 +1,5 @@
 import type { Channel, DeliveryStatus, ErrorKind, Message, MigrationSide } from '@msg/core';
+import type { CallbackFormat, MessageIngress } from '../ingress/message-ingress.js';
 import type { OperationsStore } from './operations-store.js';
 
 /**
@@ -17,6 +18,8 @@ export interface StoredMessage {
   apiKeyId: string;
   idempotencyKey?: string | undefined;
   callbackUrl?: string | undefined;
+  /** The provider API it came in through (Twilio, SendGrid), when not `/v1`: its callbacks take that API's format. */
+  ingress?: MessageIngress | undefined;
   /** Force this provider instance (per-message override). */
   overrideProvider?: string | undefined;
   providerId?: string | undefined;
@@ -116,8 +119,11 @@ export interface ReceiptBatch {
   sentSince: number;
   /** A replay token stored with the events (see `recordReceipts`). */
   replay?: ReplayToken | undefined;
-  /** The status callback to queue, in the same transaction, when a receipt moves its message forward. */
-  callback: (message: ReceiptTarget, event: EventRecord) => CallbackRequest | undefined;
+  /**
+   * The status callback to queue, in the same transaction, when a receipt moves a message with a
+   * `callbackUrl` forward (read whole for it).
+   */
+  callback: (message: StoredMessage, event: EventRecord) => CallbackRequest | undefined;
 }
 
 /** What became of one receipt: no message; or stored (or a duplicate) with the message's status after it. */
@@ -150,6 +156,8 @@ export interface OutboxCallback {
   sequence: number;
   url: string;
   body: string;
+  /** A provider's format, signed by its scheme; the gateway's own when absent. */
+  format?: CallbackFormat | undefined;
   attempts: number;
   nextAttemptAt: number;
 }
@@ -163,6 +171,11 @@ export type AcceptResult =
 export interface CallbackRequest {
   url: string;
   body: string;
+  /**
+   * A provider's format (the message came in through its API): the body is that provider's and
+   * carries no `sequence`; the worker signs it by the provider's scheme.
+   */
+  format?: CallbackFormat | undefined;
 }
 
 export interface DispatchOutcome {
@@ -250,6 +263,16 @@ export interface MessageStore extends OperationsStore {
    * Returns how many messages it deleted.
    */
   pruneFinished(before: number, limit: number): Promise<number>;
+  /**
+   * Stores several new messages (no idempotency key), queued, all together or none: a request that
+   * carries them is answered once, so it must never be half stored.
+   */
+  acceptAll(messages: readonly StoredMessage[]): Promise<void>;
+  /**
+   * The value stored under `name`, storing `create()` first when there is none. The first writer
+   * wins, so every instance sharing the store agrees on one value (a generated signing key).
+   */
+  ensureSecret(name: string, create: () => string, now: number): Promise<string>;
   recordAttempt(attempt: AttemptRecord): Promise<void>;
   /**
    * Stores the outcome and its attempts. The receipt deadline and the status look-up apply only

@@ -41,11 +41,7 @@ export class SqliteCheckpointer {
   private readonly worker: Worker;
   private stopped: Promise<void> | undefined;
 
-  constructor(
-    db: Database.Database,
-    path: string,
-    intervalMs = 500,
-  ) {
+  constructor(db: Database.Database, path: string, intervalMs = 500) {
     db.pragma('wal_autocheckpoint = 0');
     const driver = createRequire(import.meta.url).resolve('better-sqlite3');
     this.worker = new Worker(WORKER, { eval: true, workerData: { driver, path, intervalMs } });
@@ -69,6 +65,8 @@ export class SqliteCheckpointer {
         clearTimeout(timer);
         resolve();
       });
+      // Held until it has closed its connection: a process otherwise idle must wait for it.
+      this.worker.ref();
       this.worker.postMessage('stop');
     });
     return this.stopped;

@@ -181,6 +181,16 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
      created_at INTEGER NOT NULL
    );
    CREATE INDEX alert_due ON alert_outbox (state, next_attempt_at);`,
+  // Drop-in ingress: the provider API a message came in through (its callbacks take that API's
+  // format), each callback's format for the worker to sign, and values the gateway generates once
+  // and keeps (the SendGrid event signing key).
+  `ALTER TABLE messages ADD COLUMN ingress TEXT;
+   ALTER TABLE callback_outbox ADD COLUMN format TEXT;
+   CREATE TABLE gateway_secrets (
+     name TEXT PRIMARY KEY,
+     value TEXT NOT NULL,
+     created_at INTEGER NOT NULL
+   );`,
   // Throughput: the queue lives in the store. A message is claimed by a dispatcher instance under
   // its lease (accepted already claimed when a dispatcher has room, else claimed in batches, oldest
   // first, through messages_dispatch); the backlog per API key is counted over the queued rows

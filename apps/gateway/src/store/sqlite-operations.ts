@@ -283,28 +283,25 @@ export class SqliteOperations implements OperationsStore {
       ...((settled.currencies as number) > 1 ? { mixedCurrencies: true } : {}),
     };
 
-    const deliveredValues = [
-      query.migrationId,
-      query.since,
-      query.until,
-      ...query.providers,
-      ...destinationValues,
-    ];
-    const count = (
-      this.db
-        .prepare(
-          `SELECT COUNT(*) AS count FROM messages AS m INDEXED BY messages_migration
-           WHERE ${sent} AND m.delivered_at IS NOT NULL`,
-        )
-        .get(...deliveredValues) as { count: number }
-    ).count;
-    if (count > 0) {
-      const at = this.db.prepare(
-        `SELECT m.delivered_at - m.created_at AS time FROM messages AS m INDEXED BY messages_migration
-         WHERE ${sent} AND m.delivered_at IS NOT NULL ORDER BY time LIMIT 1 OFFSET ?`,
-      );
-      const time = (offset: number) => (at.get(...deliveredValues, offset) as { time: number }).time;
-      sample.deliveryTimes = { count, p50Ms: time(rank(count, 0.5)), p95Ms: time(rank(count, 0.95)) };
+    // One sort for both percentiles (nearest rank): positions ceil(n / 2) and ceil(n * 0.95).
+    const percentiles = this.db
+      .prepare(
+        `SELECT time, position, count FROM (
+           SELECT m.delivered_at - m.created_at AS time,
+             ROW_NUMBER() OVER (ORDER BY m.delivered_at - m.created_at) AS position, COUNT(*) OVER () AS count
+           FROM messages AS m INDEXED BY messages_migration WHERE ${sent} AND m.delivered_at IS NOT NULL)
+         WHERE position = MAX(1, (count * 50 + 99) / 100) OR position = MAX(1, (count * 95 + 99) / 100)
+         ORDER BY position`,
+      )
+      .all(query.migrationId, query.since, query.until, ...query.providers, ...destinationValues) as Array<{
+      time: number;
+      position: number;
+      count: number;
+    }>;
+    if (percentiles.length > 0) {
+      const count = (percentiles[0] as { count: number }).count;
+      const at = (offset: number) => percentiles.find((row) => row.position === offset + 1)?.time;
+      sample.deliveryTimes = { count, p50Ms: at(rank(count, 0.5)), p95Ms: at(rank(count, 0.95)) };
     }
 
     const shadow = this.db
@@ -354,7 +351,7 @@ export class SqliteOperations implements OperationsStore {
     const range = [query.migrationId, query.since, query.until, ...query.providers];
     for (const row of this.db
       .prepare(
-        `SELECT (started_at - @since) / @bucket AS bucket, COUNT(*) AS sends,
+        `SELECT CAST((started_at - @since) / @bucket AS INTEGER) AS bucket, COUNT(*) AS sends,
            SUM(outcome IN ('failed', 'ambiguous') AND COALESCE(error_kind, '') <> 'permanent') AS errors
          FROM attempts INDEXED BY attempts_migration
          WHERE migration_id = ? AND started_at >= ? AND started_at < ? AND outcome <> 'in-flight'
@@ -367,7 +364,7 @@ export class SqliteOperations implements OperationsStore {
     }
     for (const row of this.db
       .prepare(
-        `SELECT (created_at - @since) / @bucket AS bucket, COUNT(*) AS settled,
+        `SELECT CAST((created_at - @since) / @bucket AS INTEGER) AS bucket, COUNT(*) AS settled,
            SUM(delivered_at IS NOT NULL) AS delivered,
            COALESCE(SUM(CASE WHEN cost_amount IS NOT NULL THEN CAST(cost_amount AS REAL) END), 0) AS cost_total,
            SUM(cost_amount IS NOT NULL AND delivered_at IS NOT NULL) AS cost_delivered
@@ -388,7 +385,7 @@ export class SqliteOperations implements OperationsStore {
     for (const row of this.db
       .prepare(
         `WITH times AS (
-           SELECT (created_at - @since) / @bucket AS bucket, delivered_at - created_at AS time
+           SELECT CAST((created_at - @since) / @bucket AS INTEGER) AS bucket, delivered_at - created_at AS time
            FROM messages INDEXED BY messages_migration
            WHERE migration_id = ? AND created_at >= ? AND created_at < ? AND delivered_at IS NOT NULL
              AND provider_id IN (${providers})),

@@ -1,6 +1,12 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { canAdvanceStatus, type DeliveryStatus, isFinalStatus, type SideSample } from '@msg/core';
+import {
+  canAdvanceStatus,
+  type DeliveryStatus,
+  isDeliveredStatus,
+  isFinalStatus,
+  type SideSample,
+} from '@msg/core';
 import Database from 'better-sqlite3';
 import { withSequence } from '../callbacks/callback-body.js';
 import type {
@@ -45,8 +51,6 @@ type Row = Record<string, unknown>;
 
 const optional = <T>(value: unknown): T | undefined => (value ?? undefined) as T | undefined;
 
-/** Statuses that say the message reached the recipient: the first one sets `delivered_at`. */
-const DELIVERED: ReadonlySet<DeliveryStatus> = new Set(['delivered', 'opened', 'clicked', 'complained']);
 /** A status after which no receipt is awaited: final, or the deadline's `unknown`. */
 const settled = (status: DeliveryStatus) => isFinalStatus(status) || status === 'unknown';
 
@@ -61,6 +65,7 @@ function toMessage(row: Row): StoredMessage {
     apiKeyId: row.api_key_id as string,
     idempotencyKey: (row.idempotency_key as string | null) ?? undefined,
     callbackUrl: (row.callback_url as string | null) ?? undefined,
+    ingress: row.ingress ? JSON.parse(row.ingress as string) : undefined,
     overrideProvider: (row.override_provider as string | null) ?? undefined,
     providerId: (row.provider_id as string | null) ?? undefined,
     providerMessageId: (row.provider_message_id as string | null) ?? undefined,
@@ -151,9 +156,9 @@ export interface SqliteStoreOptions {
 }
 
 /**
- * Embedded store on SQLite (WAL): one file, nothing to install. It serves one gateway process: a
- * dispatcher instance that registers its lease ends the leases of every earlier instance (a
- * process that died, or stopped), so a restart recovers their in-flight messages at once.
+ * Embedded store on SQLite (WAL): one file, nothing to install. It serves one gateway process:
+ * the in-flight messages of a dispatcher instance this process does not run (one of a process
+ * that died, or stopped) are recoverable at once, whatever its lease said.
  */
 export class SqliteMessageStore implements MessageStore {
   private readonly db: Database.Database;
@@ -164,6 +169,8 @@ export class SqliteMessageStore implements MessageStore {
   /** A write of the batch being committed queued messages: dispatchers are woken after the commit. */
   private queuedInBatch = false;
   private readonly checkpointer: SqliteCheckpointer | undefined;
+  /** Dispatcher instances this process runs (registered by `renewLease`). */
+  private readonly running = new Set<string>();
 
   constructor(options: SqliteStoreOptions) {
     try {
@@ -196,9 +203,9 @@ export class SqliteMessageStore implements MessageStore {
     this.statements = {
       insertMessage: db.prepare(
         `INSERT INTO messages (id, channel, payload, status, dispatch_state, api_key_id, idempotency_key, callback_url,
-           override_provider, created_at, updated_at, claimed_by)
+           ingress, override_provider, created_at, updated_at, claimed_by)
          VALUES (@id, @channel, @payload, @status, @dispatchState, @apiKeyId, @idempotencyKey, @callbackUrl,
-           @overrideProvider, @createdAt, @updatedAt, @claimedBy)`,
+           @ingress, @overrideProvider, @createdAt, @updatedAt, @claimedBy)`,
       ),
       getMessage: db.prepare('SELECT * FROM messages WHERE id = ?'),
       getIdempotency: db.prepare('SELECT * FROM idempotency_keys WHERE api_key_id = ? AND key = ?'),
@@ -210,11 +217,6 @@ export class SqliteMessageStore implements MessageStore {
         `INSERT INTO dispatch_instances (id, lease_until, started_at) VALUES (@id, @leaseUntil, @now)
          ON CONFLICT (id) DO UPDATE SET lease_until = excluded.lease_until`,
       ),
-      knownInstance: db.prepare('SELECT 1 FROM dispatch_instances WHERE id = ?'),
-      // One process per file: a new instance ends the others' leases (see the class comment).
-      endOtherLeases: db.prepare(
-        'UPDATE dispatch_instances SET lease_until = MIN(lease_until, ?) WHERE id != ?',
-      ),
       forgetInstances: db.prepare('DELETE FROM dispatch_instances WHERE lease_until < ? AND id != ?'),
       // The oldest queued messages, through messages_dispatch (dispatch state, then acceptance time).
       nextQueued: db.prepare(
@@ -224,10 +226,12 @@ export class SqliteMessageStore implements MessageStore {
         `UPDATE messages SET dispatch_state = 'in-flight', claimed_by = ?, updated_at = ?
          WHERE id = ? AND dispatch_state = 'queued' RETURNING *`,
       ),
+      // Left in flight by an instance whose lease ended, or by one this process does not run (one
+      // process per file: another one's instances are gone), never by the caller.
       abandoned: db.prepare(
         `SELECT id FROM messages AS m WHERE dispatch_state = 'in-flight' AND (claimed_by IS NULL
-           OR (claimed_by != @instanceId AND NOT EXISTS (SELECT 1 FROM dispatch_instances AS i
-             WHERE i.id = m.claimed_by AND i.lease_until >= @now)))
+           OR (claimed_by != @instanceId AND (claimed_by NOT IN (SELECT value FROM json_each(@running))
+             OR NOT EXISTS (SELECT 1 FROM dispatch_instances AS i WHERE i.id = m.claimed_by AND i.lease_until >= @now))))
          ORDER BY created_at LIMIT @limit`,
       ),
       takeOver: db.prepare(
@@ -352,7 +356,7 @@ export class SqliteMessageStore implements MessageStore {
         'UPDATE messages SET callback_sequence = callback_sequence + 1 WHERE id = ? RETURNING callback_sequence',
       ),
       enqueueCallback: db.prepare(
-        'INSERT INTO callback_outbox (message_id, url, body, next_attempt_at, sequence) VALUES (?, ?, ?, ?, ?)',
+        'INSERT INTO callback_outbox (message_id, url, body, next_attempt_at, sequence, format) VALUES (?, ?, ?, ?, ?, ?)',
       ),
       // Only the first pending callback of each message: the rest wait their turn.
       dueCallbacks: db.prepare(
@@ -373,6 +377,10 @@ export class SqliteMessageStore implements MessageStore {
         'SELECT dispatch_state, COUNT(*) AS count FROM messages GROUP BY dispatch_state',
       ),
       purgeIdempotency: db.prepare('DELETE FROM idempotency_keys WHERE expires_at <= ?'),
+      insertSecret: db.prepare(
+        'INSERT INTO gateway_secrets (name, value, created_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING',
+      ),
+      getSecret: db.prepare('SELECT value FROM gateway_secrets WHERE name = ?'),
       probe: db.prepare(
         'INSERT INTO store_probe (id, at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at',
       ),
@@ -448,33 +456,60 @@ export class SqliteMessageStore implements MessageStore {
           idempotency.expiresAt,
         );
       }
-      this.statements.insertMessage.run({
-        id: message.id,
-        channel: message.channel,
-        payload,
-        status: message.status,
-        dispatchState: claim ? 'in-flight' : message.dispatchState,
-        apiKeyId: message.apiKeyId,
-        idempotencyKey: message.idempotencyKey ?? null,
-        callbackUrl: message.callbackUrl ?? null,
-        overrideProvider: message.overrideProvider ?? null,
-        createdAt: message.createdAt,
-        updatedAt: message.updatedAt,
-        claimedBy: claim?.instanceId ?? null,
-      });
+      this.insertMessage(message, payload, claim?.instanceId);
       if (claim)
         return { outcome: 'created', message: { ...message, dispatchState: 'in-flight', attemptCount: 0 } };
-      if (message.dispatchState === 'queued') this.queuedInBatch = true;
       return { outcome: 'created', message };
     });
   }
 
+  /** Inside a write: a new message, queued (waking dispatchers after the commit) or claimed by `claimedBy`. */
+  private insertMessage(message: StoredMessage, payload: string, claimedBy?: string): void {
+    this.statements.insertMessage.run({
+      id: message.id,
+      channel: message.channel,
+      payload,
+      status: message.status,
+      dispatchState: claimedBy ? 'in-flight' : message.dispatchState,
+      apiKeyId: message.apiKeyId,
+      idempotencyKey: message.idempotencyKey ?? null,
+      callbackUrl: message.callbackUrl ?? null,
+      ingress: message.ingress ? JSON.stringify(message.ingress) : null,
+      overrideProvider: message.overrideProvider ?? null,
+      createdAt: message.createdAt,
+      updatedAt: message.updatedAt,
+      claimedBy: claimedBy ?? null,
+    });
+    if (!claimedBy && message.dispatchState === 'queued') this.queuedInBatch = true;
+  }
+
+  async acceptAll(messages: readonly StoredMessage[]): Promise<void> {
+    const payloads = messages.map((message) => serialize(message.message));
+    // One write: if any insert fails, the write fails whole (see GroupCommitWriter).
+    await this.write('store the messages', () => {
+      messages.forEach((message, index) => {
+        this.insertMessage(message, payloads[index] as string);
+      });
+    });
+  }
+
+  async ensureSecret(name: string, create: () => string, now: number): Promise<string> {
+    const existing = this.statements.getSecret.get(name) as { value: string } | undefined;
+    if (existing) return existing.value;
+    const value = create();
+    return this.write('store a generated secret', () => {
+      this.statements.insertSecret.run(name, value, now);
+      // Another instance may have stored one first: its value is the one in force.
+      return (this.statements.getSecret.get(name) as { value: string }).value;
+    });
+  }
+
   async renewLease(instanceId: string, leaseUntil: number, now: number): Promise<void> {
+    // Run by this process from now on, even if the write fails (a full disk): see `abandoned`.
+    const first = !this.running.has(instanceId);
+    this.running.add(instanceId);
     await this.write('renew the dispatch lease', () => {
-      if (!this.statements.knownInstance.get(instanceId)) {
-        this.statements.endOtherLeases.run(now - 1, instanceId);
-        this.statements.forgetInstances.run(now - 86_400_000, instanceId);
-      }
+      if (first) this.statements.forgetInstances.run(now - 86_400_000, instanceId);
       this.statements.renewLease.run({ id: instanceId, leaseUntil, now });
     });
   }
@@ -494,9 +529,10 @@ export class SqliteMessageStore implements MessageStore {
   }
 
   async takeOverInFlight(instanceId: string, now: number, limit: number): Promise<StoredMessage[]> {
-    const ids = (this.statements.abandoned.all({ instanceId, now, limit }) as Array<{ id: string }>).map(
-      (row) => row.id,
-    );
+    const running = JSON.stringify([...this.running]);
+    const ids = (
+      this.statements.abandoned.all({ instanceId, now, limit, running }) as Array<{ id: string }>
+    ).map((row) => row.id);
     if (ids.length === 0) return [];
     return this.write('take over in-flight messages', () => {
       const taken: StoredMessage[] = [];
@@ -639,9 +675,11 @@ export class SqliteMessageStore implements MessageStore {
     this.statements.enqueueCallback.run(
       messageId,
       callback.url,
-      withSequence(callback.body, sequence),
+      // A provider's format is that provider's body: the sequence is kept beside it for ordering.
+      callback.format ? callback.body : withSequence(callback.body, sequence),
       now,
       sequence,
+      callback.format ? JSON.stringify(callback.format) : null,
     );
   }
 
@@ -712,7 +750,11 @@ export class SqliteMessageStore implements MessageStore {
     if (!canAdvanceStatus(current, event.status)) {
       return { outcome: 'stored', message, status: current, advanced: false };
     }
-    this.advance(event, batch.callback(message, event));
+    // Only a message with a callback is read whole (its payload parsed): the callback may need it.
+    const callback = message.callbackUrl
+      ? batch.callback(this.revived(this.statements.getMessage.get(message.id) as Row), event)
+      : undefined;
+    this.advance(event, callback);
     return { outcome: 'stored', message, status: event.status, advanced: true };
   }
 
@@ -730,7 +772,7 @@ export class SqliteMessageStore implements MessageStore {
       status: event.status,
       at: event.receivedAt,
       settled: settled(event.status) ? 1 : 0,
-      delivered: DELIVERED.has(event.status) ? 1 : 0,
+      delivered: isDeliveredStatus(event.status) ? 1 : 0,
     });
     if (callback) this.queueCallback(event.messageId, callback, event.receivedAt);
   }
@@ -781,6 +823,7 @@ export class SqliteMessageStore implements MessageStore {
       sequence: row.sequence as number,
       url: row.url as string,
       body: row.body as string,
+      format: row.format ? JSON.parse(row.format as string) : undefined,
       attempts: row.attempts as number,
       nextAttemptAt: row.next_attempt_at as number,
     }));

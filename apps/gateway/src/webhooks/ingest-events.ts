@@ -1,5 +1,5 @@
 import type { DeliveryEvent, Logger } from '@msg/core';
-import { statusCallback } from '../callbacks/callback-body.js';
+import { type StatusChange, statusCallback } from '../callbacks/callback-body.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type {
   EventRecord,
@@ -70,15 +70,19 @@ export async function ingestEvents(
     receipts: events.map((event) => incomingReceipt(providerId, event, receivedAt)),
     sentSince: receivedAt - context.receiptWindowMs,
     replay: replay ? { providerId, ...replay, receivedAt } : undefined,
-    callback: (message, event) =>
-      statusCallback(message, {
+    callback: (message, event) => {
+      const change: StatusChange = {
         status: event.status,
         provider: providerId,
         providerMessageId: event.providerMessageId,
         providerStatus: event.providerStatus,
-        error: (event.detail?.error as Parameters<typeof statusCallback>[1]['error']) ?? undefined,
+        error: event.detail?.error as StatusChange['error'],
         occurredAt: event.occurredAt,
-      }),
+        recipient: event.detail?.recipient as StatusChange['recipient'],
+        bounceType: event.detail?.bounceType as StatusChange['bounceType'],
+      };
+      return statusCallback(message, change);
+    },
   });
   if (written.outcome === 'replayed') return 'replayed';
   let callbacks = false;
