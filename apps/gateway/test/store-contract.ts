@@ -282,14 +282,15 @@ export function describeMessageStore(name: string, open: () => Promise<MessageSt
     it('records attempts and finishes the dispatch', async () => {
       const stored = message();
       await store.accept(stored, undefined, { instanceId: 'a' });
-      await store.recordAttempt({
+      const started = {
         messageId: stored.id,
         sequence: 1,
         providerId: 'twilio',
         startedAt: 1100,
-        outcome: 'in-flight',
+        outcome: 'in-flight' as const,
         possibleDuplicate: false,
-      });
+      };
+      await store.recordAttempt(started);
       await store.recordAttempt({
         messageId: stored.id,
         sequence: 1,
@@ -317,14 +318,7 @@ export function describeMessageStore(name: string, open: () => Promise<MessageSt
       ]);
       expect(await store.get(stored.id)).toMatchObject({ dispatchState: 'done', cost: { amount: '0.0075' } });
       // A start written late (a slow attempt) never puts a finished attempt back in flight.
-      await store.recordAttempt({
-        messageId: stored.id,
-        sequence: 1,
-        providerId: 'twilio',
-        startedAt: 1100,
-        outcome: 'in-flight',
-        possibleDuplicate: false,
-      });
+      await store.recordAttempt(started);
       expect((await store.attempts(stored.id))[0]?.outcome).toBe('succeeded');
       const matched = await receipts([event('', { providerMessageId: 'SM1' })]);
       expect(matched).toMatchObject({ outcome: 'accepted', results: [{ message: { id: stored.id } }] });

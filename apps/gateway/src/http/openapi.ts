@@ -29,10 +29,14 @@ const errors = {
     description: 'The path does not take this method (Allow lists those it takes)',
     ...json(ref('Error')),
   },
-  '429': { description: 'Rate limit of the key exceeded (Retry-After)', ...json(ref('Error')) },
+  '429': {
+    description:
+      'Rate limit of the key exceeded (`rate_limited`), or the key holds more than its share of a long queue (`backlog_share`); Retry-After says when to come back',
+    ...json(ref('Error')),
+  },
   '503': {
     description:
-      'Store unavailable or gateway not ready: nothing was stored (a stored message is always answered 202)',
+      'Store unavailable, gateway not ready, or the queue past its bound (`backlogged`, with Retry-After): nothing was stored (a stored message is always answered 202)',
     ...json(ref('Error')),
   },
 };
@@ -163,10 +167,15 @@ export function openApiDocument(version: string) {
       '/healthz': { get: { summary: 'The process is alive', responses: { '200': { description: 'ok' } } } },
       '/readyz': {
         get: {
-          summary: 'Providers loaded and the store open and writable',
+          summary: 'Providers loaded, the store open and writable, the queue within its bound',
           responses: {
-            '200': { description: 'ready' },
-            '503': { description: 'starting, stopping, or the store cannot be written (with the reason)' },
+            '200': {
+              description: 'ready, with the queue (queued, in flight, the concurrency limit, the oldest age)',
+            },
+            '503': {
+              description:
+                'starting, stopping, the store cannot be written, or the queue past its bound (`backlogged`, with Retry-After)',
+            },
           },
         },
       },
