@@ -1,7 +1,7 @@
 // A store already holding `count` finished messages, as the gateway writes them: time-ordered ids
 // over the last week, each with its attempt and a delivery receipt. Built once per size and kept
 // in the system's temporary folder; each run works on a copy.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { copyFileSync, existsSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -63,9 +63,24 @@ function build(path: string, count: number): void {
   db.close();
 }
 
+/** A fingerprint of the gateway's schema: a store built for another schema is never reused. */
+function schemaVersion(): string {
+  const path = join(tmpdir(), `msg-bench-schema-${process.pid}.sqlite`);
+  void new SqliteMessageStore({ path }).close();
+  const db = new Database(path, { readonly: true });
+  const schema = (
+    db.prepare('SELECT sql FROM sqlite_master ORDER BY name').all() as Array<{ sql: string | null }>
+  )
+    .map((row) => row.sql ?? '')
+    .join('\n');
+  db.close();
+  for (const suffix of ['', '-wal', '-shm']) rmSync(`${path}${suffix}`, { force: true });
+  return createHash('sha256').update(schema).digest('hex').slice(0, 12);
+}
+
 /** A fresh copy, at `target`, of a store holding `count` finished messages. */
 export function prefilledStore(count: number, target: string): void {
-  const cached = join(tmpdir(), `msg-bench-gateway-${count}.sqlite`);
+  const cached = join(tmpdir(), `msg-bench-gateway-${count}-${schemaVersion()}.sqlite`);
   if (!existsSync(cached)) {
     const building = `${cached}.${process.pid}.building`;
     console.log(`building a store of ${count} messages (kept as ${cached})...`);
