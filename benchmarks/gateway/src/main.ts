@@ -3,14 +3,15 @@
 // Twilio simulator) runs in its own process; this one generates the load with an undici Pool and
 // reads the gateway's CPU time from /proc. Per path it reports messages accepted per second,
 // delivered per second while the load lasts, and delivered end to end (until the queue is empty),
-// the backlog left when the load stops, and gateway CPU per message; for Twilio also CPU per
-// receipt; and the console path again over a store already holding BENCH_STORED messages.
+// the backlog left when the load stops, and gateway CPU per message; the console path again over a
+// store already holding BENCH_STORED messages; and the gateway's CPU per Twilio receipt, alone.
 // The last line printed is one JSON object.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { twilioSignature } from '@msg/plugin-twilio';
 import { Pool } from 'undici';
 import { prefilledStore } from './prefill.js';
 
@@ -23,6 +24,8 @@ const STORED = Number(process.env.BENCH_STORED ?? 1_000_000);
 const ONLY = new Set((process.env.BENCH_ONLY ?? 'anchors,console,stored,twilio').split(','));
 /** Twilio's simulator sends two receipts per message (sent, delivered). */
 const RECEIPTS_PER_MESSAGE = 2;
+const TWILIO_SID = `AC${'5a'.repeat(16)}`;
+const TWILIO_TOKEN = 'bench-twilio-auth-token';
 const here = dirname(fileURLToPath(import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'msg-bench-gateway-'));
 const TICKS_PER_SECOND = 100;
@@ -236,6 +239,87 @@ async function interleaved(targets: Target[]): Promise<Map<string, Round>> {
   return results;
 }
 
+/**
+ * Gateway CPU per receipt, alone: messages sent through Twilio (its simulator holding its own
+ * callbacks back), then two status callbacks for each, signed as Twilio signs them, posted with
+ * undici at CONCURRENCY; the gateway's CPU over the posts only, per receipt. The median of ROUNDS.
+ */
+async function receiptCpu(gatewayServer: Server): Promise<{ microseconds: number; perSecond: number }> {
+  const pool = new Pool(gatewayServer.url, { connections: CONCURRENCY, pipelining: 1 });
+  const count = Math.min(MESSAGES, 5000);
+  const rounds: Array<{ microseconds: number; perSecond: number }> = [];
+  const post = async (path: string, headers: Record<string, string>, body: string) => {
+    const response = await pool.request({ method: 'POST', path, headers, body });
+    if (response.statusCode >= 300) throw new Error(`${path} answered ${response.statusCode}`);
+    return response.body.json();
+  };
+  try {
+    for (let round = 0; round < ROUNDS; round++) {
+      const sent: Array<{ id: string; sid: string }> = [];
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: CONCURRENCY }, async () => {
+          while (next++ < count) {
+            const body = (await post(
+              '/v1/messages?wait=true',
+              { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
+              JSON.stringify({ to: '+260971234567', text: 'benchmark message' }),
+            )) as { id: string; providerMessageId: string };
+            sent.push({ id: body.id, sid: body.providerMessageId });
+          }
+        }),
+      );
+      const callbacks = sent.flatMap(({ id, sid }) =>
+        ['sent', 'delivered'].map((status) => {
+          const path = `/webhooks/twilio?messageId=${id}`;
+          const params: Record<string, string> = {
+            ApiVersion: '2010-04-01',
+            AccountSid: TWILIO_SID,
+            SmsSid: sid,
+            SmsStatus: status,
+            MessageSid: sid,
+            MessageStatus: status,
+            To: '+260971234567',
+            From: '+15005550006',
+            ...(status === 'delivered' ? { RawDlrDoneDate: '2512021200' } : {}),
+          };
+          const signature = twilioSignature(TWILIO_TOKEN, `${gatewayServer.url}${path}`, params);
+          return { path, body: new URLSearchParams(params).toString(), signature };
+        }),
+      );
+      const before = cpuSeconds(gatewayServer.pid);
+      const started = performance.now();
+      let index = 0;
+      await Promise.all(
+        Array.from({ length: CONCURRENCY }, async () => {
+          while (index < callbacks.length) {
+            const callback = callbacks[index++] as (typeof callbacks)[number];
+            const response = await pool.request({
+              method: 'POST',
+              path: callback.path,
+              headers: {
+                'content-type': 'application/x-www-form-urlencoded',
+                'x-twilio-signature': callback.signature,
+              },
+              body: callback.body,
+            });
+            await response.body.dump();
+            if (response.statusCode !== 200) throw new Error(`a receipt answered ${response.statusCode}`);
+          }
+        }),
+      );
+      const seconds = (performance.now() - started) / 1000;
+      rounds.push({
+        microseconds: ((cpuSeconds(gatewayServer.pid) - before) / callbacks.length) * 1e6,
+        perSecond: callbacks.length / seconds,
+      });
+    }
+  } finally {
+    await pool.close();
+  }
+  return median(rounds, (round) => round.microseconds);
+}
+
 const optional = <T>(part: string, start: () => Promise<T>): Promise<T | undefined> =>
   ONLY.has(part) ? start() : Promise.resolve(undefined);
 
@@ -260,10 +344,21 @@ const first = await interleaved(
 // Twilio through its simulator: once with receipts held back (a delay longer than the run), once
 // with its two signed callbacks per message coming back; the CPU between them is the receipts'.
 let second = new Map<string, Round>();
+let receipts: { microseconds: number; perSecond: number } | undefined;
 if (ONLY.has('twilio')) {
   const quiet = await startServer('twilio-simulator', String(3_600_000));
   const talking = await startServer('twilio-simulator', '20');
   try {
+    // The gateway's CPU per receipt, measured alone (see receiptCpu).
+    const alone = await startServer('gateway', join(work, 'twilio-receipts.sqlite'), 'twilio', quiet.url);
+    try {
+      receipts = await receiptCpu(alone);
+      console.log(
+        `${'twilio receipts alone'.padEnd(24)} ${receipts.microseconds.toFixed(0)} µs CPU each, ${receipts.perSecond.toFixed(0)}/s`,
+      );
+    } finally {
+      alone.child.kill('SIGKILL');
+    }
     second = await interleaved([
       await target(
         'twilio, no receipts',
@@ -314,11 +409,7 @@ const figures = (run: Round) => ({
   p99Ms: round1(run.p99Ms),
   deliveredToAccepted: ratio(run.deliveredUnderLoadPerSecond, run.acceptedPerSecond),
 });
-const receiptMicroseconds = twilioRuns
-  ? (twilioRuns.withReceipts.cpuMicrosecondsPerMessage -
-      twilioRuns.withoutReceipts.cpuMicrosecondsPerMessage) /
-    RECEIPTS_PER_MESSAGE
-  : undefined;
+const receiptMicroseconds = receipts?.microseconds;
 const sqliteInsert = anchors?.sqlite.acceptedPerSecond;
 const summary = {
   benchmark: 'gateway',
@@ -349,6 +440,7 @@ const summary = {
     ),
     cpuMicrosecondsPerReceipt:
       receiptMicroseconds === undefined ? undefined : Math.round(receiptMicroseconds),
+    receiptsPerSecond: receipts && Math.round(receipts.perSecond),
   },
   targets: {
     deliveredKeepsUpWithAccepted:
