@@ -5,6 +5,7 @@ import { type DependencyContainer, container as rootContainer } from 'tsyringe';
 import type { CallbackWorker } from './callbacks/callback-worker.js';
 import type { LoadedConfig } from './config/load-config.js';
 import type { Dispatcher } from './dispatch/dispatcher.js';
+import type { ProviderActivity } from './live/provider-activity.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { MigrationControl } from './migrations/migration-control.js';
 import type { HostedProvider } from './plugins/plugin-host.js';
@@ -20,6 +21,7 @@ const RouterToken: unique symbol = Symbol.for('msg.Router');
 const DispatcherToken: unique symbol = Symbol.for('msg.Dispatcher');
 const CallbackWorkerToken: unique symbol = Symbol.for('msg.CallbackWorker');
 const MigrationControlToken: unique symbol = Symbol.for('msg.MigrationControl');
+const ActivityToken: unique symbol = Symbol.for('msg.ProviderActivity');
 
 /** Explicit tokens: interfaces have no runtime identity, and no decorator metadata is needed. */
 export const Tokens = {
@@ -33,6 +35,7 @@ export const Tokens = {
   Dispatcher: DispatcherToken,
   CallbackWorker: CallbackWorkerToken,
   MigrationControl: MigrationControlToken,
+  Activity: ActivityToken,
 } as const;
 
 /** What each token resolves to. */
@@ -47,6 +50,7 @@ export interface Services {
   [Tokens.Dispatcher]: Dispatcher;
   [Tokens.CallbackWorker]: CallbackWorker;
   [Tokens.MigrationControl]: MigrationControl;
+  [Tokens.Activity]: ProviderActivity;
 }
 
 export type Token = keyof Services;

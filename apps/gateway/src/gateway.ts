@@ -20,6 +20,8 @@ import { releaseDueRetries } from './dispatch/retry-release.js';
 import { ApiKeys } from './http/auth.js';
 import { buildServer } from './http/server.js';
 import { type Lifecycle, ServerContext } from './http/server-context.js';
+import { Sessions } from './http/sessions.js';
+import { ProviderActivity } from './live/provider-activity.js';
 import { createLogger } from './logger.js';
 import { GatewayMetrics } from './metrics.js';
 import { Alerts } from './migrations/alerts.js';
@@ -156,7 +158,10 @@ export function createGateway(loaded: LoadedConfig, options: GatewayOptions = {}
     opened = store;
     const metrics = container.get(Tokens.Metrics);
     metrics.observeStore(() => store.writeHealth().writable);
-    const context = new ServerContext(container, lifecycle, new ApiKeys(config.apiKeys, now));
+    const sessions = config.dashboard.enabled
+      ? new Sessions({ ttlMs: config.dashboard.sessionTtlMs, idleMs: config.dashboard.idleTimeoutMs, now })
+      : undefined;
+    const context = new ServerContext(container, lifecycle, new ApiKeys(config.apiKeys, now, sessions));
     app = await buildServer(context);
     const address = await app.listen({
       host: options.host ?? config.server.host,
@@ -289,7 +294,12 @@ export function createGateway(loaded: LoadedConfig, options: GatewayOptions = {}
         onReceiptDue: () => deadlines.kick(),
       });
       container.value(Tokens.Dispatcher, dispatcher);
-      stopMetrics = metrics.observe(router, () => dispatcher.depth);
+      const activity = new ProviderActivity(now);
+      container.value(Tokens.Activity, activity);
+      const stopObserving = [metrics.observe(router, () => dispatcher.depth), activity.observe(router)];
+      stopMetrics = () => {
+        for (const stop of stopObserving) stop();
+      };
       sweeps = [
         new PeriodicTask(() => migrations.tick(), {
           name: 'migration plans',

@@ -1,7 +1,9 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ApiKeyConfig } from '../config/config-schema.js';
+import { readCookie } from './cookies.js';
 import { HttpError } from './http-error.js';
+import { csrfMatches, type Session, type Sessions } from './sessions.js';
 
 export type Scope = 'send' | 'read' | 'monitor' | 'admin';
 
@@ -26,6 +28,13 @@ interface KeyEntry {
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
 
+/** The dashboard's session cookie; the API takes it instead of a key. */
+export const SESSION_COOKIE = 'msg_session';
+/** Where a cookie-authenticated request that changes something carries the session's CSRF token. */
+export const CSRF_HEADER = 'x-csrf-token';
+/** Requests that change nothing: they need no CSRF token. */
+const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
+
 /**
  * API keys with scopes and a per-key rate limit (token bucket, `rateLimitPerMinute`). The presented
  * key is hashed and compared with every configured key in constant time, so neither the timing nor
@@ -37,6 +46,8 @@ export class ApiKeys {
   constructor(
     keys: readonly ApiKeyConfig[],
     private readonly now: () => number = Date.now,
+    /** Dashboard sessions, which the API takes instead of a key; none: keys only. */
+    readonly sessions?: Sessions,
   ) {
     this.keys = keys.map((config) => ({
       config,
@@ -83,7 +94,20 @@ export class ApiKeys {
     return entry && count > 0 ? this.take(entry, count) : undefined;
   }
 
-  /** A route hook: authenticates, checks the scope and takes one token. */
+  /** The dashboard session a request's cookie names, if it is live. */
+  sessionOf(request: FastifyRequest): { id: string; session: Session } | undefined {
+    const id = readCookie(request.headers.cookie, SESSION_COOKIE);
+    const session = id === undefined ? undefined : this.sessions?.get(id);
+    return id !== undefined && session ? { id, session } : undefined;
+  }
+
+  /**
+   * A route hook: authenticates by API key (`Authorization: Bearer`, `X-API-Key`) or, without one,
+   * by the dashboard's session cookie; checks the scope and takes one token from the key's bucket.
+   * A cookie travels with every request the browser makes, so a cookie-authenticated request that
+   * changes something must also carry the session's CSRF token, which only the dashboard's own
+   * pages can read.
+   */
   require(scope: Scope) {
     return async (request: FastifyRequest, _reply: FastifyReply) => {
       const header = request.headers.authorization;
@@ -91,8 +115,29 @@ export class ApiKeys {
         typeof header === 'string' && header.startsWith('Bearer ')
           ? header.slice(7).trim()
           : (request.headers['x-api-key'] as string | undefined);
-      const entry = this.authenticate(presented);
-      if (!entry) {
+      let entry: KeyEntry | undefined;
+      let scopes: ReadonlySet<Scope> | undefined;
+      if (presented === undefined && header === undefined) {
+        const signedIn = this.sessionOf(request);
+        if (signedIn) {
+          if (
+            !SAFE_METHODS.has(request.method) &&
+            !csrfMatches(signedIn.session, request.headers[CSRF_HEADER])
+          ) {
+            throw new HttpError(
+              403,
+              'csrf_token_required',
+              `a request authenticated by the session cookie that changes something needs the session's CSRF token in ${CSRF_HEADER}`,
+            );
+          }
+          entry = this.keys.find((candidate) => candidate.config.id === signedIn.session.keyId);
+          scopes = signedIn.session.scopes;
+        }
+      } else {
+        entry = this.authenticate(presented);
+        scopes = entry?.scopes;
+      }
+      if (!entry || !scopes) {
         throw new HttpError(
           401,
           'unauthorized',
@@ -103,7 +148,7 @@ export class ApiKeys {
           },
         );
       }
-      if (!entry.scopes.has(scope)) {
+      if (!scopes.has(scope)) {
         throw new HttpError(403, 'forbidden', `this API key lacks the "${scope}" scope`);
       }
       const wait = this.take(entry, 1);
@@ -118,7 +163,7 @@ export class ApiKeys {
           },
         );
       }
-      request.principal = { keyId: entry.config.id, scopes: entry.scopes };
+      request.principal = { keyId: entry.config.id, scopes };
     };
   }
 }

@@ -2,9 +2,24 @@ import type { AttemptRecord, EventRecord, StoredMessage } from '../store/message
 
 const iso = (time: number | undefined) => (time === undefined ? undefined : new Date(time).toISOString());
 
-function recipient(message: StoredMessage): string | string[] {
+export function recipient(message: StoredMessage): string | string[] {
   const payload = message.message;
   return payload.channel === 'sms' ? payload.to : payload.to.map((address) => address.email);
+}
+
+/** A message in a listing (`GET /v1/messages?to=`): where it stands, without its history. */
+export function summaryView(message: StoredMessage) {
+  return {
+    id: message.id,
+    channel: message.channel,
+    to: recipient(message),
+    status: message.status,
+    dispatch: message.dispatchState,
+    provider: message.providerId,
+    routingReason: message.routingReason,
+    createdAt: iso(message.createdAt),
+    updatedAt: iso(message.updatedAt),
+  };
 }
 
 /** What `POST /v1/messages` answers: enough to poll for the rest. */

@@ -4,6 +4,7 @@ import type { CallbackWorker } from '../callbacks/callback-worker.js';
 import type { GatewayConfig } from '../config/config-schema.js';
 import { type GatewayContainer, Tokens } from '../container.js';
 import type { Dispatcher } from '../dispatch/dispatcher.js';
+import type { ProviderActivity } from '../live/provider-activity.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { MigrationControl } from '../migrations/migration-control.js';
 import type { HostedProvider } from '../plugins/plugin-host.js';
@@ -17,6 +18,8 @@ export interface GatewayRuntime {
   dispatcher: Dispatcher;
   callbacks: CallbackWorker;
   migrations: MigrationControl;
+  /** Each provider's last minute, for the live feed. */
+  activity: ProviderActivity;
   providers: ReadonlyMap<string, HostedProvider>;
   channels: ReadonlyMap<string, Channel>;
 }
@@ -66,6 +69,7 @@ export class ServerContext {
         dispatcher: this.container.get(Tokens.Dispatcher),
         callbacks: this.container.get(Tokens.CallbackWorker),
         migrations: this.container.get(Tokens.MigrationControl),
+        activity: this.container.get(Tokens.Activity),
         providers: new Map(providers.map((hosted) => [hosted.entry.id, hosted])),
         channels: new Map(providers.map((hosted) => [hosted.entry.id, hosted.provider.channel])),
       };

@@ -116,6 +116,12 @@ export type AcceptResult =
   | { outcome: 'replayed'; message: StoredMessage }
   | { outcome: 'conflict'; messageId: string };
 
+/** Where a page of `recentByRecipient` ended: its last message. */
+export interface RecipientCursor {
+  createdAt: number;
+  id: string;
+}
+
 /** A status callback to queue in the same transaction as the change it reports. */
 export interface CallbackRequest {
   url: string;
@@ -190,6 +196,14 @@ export interface MessageStore extends OperationsStore {
   get(id: string): Promise<StoredMessage | undefined>;
   attempts(messageId: string): Promise<AttemptRecord[]>;
   events(messageId: string): Promise<EventRecord[]>;
+  /**
+   * Messages to this recipient (an E.164 number, or an email address in lower case, as `to` named
+   * it), newest first; with `before`, those after that one in this order (the next page).
+   */
+  recentByRecipient(
+    recipient: string,
+    options: { limit: number; before?: RecipientCursor | undefined },
+  ): Promise<StoredMessage[]>;
   /**
    * The most recent message sent at or after `sentSince` under this provider message id: providers
    * reuse and wrap their ids, so an older send with the same id never takes another's receipt.

@@ -181,4 +181,19 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
      created_at INTEGER NOT NULL
    );
    CREATE INDEX alert_due ON alert_outbox (state, next_attempt_at);`,
+  // Recent messages by recipient (the dashboard's look-up): one row per recipient of a message's
+  // \`to\` (an SMS number as stored, an email address in lower case), newest first by the key.
+  `CREATE TABLE message_recipients (
+     recipient TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     message_id TEXT NOT NULL,
+     PRIMARY KEY (recipient, created_at, message_id)
+   ) WITHOUT ROWID;
+   INSERT OR IGNORE INTO message_recipients (recipient, created_at, message_id)
+     SELECT json_extract(payload, '$.to'), created_at, id FROM messages
+     WHERE json_type(payload, '$.to') = 'text';
+   INSERT OR IGNORE INTO message_recipients (recipient, created_at, message_id)
+     SELECT lower(json_extract(address.value, '$.email')), message.created_at, message.id
+     FROM messages AS message, json_each(message.payload, '$.to') AS address
+     WHERE json_type(message.payload, '$.to') = 'array' AND json_extract(address.value, '$.email') IS NOT NULL;`,
 ];

@@ -14,6 +14,7 @@ import type {
   EventWrite,
   MessageStore,
   OutboxCallback,
+  RecipientCursor,
   ReplayToken,
   RetrySchedule,
   StoredMessage,
@@ -32,6 +33,7 @@ import type {
   ShadowValidationRecord,
   SideQuery,
 } from './operations-store.js';
+import { recipientsOf } from './recipients.js';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
 import { SqliteOperations } from './sqlite-operations.js';
 import { StoreUnavailableError } from './store-error.js';
@@ -180,6 +182,14 @@ export class SqliteMessageStore implements MessageStore {
            @overrideProvider, @createdAt, @updatedAt)`,
       ),
       getMessage: db.prepare('SELECT * FROM messages WHERE id = ?'),
+      insertRecipient: db.prepare(
+        'INSERT OR IGNORE INTO message_recipients (recipient, created_at, message_id) VALUES (?, ?, ?)',
+      ),
+      byRecipient: db.prepare(
+        `SELECT message.* FROM message_recipients AS recipient JOIN messages AS message ON message.id = recipient.message_id
+         WHERE recipient.recipient = ? AND (recipient.created_at, recipient.message_id) < (?, ?)
+         ORDER BY recipient.created_at DESC, recipient.message_id DESC LIMIT ?`,
+      ),
       getIdempotency: db.prepare('SELECT * FROM idempotency_keys WHERE api_key_id = ? AND key = ?'),
       deleteIdempotency: db.prepare('DELETE FROM idempotency_keys WHERE api_key_id = ? AND key = ?'),
       insertIdempotency: db.prepare(
@@ -451,6 +461,9 @@ export class SqliteMessageStore implements MessageStore {
         createdAt: message.createdAt,
         updatedAt: message.updatedAt,
       });
+      for (const recipient of recipientsOf(message.message)) {
+        this.statements.insertRecipient.run(recipient, message.createdAt, message.id);
+      }
       return { outcome: 'created', message };
     });
   }
@@ -590,6 +603,20 @@ export class SqliteMessageStore implements MessageStore {
       eventKey: row.event_key as string,
       detail: row.detail ? JSON.parse(row.detail as string) : undefined,
     }));
+  }
+
+  async recentByRecipient(
+    recipient: string,
+    options: { limit: number; before?: RecipientCursor | undefined },
+  ): Promise<StoredMessage[]> {
+    const before = options.before ?? { createdAt: Number.MAX_SAFE_INTEGER, id: '' };
+    const rows = this.statements.byRecipient.all(
+      recipient,
+      before.createdAt,
+      before.id,
+      options.limit,
+    ) as Row[];
+    return rows.map((row) => this.revived(row));
   }
 
   async findByProviderMessageId(
