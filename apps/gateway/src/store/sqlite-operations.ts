@@ -354,7 +354,7 @@ export class SqliteOperations implements OperationsStore {
     const range = [query.migrationId, query.since, query.until, ...query.providers];
     for (const row of this.db
       .prepare(
-        `SELECT (started_at - @since) / @bucket AS bucket, COUNT(*) AS sends,
+        `SELECT CAST((started_at - @since) / @bucket AS INTEGER) AS bucket, COUNT(*) AS sends,
            SUM(outcome IN ('failed', 'ambiguous') AND COALESCE(error_kind, '') <> 'permanent') AS errors
          FROM attempts INDEXED BY attempts_migration
          WHERE migration_id = ? AND started_at >= ? AND started_at < ? AND outcome <> 'in-flight'
@@ -367,7 +367,7 @@ export class SqliteOperations implements OperationsStore {
     }
     for (const row of this.db
       .prepare(
-        `SELECT (created_at - @since) / @bucket AS bucket, COUNT(*) AS settled,
+        `SELECT CAST((created_at - @since) / @bucket AS INTEGER) AS bucket, COUNT(*) AS settled,
            SUM(delivered_at IS NOT NULL) AS delivered,
            COALESCE(SUM(CASE WHEN cost_amount IS NOT NULL THEN CAST(cost_amount AS REAL) END), 0) AS cost_total,
            SUM(cost_amount IS NOT NULL AND delivered_at IS NOT NULL) AS cost_delivered
@@ -388,7 +388,7 @@ export class SqliteOperations implements OperationsStore {
     for (const row of this.db
       .prepare(
         `WITH times AS (
-           SELECT (created_at - @since) / @bucket AS bucket, delivered_at - created_at AS time
+           SELECT CAST((created_at - @since) / @bucket AS INTEGER) AS bucket, delivered_at - created_at AS time
            FROM messages INDEXED BY messages_migration
            WHERE migration_id = ? AND created_at >= ? AND created_at < ? AND delivered_at IS NOT NULL
              AND provider_id IN (${providers})),
