@@ -9,8 +9,12 @@ export function describeState(value: unknown): string {
   const entries = Object.entries(value as Record<string, unknown>).filter(
     ([, item]) => item !== undefined && item !== null && typeof item !== 'object',
   );
-  if (entries.length === 0) return JSON.stringify(value);
-  return entries.map(([name, item]) => `${name} ${String(item)}`).join(', ');
+  const text =
+    entries.length === 0
+      ? JSON.stringify(value)
+      : entries.map(([name, item]) => `${name} ${String(item)}`).join(', ');
+  // A whole plan is too long for a table cell; the API has it in full.
+  return text.length > 120 ? `${text.slice(0, 119)}…` : text;
 }
 
 /** The audit log's entries: who did what to which subject, when, why, and what changed. */

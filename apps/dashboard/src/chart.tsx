@@ -49,11 +49,19 @@ export function TimeChart({ metric, data, fromLabel, toLabel }: TimeChartProps) 
       legend: { show: true, live: false },
       cursor: { drag: { x: false, y: false }, points: { size: 6 } },
       scales: {
-        x: { time: true },
+        // Half a bucket of room at each end: the newest bucket's point is never cut in half.
+        x: {
+          time: true,
+          range: (_self, min, max) => [
+            (min ?? 0) - data.bucketSeconds / 2,
+            (max ?? 0) + data.bucketSeconds / 2,
+          ],
+        },
         y: {
+          // From zero, with room above the highest point.
           range: (_self, min, max) => [
             Math.min(0, min ?? 0),
-            Math.max(max ?? 0, metric.unit === 'rate' ? 0.05 : 1),
+            Math.max((max ?? 0) * 1.15, metric.unit === 'rate' ? 0.05 : 1),
           ],
         },
       },
@@ -73,7 +81,8 @@ export function TimeChart({ metric, data, fromLabel, toLabel }: TimeChartProps) 
           label: fromLabel,
           stroke: SIDE_COLOURS.from,
           width: 2,
-          points: { show: data.times.length <= 60 },
+          // A bucket between two empty ones is a lone point: without a dot it would not show.
+          points: { show: true, size: 7, fill: SIDE_COLOURS.from },
           value: (_self, value) => (value === null ? '–' : format(value)),
         },
         {
@@ -81,7 +90,7 @@ export function TimeChart({ metric, data, fromLabel, toLabel }: TimeChartProps) 
           stroke: SIDE_COLOURS.to,
           width: 2,
           dash: [6, 3],
-          points: { show: data.times.length <= 60 },
+          points: { show: true, size: 7, fill: SIDE_COLOURS.to },
           value: (_self, value) => (value === null ? '–' : format(value)),
         },
       ],

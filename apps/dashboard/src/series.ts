@@ -2,6 +2,8 @@ import type { SeriesPoint, SeriesView } from './api-types.js';
 
 /** One chart's data: bucket start times (seconds, as uPlot takes them) and a value per side. */
 export interface ChartData {
+  /** Width of a bucket, seconds. */
+  bucketSeconds: number;
   times: number[];
   from: Array<number | null>;
   to: Array<number | null>;
@@ -69,7 +71,7 @@ export function chartData(series: SeriesView, metric: ChartMetric): ChartData {
   const index = (points: SeriesPoint[]) => new Map(points.map((point) => [Date.parse(point.at), point]));
   const from = index(series.from);
   const to = index(series.to);
-  const data: ChartData = { times: [], from: [], to: [] };
+  const data: ChartData = { bucketSeconds: series.bucketMs / 1000, times: [], from: [], to: [] };
   for (let bucket = 0; bucket < buckets; bucket++) {
     const at = since + bucket * series.bucketMs;
     const value = (side: Map<number, SeriesPoint>) => {

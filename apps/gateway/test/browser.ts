@@ -76,6 +76,7 @@ export async function expectAccessible(page: Page, view: string): Promise<void> 
   expect(describe(serious), `accessibility of ${view}`).toEqual([]);
 }
 
-export async function screenshot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+/** The whole page, or only what the screen shows (`fullPage: false`, for phones). */
+export async function screenshot(page: Page, name: string, fullPage = true): Promise<void> {
+  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage });
 }

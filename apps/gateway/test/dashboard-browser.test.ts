@@ -1,7 +1,15 @@
 // biome-ignore-all lint/suspicious/noExplicitAny: response bodies are asserted on, any keeps the tests short.
+import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, chromiumAvailable, expectAccessible, launchChromium, screenshot } from './browser.js';
+import {
+  ARTIFACTS,
+  CHROMIUM,
+  chromiumAvailable,
+  expectAccessible,
+  launchChromium,
+  screenshot,
+} from './browser.js';
 import { ADMIN_KEY, API_KEY, eventually, startGateway, type TestGateway } from './helpers.js';
 
 const MONITOR_KEY = 'monitor-key-0123456789abcdef';
@@ -158,6 +166,7 @@ describe.skipIf(!chromiumAvailable)('the dashboard in Chromium', () => {
       'to.deliveredRate >= from.deliveredRate - 0.05',
     );
     await screenshot(page, 'migration');
+    await page.locator('[data-chart="volume"]').screenshot({ path: join(ARTIFACTS, 'chart-volume.png') });
     await expectAccessible(page, 'migration');
   });
 
@@ -265,7 +274,7 @@ describe.skipIf(!chromiumAvailable)('the dashboard in Chromium', () => {
       await open(hash);
       await page.locator('main h1').waitFor();
       if (name === 'phone-migration') await page.locator('[data-chart="volume"] canvas').first().waitFor();
-      await screenshot(page, name);
+      await screenshot(page, name, false);
       // Elements reaching past the right edge, outside the tables that scroll on their own.
       const wide = await page.evaluate(`[...document.querySelectorAll('body *')]
         .filter((element) => element.getBoundingClientRect().right > window.innerWidth + 1)
