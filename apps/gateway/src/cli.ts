@@ -3,7 +3,8 @@ import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { MsgError, Router, validateRouterConfig } from '@msg/core';
-import { request } from 'undici';
+import { gatewayClient } from './cli-client.js';
+import { operate } from './cli-operations.js';
 import { ConfigError, type LoadedConfig, loadConfig } from './config/load-config.js';
 import type { SecretRegistry } from './config/secrets.js';
 import { createGateway, defaultRouting, type Gateway } from './gateway.js';
@@ -20,6 +21,17 @@ const USAGE = `msg — the @msg gateway
            [--url <gateway>] [--api-key <key>]  send a test message
   msg providers [--url <gateway>] [--api-key <key>]
                                            show provider health, breakers and scores
+  msg providers halt|resume|reset <provider> [--reason <why>]
+  msg migrations list | show <id> | history <id>
+  msg migrations set <id> (--percentage <n> | --mode <mode>) --reason <why>
+  msg migrations stop|resume|reset <id> --reason <why>
+                                           emergency stop (everything to from), lift it, back to config
+  msg migrations start|pause|promote|abort|approve <id> --reason <why>
+                                           act on the migration's plan
+  msg route --to <number|email> [--tags a,b] [--down p1,p2] [--from <sender>]
+                                           where a message would go, and the failover chain; sends nothing
+  msg audit [--subject migration:<id>] [--actor <key id>] [--limit <n>]
+  (add --json to print the API's answer as it is)
 
 --url defaults to MSG_URL or http://127.0.0.1:8080, --api-key to MSG_API_KEY.`;
 
@@ -162,18 +174,7 @@ async function check(argv: string[], secrets: Secrets): Promise<void> {
 }
 
 function client(values: ReturnType<typeof options>) {
-  const base = (values.url ?? process.env.MSG_URL ?? 'http://127.0.0.1:8080').replace(/\/$/, '');
-  const key = values['api-key'] ?? process.env.MSG_API_KEY;
-  if (!key) fail('an API key is needed: --api-key or MSG_API_KEY');
-  return async (method: 'GET' | 'POST', path: string, body?: unknown) => {
-    const response = await request(`${base}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${key}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-      ...(body ? { body: JSON.stringify(body) } : {}),
-    });
-    const text = await response.body.text();
-    return { status: response.statusCode, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
-  };
+  return gatewayClient({ url: values.url, apiKey: values['api-key'] }, fail);
 }
 
 async function send(argv: string[]): Promise<void> {
@@ -228,7 +229,13 @@ export async function main(argv: string[]): Promise<void> {
       case 'send':
         return await send(rest);
       case 'providers':
-        return await providers(rest);
+        if (rest[0] && !rest[0].startsWith('-') && rest[0] !== 'list')
+          return await operate(command, rest, fail);
+        return await providers(rest[0] === 'list' ? rest.slice(1) : rest);
+      case 'migrations':
+      case 'route':
+      case 'audit':
+        return await operate(command, rest, fail);
       default:
         print(USAGE);
         if (command && command !== 'help' && command !== '--help' && command !== '-h') process.exit(1);

@@ -27,6 +27,7 @@ import { GatewayMetrics } from './metrics.js';
 import { Alerts } from './migrations/alerts.js';
 import { MigrationControl } from './migrations/migration-control.js';
 import { watchRouter } from './migrations/router-watch.js';
+import { ShadowValidator } from './migrations/shadow-validator.js';
 import { PeriodicTask } from './periodic-task.js';
 import { installLoopbackGuard } from './plugins/loopback-guard.js';
 import { closeProviders, type HostedProvider, loadProviders } from './plugins/plugin-host.js';
@@ -123,6 +124,7 @@ export function createGateway(loaded: LoadedConfig, options: GatewayOptions = {}
   let unsubscribeReceipts: Array<() => void> = [];
   let sweeps: PeriodicTask[] = [];
   let alertWorker: CallbackWorker | undefined;
+  let shadow: ShadowValidator | undefined;
   let unsubscribeRouter: (() => void) | undefined;
   let opened: MessageStore | undefined;
   // Ends every wait for the store when the gateway stops.
@@ -244,6 +246,15 @@ export function createGateway(loaded: LoadedConfig, options: GatewayOptions = {}
       });
       // Runtime control state is back in the router before the first message is routed.
       await migrations.load();
+      shadow = new ShadowValidator({
+        store,
+        providers: new Map(providers.map((hosted) => [hosted.entry.id, hosted.provider])),
+        migrations,
+        isHalted: (id) => routerState.isHalted(id),
+        metrics,
+        logger,
+        now,
+      });
       container.value(Tokens.MigrationControl, migrations);
       unsubscribeRouter = watchRouter(router, {
         store,
@@ -292,6 +303,7 @@ export function createGateway(loaded: LoadedConfig, options: GatewayOptions = {}
         retryRounds: config.dispatch.retryRounds,
         receipts: plan,
         onReceiptDue: () => deadlines.kick(),
+        onSent: (stored, routed) => shadow?.consider(stored, routed),
       });
       container.value(Tokens.Dispatcher, dispatcher);
       const activity = new ProviderActivity(now);
@@ -347,6 +359,7 @@ export function createGateway(loaded: LoadedConfig, options: GatewayOptions = {}
     }
     for (const unsubscribe of unsubscribeReceipts) unsubscribe();
     if (container.has(Tokens.CallbackWorker)) await container.get(Tokens.CallbackWorker).stop();
+    await shadow?.drain();
     await alertWorker?.stop();
     unsubscribeRouter?.();
     stopMetrics?.();

@@ -1,47 +1,12 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Pool } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SqliteMessageStore } from '../src/store/sqlite-store.js';
-import { GATEWAY_DIRECTORY, temporaryDirectory } from './helpers.js';
+import { GATEWAY_DIRECTORY, startChild, temporaryDirectory } from './helpers.js';
 
 const KEY = 'crash-test-key-0123456789';
-
-interface Child {
-  process: ChildProcess;
-  url: string;
-  stderr: () => string;
-  exited: Promise<number | null>;
-}
-
-/** The gateway as a deployment runs it: its CLI in its own process (from source, through tsx). */
-async function startChild(config: string): Promise<Child> {
-  const child = spawn(
-    process.execPath,
-    ['--conditions=@msg/source', '--import', 'tsx', 'src/cli.ts', 'start', '--config', config],
-    { cwd: GATEWAY_DIRECTORY, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let stdout = '';
-  let stderr = '';
-  child.stderr?.on('data', (chunk) => {
-    stderr += chunk;
-  });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`gateway did not start:\n${stderr}`)), 20_000);
-    child.stdout?.on('data', (chunk) => {
-      stdout += chunk;
-      const match = /listening on (http:\/\/\S+)/.exec(stdout);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1] as string);
-      }
-    });
-    void exited.then((code) => reject(new Error(`gateway exited with ${code}:\n${stderr}`)));
-  });
-  return { process: child, url, stderr: () => stderr, exited };
-}
 
 describe('crash safety (separate process, SIGKILL under load)', () => {
   const children: ChildProcess[] = [];

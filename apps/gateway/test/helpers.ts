@@ -1,4 +1,5 @@
 // biome-ignore-all lint/suspicious/noExplicitAny: response bodies are asserted on, any keeps the tests short.
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -134,4 +135,39 @@ export function twilioEntry(
       ...options,
     },
   };
+}
+
+export interface Child {
+  process: ChildProcess;
+  url: string;
+  stderr: () => string;
+  exited: Promise<number | null>;
+}
+
+/** The gateway as a deployment runs it: its CLI in its own process (from source, through tsx). */
+export async function startChild(config: string): Promise<Child> {
+  const child = spawn(
+    process.execPath,
+    ['--conditions=@msg/source', '--import', 'tsx', 'src/cli.ts', 'start', '--config', config],
+    { cwd: GATEWAY_DIRECTORY, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let stdout = '';
+  let stderr = '';
+  child.stderr?.on('data', (chunk) => {
+    stderr += chunk;
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`gateway did not start:\n${stderr}`)), 20_000);
+    child.stdout?.on('data', (chunk) => {
+      stdout += chunk;
+      const match = /listening on (http:\/\/\S+)/.exec(stdout);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1] as string);
+      }
+    });
+    void exited.then((code) => reject(new Error(`gateway exited with ${code}:\n${stderr}`)));
+  });
+  return { process: child, url, stderr: () => stderr, exited };
 }

@@ -6,9 +6,11 @@ import { describe, expect, it } from 'vitest';
 import { SQLITE_MIGRATIONS } from '../src/store/sqlite-migrations.js';
 import { SqliteMessageStore, StoreUnavailableError } from '../src/store/sqlite-store.js';
 import { FullDiskStore } from './fixtures/full-disk-store.js';
+import { describeOperationsStore } from './operations-contract.js';
 import { describeMessageStore, queuedSms } from './store-contract.js';
 
 describeMessageStore('sqlite (memory)', async () => new SqliteMessageStore({ path: ':memory:' }));
+describeOperationsStore('sqlite (memory)', async () => new SqliteMessageStore({ path: ':memory:' }));
 describeMessageStore(
   'sqlite (file)',
   async () => new SqliteMessageStore({ path: join(mkdtempSync(join(tmpdir(), 'msg-store-')), 'g.sqlite') }),

@@ -148,6 +148,7 @@ export class SimulatorServer {
   /** Per-recipient outcome overrides; plugin simulators read them with `outcomeFor`. */
   readonly outcomes = new Map<string, string>();
   defaultOutcome = 'delivered';
+  private outcomeMix: Array<[string, number]> = [];
   /** Delay before a status callback is sent. */
   callbackDelayMs = 20;
 
@@ -247,6 +248,7 @@ export class SimulatorServer {
     this.clearFaults();
     this.requests.length = 0;
     this.outcomes.clear();
+    this.outcomeMix = [];
   }
 
   errorNames(): string[] {
@@ -258,8 +260,31 @@ export class SimulatorServer {
     return this.sockets.size;
   }
 
+  /**
+   * Outcomes drawn at these shares for recipients without an override (`{ undelivered: 0.3 }`: 30 %
+   * undelivered, the rest `defaultOutcome`), from the simulator's seeded random source.
+   */
+  setOutcomeMix(mix: Readonly<Record<string, number>>): void {
+    const total = Object.values(mix).reduce((sum, share) => sum + share, 0);
+    if (total > 1 || Object.values(mix).some((share) => share < 0)) {
+      throw new Error(
+        `outcome shares must be non-negative and add up to at most 1, got ${JSON.stringify(mix)}`,
+      );
+    }
+    this.outcomeMix = Object.entries(mix);
+  }
+
   outcomeFor(recipient: string): string {
-    return this.outcomes.get(recipient) ?? this.defaultOutcome;
+    const chosen = this.outcomes.get(recipient);
+    if (chosen !== undefined) return chosen;
+    if (this.outcomeMix.length > 0) {
+      let point = this.random();
+      for (const [outcome, share] of this.outcomeMix) {
+        if (point < share) return outcome;
+        point -= share;
+      }
+    }
+    return this.defaultOutcome;
   }
 
   /** Answer as the provider does for a named error. */
@@ -383,6 +408,10 @@ export class SimulatorServer {
     }
     if (path === '/fail-next' && method === 'POST') {
       this.failNext(String(input.error), Number(input.times ?? 1));
+      return jsonResponse(200, { ok: true });
+    }
+    if (path === '/outcome-mix' && method === 'POST') {
+      this.setOutcomeMix(input.mix as Record<string, number>);
       return jsonResponse(200, { ok: true });
     }
     if (path === '/outcomes' && method === 'POST') {

@@ -1,4 +1,4 @@
-import { type Logger, type Router, RoutingError } from '@msg/core';
+import { type Logger, type RoutedSend, type Router, RoutingError } from '@msg/core';
 import { statusCallback } from '../callbacks/callback-body.js';
 import type { GatewayMetrics, QueueDepth } from '../metrics.js';
 import type { ReceiptPlan } from '../receipts/receipt-plan.js';
@@ -23,6 +23,8 @@ export interface DispatcherOptions {
   receipts: ReceiptPlan;
   /** Called after an outcome whose receipt wait is already over was stored (no-receipt providers). */
   onReceiptDue?: () => void;
+  /** Called after a successful send, off the send path (shadow validation of a migration's new side). */
+  onSent?: (stored: StoredMessage, routed: RoutedSend) => void;
 }
 
 const CLAIM_RETRY_MS = 1000;
@@ -170,6 +172,11 @@ export class Dispatcher {
       outcome = successOutcome(stored.id, routed, round);
       sentThrough = routed.provider;
       metrics.dispatched.inc({ result: 'sent' });
+      const cost = routed.result.cost;
+      if (cost && Number.isFinite(Number(cost.amount))) {
+        metrics.cost.inc({ provider: routed.provider, currency: cost.currency }, Number(cost.amount));
+      }
+      this.options.onSent?.(stored, routed);
     } catch (error) {
       if (controller.signal.aborted && this.stopping) {
         await this.abandon(stored, error);

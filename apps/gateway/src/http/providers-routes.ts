@@ -1,6 +1,6 @@
 import type { Router } from '@msg/core';
 import type { FastifyInstance } from 'fastify';
-import { HttpError } from './http-error.js';
+import { HttpError, invalidRequest } from './http-error.js';
 import type { ServerContext } from './server-context.js';
 
 /**
@@ -86,20 +86,25 @@ export function registerProviderRoutes(app: FastifyInstance, context: ServerCont
   ) =>
     app.post<{ Params: { id: string }; Body: { reason?: string } | undefined }>(
       `/v1/admin/providers/:id/${path}`,
-      {
-        onRequest: context.apiKeys.require('admin'),
-        schema: {
-          // No `type`: the body is optional (a reason is welcome, not required, for halts).
-          body: {
-            additionalProperties: false,
-            properties: { reason: { type: 'string', minLength: 1, maxLength: 500 } },
-          },
-        },
-      },
+      { onRequest: context.apiKeys.require('admin') },
       async (request) => {
         const { id } = request.params;
+        // The body is optional: a reason is welcome, not required, for a halt.
+        const body = request.body as Record<string, unknown> | undefined;
+        const reason = body?.reason;
+        const unknown = Object.keys(body ?? {}).filter((key) => key !== 'reason');
+        if (
+          unknown.length > 0 ||
+          (reason !== undefined && (typeof reason !== 'string' || reason.length === 0 || reason.length > 500))
+        ) {
+          throw invalidRequest([
+            unknown.length > 0
+              ? { path: unknown[0] as string, message: 'unknown field' }
+              : { path: 'reason', message: 'must be a string of 1 to 500 characters' },
+          ]);
+        }
         if (!context.runtime().providers.has(id)) throw new HttpError(404, 'not_found', `no provider ${id}`);
-        await run(id, request.principal?.keyId ?? 'unknown', request.body?.reason);
+        await run(id, request.principal?.keyId ?? 'unknown', reason);
         const provider = context
           .runtime()
           .router.status()

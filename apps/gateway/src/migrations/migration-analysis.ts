@@ -15,6 +15,8 @@ export interface MigrationSides {
 
 export interface SideWindow {
   since: number;
+  /** Where the `from` side's window starts, when it reaches further back than the `to` side's. */
+  fromSince?: number | undefined;
   until: number;
   receiptWindowMs: number;
   slowAfterMs: number;
@@ -49,11 +51,20 @@ export async function sideSamples(
         until: base.until,
       })
     : undefined;
-  const from = await store.sideSample({ ...base, providers: migration.from, destinations });
+  const from = await store.sideSample({
+    ...base,
+    since: window.fromSince ?? base.since,
+    providers: migration.from,
+    destinations,
+  });
   return { from, to };
 }
 
-/** The plan's analysis for its current step: the window never reaches back before the step began. */
+/**
+ * The plan's analysis for its current step. The `to` side's window never reaches back before the
+ * step began (its numbers must reflect the step's share); the `from` side is the baseline, read
+ * over the whole window, so that a step at 100 % still has one to compare with.
+ */
 export async function analyseStep(
   store: MessageStore,
   migration: MigrationSides,
@@ -66,6 +77,7 @@ export async function analyseStep(
     migration,
     {
       since: Math.max(now - analysis.windowMs, stepStartedAt),
+      fromSince: now - analysis.windowMs,
       until: now,
       receiptWindowMs: analysis.receiptWindowMs,
       slowAfterMs: analysis.slowAfterMs,

@@ -91,15 +91,6 @@ const migrationSubject = (id: string) => `migration:${id}`;
 const providerSubject = (id: string) => `provider:${id}`;
 const hashOf = (plan: unknown) => createHash('sha256').update(JSON.stringify(plan)).digest('base64url');
 
-const ALERT_OF_PLAN: Readonly<Record<string, AlertEvent>> = {
-  'plan-step': 'plan-step',
-  'plan-awaiting-approval': 'plan-awaiting-approval',
-  'plan-inconclusive': 'plan-inconclusive',
-  'plan-paused': 'plan-paused',
-  'plan-promoted': 'plan-promoted',
-  'plan-aborted': 'plan-aborted',
-};
-
 /**
  * Durable, audited control of migrations and providers. Every change is validated, then written
  * to the store with its audit entry (who, when, why, before and after) and its alerts in one
@@ -364,6 +355,18 @@ export class MigrationControl {
   ): Promise<PlanEntry> {
     requireReason(reason);
     this.info(id);
+    if (
+      (action === 'start' || action === 'resume' || action === 'approve') &&
+      this.effective(id).mode === 'rolled-back'
+    ) {
+      return Promise.reject(
+        new ControlError(
+          409,
+          'conflict',
+          `migration ${id} is rolled back: resume it before the plan moves on`,
+        ),
+      );
+    }
     const input: PlanInput =
       action === 'start' || action === 'approve'
         ? ({ type: action, ...(action === 'approve' ? { reason } : {}) } as PlanInput)
@@ -438,6 +441,20 @@ export class MigrationControl {
   ): Promise<PlanEntry> {
     return this.serialised(migrationSubject(id), async () => {
       const now = this.options.now();
+      if (options.start && this.effective(id).mode === 'rolled-back') {
+        // A plan that starts sets a percentage: only a resume, with its reason, leaves a rollback.
+        if (options.origin === 'api') {
+          throw new ControlError(
+            409,
+            'conflict',
+            `migration ${id} is rolled back: resume it before starting a plan`,
+          );
+        }
+        this.options.logger.warn(
+          `migration ${id} is rolled back: its plan from the config waits, pending, for a resume and a start`,
+        );
+        options = { ...options, start: false };
+      }
       const compiled = compilePlan(plan, 'plan', []) as CompiledPlan;
       const previous = this.plansById.get(id)?.record.state;
       let record: PlanRecord = {
@@ -500,6 +517,7 @@ export class MigrationControl {
         if (error instanceof PlanActionError) throw new ControlError(409, 'conflict', error.message);
         throw error;
       }
+      if (transition.state === entry.record.state && !checks && transition.effects.length === 0) return entry;
       const record: PlanRecord = { ...entry.record, state: transition.state, updatedAt: now };
       const write: OperationWrite = { plan: record, checks };
       if (transition.reason) {
@@ -552,12 +570,9 @@ export class MigrationControl {
     for (const effect of effects) {
       if (effect.type === 'alert') {
         alerts.push(
-          ...this.options.alerts.build(
-            ALERT_OF_PLAN[effect.alert] as AlertEvent,
-            migrationSubject(id),
-            `migration ${id}: ${why}`,
-            { migration: id },
-          ),
+          ...this.options.alerts.build(effect.alert, migrationSubject(id), `migration ${id}: ${why}`, {
+            migration: id,
+          }),
         );
         continue;
       }
@@ -579,7 +594,12 @@ export class MigrationControl {
     write.alerts = alerts;
     if (!next) return undefined;
     const before = this.effective(id);
-    const action = next.mode === 'rolled-back' ? 'migration.emergency-stop' : 'migration.percentage';
+    const action =
+      next.mode === 'rolled-back'
+        ? 'migration.emergency-stop'
+        : next.mode === 'complete'
+          ? 'migration.mode'
+          : 'migration.percentage';
     write.controls = [
       { subject: migrationSubject(id), state: fromMigrationState(next), updatedBy: actor, reason: why },
     ];
@@ -666,12 +686,9 @@ export class MigrationControl {
           for (const effect of transition.effects) {
             if (effect.type === 'alert')
               (write.alerts as AlertInput[]).push(
-                ...this.options.alerts.build(
-                  ALERT_OF_PLAN[effect.alert] as AlertEvent,
-                  subject,
-                  `migration ${id}: ${transition.reason}`,
-                  { migration: id },
-                ),
+                ...this.options.alerts.build(effect.alert, subject, `migration ${id}: ${transition.reason}`, {
+                  migration: id,
+                }),
               );
           }
         }

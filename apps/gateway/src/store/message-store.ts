@@ -43,6 +43,8 @@ export interface StoredMessage {
   nextAttemptAt?: number | undefined;
   /** Attempts stored so far; set by `claim`, so a re-dispatch continues their numbering. */
   attemptCount?: number | undefined;
+  /** The migration side the router chose for it, on a route with a migration. */
+  migrationSide?: MigrationSide | undefined;
 }
 
 export interface AttemptRecord {

@@ -283,28 +283,25 @@ export class SqliteOperations implements OperationsStore {
       ...((settled.currencies as number) > 1 ? { mixedCurrencies: true } : {}),
     };
 
-    const deliveredValues = [
-      query.migrationId,
-      query.since,
-      query.until,
-      ...query.providers,
-      ...destinationValues,
-    ];
-    const count = (
-      this.db
-        .prepare(
-          `SELECT COUNT(*) AS count FROM messages AS m INDEXED BY messages_migration
-           WHERE ${sent} AND m.delivered_at IS NOT NULL`,
-        )
-        .get(...deliveredValues) as { count: number }
-    ).count;
-    if (count > 0) {
-      const at = this.db.prepare(
-        `SELECT m.delivered_at - m.created_at AS time FROM messages AS m INDEXED BY messages_migration
-         WHERE ${sent} AND m.delivered_at IS NOT NULL ORDER BY time LIMIT 1 OFFSET ?`,
-      );
-      const time = (offset: number) => (at.get(...deliveredValues, offset) as { time: number }).time;
-      sample.deliveryTimes = { count, p50Ms: time(rank(count, 0.5)), p95Ms: time(rank(count, 0.95)) };
+    // One sort for both percentiles (nearest rank): positions ceil(n / 2) and ceil(n * 0.95).
+    const percentiles = this.db
+      .prepare(
+        `SELECT time, position, count FROM (
+           SELECT m.delivered_at - m.created_at AS time,
+             ROW_NUMBER() OVER (ORDER BY m.delivered_at - m.created_at) AS position, COUNT(*) OVER () AS count
+           FROM messages AS m INDEXED BY messages_migration WHERE ${sent} AND m.delivered_at IS NOT NULL)
+         WHERE position = MAX(1, (count * 50 + 99) / 100) OR position = MAX(1, (count * 95 + 99) / 100)
+         ORDER BY position`,
+      )
+      .all(query.migrationId, query.since, query.until, ...query.providers, ...destinationValues) as Array<{
+      time: number;
+      position: number;
+      count: number;
+    }>;
+    if (percentiles.length > 0) {
+      const count = (percentiles[0] as { count: number }).count;
+      const at = (offset: number) => percentiles.find((row) => row.position === offset + 1)?.time;
+      sample.deliveryTimes = { count, p50Ms: at(rank(count, 0.5)), p95Ms: at(rank(count, 0.95)) };
     }
 
     const shadow = this.db

@@ -86,6 +86,7 @@ function toMessage(row: Row): StoredMessage {
     createdAt: row.created_at as number,
     updatedAt: row.updated_at as number,
     sentAt: optional(row.sent_at),
+    migrationSide: optional(row.migration_side),
     receiptDueAt: optional(row.receipt_due_at),
     reconcileAt: optional(row.reconcile_at),
     reconcileAttempts: optional(row.reconcile_attempts),

@@ -1,7 +1,13 @@
 import type { DeliveryEvent, Logger } from '@msg/core';
 import { statusCallback } from '../callbacks/callback-body.js';
 import type { GatewayMetrics } from '../metrics.js';
-import type { AddEventResult, EventWrite, MessageStore, StoredMessage } from '../store/message-store.js';
+import type {
+  AddEventResult,
+  EventRecord,
+  EventWrite,
+  MessageStore,
+  StoredMessage,
+} from '../store/message-store.js';
 import { eventKey } from './event-key.js';
 
 export interface IngestContext {
@@ -87,7 +93,8 @@ export async function ingestEvents(
 ): Promise<IngestOutcome[] | 'replayed'> {
   const receivedAt = context.now();
   const outcomes: Array<IngestOutcome | undefined> = [];
-  const writes: Array<{ index: number; write: EventWrite; hasCallback: boolean }> = [];
+  const writes: Array<{ index: number; write: EventWrite; hasCallback: boolean; message: StoredMessage }> =
+    [];
   for (const event of events) {
     const message = await findMessage(context, providerId, event);
     if (!message) {
@@ -104,6 +111,7 @@ export async function ingestEvents(
       index: outcomes.length,
       write: eventWrite(providerId, event, message, receivedAt),
       hasCallback: message.callbackUrl !== undefined,
+      message,
     });
     outcomes.push(undefined);
   }
@@ -119,13 +127,31 @@ export async function ingestEvents(
     results = [];
     for (const { write } of writes) results.push(await context.store.addEvent(write.event, write.callback));
   }
-  writes.forEach(({ index, hasCallback }, position) => {
+  writes.forEach(({ index, hasCallback, message, write }, position) => {
     const result = results[position] as AddEventResult;
     if (result.advanced && hasCallback) context.onCallbackQueued();
+    if (result.advanced) receiptMetrics(context.metrics, providerId, message, write.event);
     outcomes[index] = result.stored ? 'stored' : 'duplicate';
   });
   for (const outcome of outcomes) {
     context.metrics.webhookEvents.inc({ provider: providerId, outcome: outcome as IngestOutcome });
   }
   return outcomes as IngestOutcome[];
+}
+
+/** Receipts by status and migration side, and the time to the first delivered one. */
+function receiptMetrics(
+  metrics: GatewayMetrics,
+  providerId: string,
+  message: StoredMessage,
+  event: EventRecord,
+): void {
+  const side = message.migrationSide ?? 'none';
+  metrics.receipts.inc({ provider: providerId, status: event.status, side });
+  if (event.status === 'delivered') {
+    metrics.timeToDelivery.observe(
+      { provider: providerId, side },
+      Math.max(0, event.receivedAt - message.createdAt) / 1000,
+    );
+  }
 }
