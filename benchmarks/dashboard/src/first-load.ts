@@ -45,7 +45,8 @@ export async function firstLoad(url: string, key: string, path: string): Promise
     cdp.on('Network.loadingFinished', (event) => {
       const kind = kinds.get(event.requestId);
       totalBytes += event.encodedDataLength;
-      if (kind === 'Document' || kind === 'Script' || kind === 'Stylesheet') assetBytes += event.encodedDataLength;
+      if (kind === 'Document' || kind === 'Script' || kind === 'Stylesheet')
+        assetBytes += event.encodedDataLength;
     });
     await page.goto(`${url}/dashboard/${path}`);
     await page.locator('html[data-first-chart]').waitFor({ state: 'attached', timeout: 30_000 });

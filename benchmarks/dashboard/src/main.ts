@@ -17,10 +17,14 @@ const DASHBOARDS = 10;
 const here = dirname(fileURLToPath(import.meta.url));
 
 async function startGateway(): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['--conditions=@msg/source', '--import', 'tsx', join(here, 'server.ts')], {
-    cwd: join(here, '..'),
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--conditions=@msg/source', '--import', 'tsx', join(here, 'server.ts')],
+    {
+      cwd: join(here, '..'),
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   const url = await new Promise<string>((resolve, reject) => {
     let output = '';
     child.stdout?.on('data', (chunk) => {
@@ -44,7 +48,10 @@ async function sendRound(pool: Pool, count: number, offset: number): Promise<num
         method: 'POST',
         path: '/v1/messages',
         headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ to: `+26097${String(index % 10_000_000).padStart(7, '0')}`, text: 'benchmark' }),
+        body: JSON.stringify({
+          to: `+26097${String(index % 10_000_000).padStart(7, '0')}`,
+          text: 'benchmark',
+        }),
       });
       await response.body.dump();
       if (response.statusCode !== 202) throw new Error(`HTTP ${response.statusCode}`);
@@ -91,7 +98,9 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
 const gateway = await startGateway();
 const pool = new Pool(gateway.url, { connections: CONCURRENCY, pipelining: 1 });
 try {
-  console.log(`dashboard benchmark: ${MESSAGES} messages x ${ROUNDS} rounds each way, concurrency ${CONCURRENCY}`);
+  console.log(
+    `dashboard benchmark: ${MESSAGES} messages x ${ROUNDS} rounds each way, concurrency ${CONCURRENCY}`,
+  );
   // Warm-up, and data for the charts.
   let offset = 0;
   await sendRound(pool, 2000, offset);
