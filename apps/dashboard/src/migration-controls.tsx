@@ -2,6 +2,7 @@ import { useId, useState } from 'preact/hooks';
 import { api } from './api.js';
 import type { MigrationMode, MigrationView } from './api-types.js';
 import type { PendingAction } from './confirm-dialog.js';
+import { migrationActions } from './migration-actions.js';
 
 interface ControlsProps {
   migration: MigrationView;
@@ -29,7 +30,7 @@ export function MigrationControls({ migration, confirm, changed }: ControlsProps
   const to = migration.to.join(', ');
   const rolledBack = migration.mode === 'rolled-back';
   const plan = migration.plan;
-  const planRunning = plan && !['promoted', 'aborted'].includes(plan.phase);
+  const planRunning = plan !== null && !['promoted', 'aborted'].includes(plan.phase);
 
   const act = (
     title: string,
@@ -130,137 +131,26 @@ export function MigrationControls({ migration, confirm, changed }: ControlsProps
         </button>
       </form>
       <div class="control-row buttons">
-        {plan && planRunning ? (
-          <>
-            <button
-              type="button"
-              class="secondary"
-              onClick={() =>
-                act(
-                  `Promote ${migration.id}`,
-                  `The plan ends as promoted: everything goes to ${to}.`,
-                  'Promote',
-                  'plan/promote',
-                  {},
-                  'Plan promoted.',
-                )
-              }
-            >
-              Promote…
-            </button>
-            {plan.phase === 'awaiting-approval' && (
-              <button
-                type="button"
-                class="secondary"
-                onClick={() =>
-                  act(
-                    `Approve ${migration.id}`,
-                    'The plan goes on to its next step.',
-                    'Approve',
-                    'plan/approve',
-                    {},
-                    'Step approved.',
-                  )
-                }
-              >
-                Approve…
-              </button>
-            )}
-            {['paused', 'inconclusive', 'awaiting-approval'].includes(plan.phase) ? (
-              <button
-                type="button"
-                class="secondary"
-                onClick={() =>
-                  act(
-                    `Resume the plan of ${migration.id}`,
-                    'The plan goes on from its current step.',
-                    'Resume plan',
-                    'plan/resume',
-                    {},
-                    'Plan resumed.',
-                  )
-                }
-              >
-                Resume plan…
-              </button>
-            ) : (
-              <button
-                type="button"
-                class="secondary"
-                onClick={() =>
-                  act(
-                    `Pause the plan of ${migration.id}`,
-                    'The plan stays at its current step and percentage until resumed.',
-                    'Pause plan',
-                    'plan/pause',
-                    {},
-                    'Plan paused.',
-                  )
-                }
-              >
-                Pause plan…
-              </button>
-            )}
-          </>
-        ) : (
-          !rolledBack &&
-          migration.mode !== 'complete' && (
-            <button
-              type="button"
-              class="secondary"
-              onClick={() =>
-                act(
-                  `Promote ${migration.id}`,
-                  `The migration completes: everything goes to ${to}.`,
-                  'Promote',
-                  'mode',
-                  { mode: 'complete' },
-                  'Migration promoted: complete.',
-                )
-              }
-            >
-              Promote…
-            </button>
-          )
-        )}
-        {rolledBack ? (
+        {migrationActions(migration).map((action) => (
           <button
+            key={action.path}
             type="button"
-            class="primary"
+            class={action.tone}
             onClick={() =>
               act(
-                `Resume ${migration.id}`,
-                migration.resumeTo
-                  ? `Back to ${migration.resumeTo.mode} at ${migration.resumeTo.percentage} %.`
-                  : 'Back to the state before the emergency stop.',
-                'Resume',
-                'resume',
-                {},
-                'Migration resumed.',
+                action.title,
+                action.consequence,
+                action.label,
+                action.path,
+                action.body,
+                action.done,
+                action.tone === 'danger',
               )
             }
           >
-            Resume…
+            {action.label}…
           </button>
-        ) : (
-          <button
-            type="button"
-            class="danger"
-            onClick={() =>
-              act(
-                `Emergency stop ${migration.id}`,
-                `Every message goes to ${from} from the next one on, whatever the plan or the percentage, until resumed.`,
-                'Emergency stop',
-                'emergency-stop',
-                {},
-                'Emergency stop: all traffic back to the old side.',
-                true,
-              )
-            }
-          >
-            Emergency stop…
-          </button>
-        )}
+        ))}
       </div>
     </div>
   );

@@ -2,7 +2,7 @@ import type { AttemptRecord, EventRecord, StoredMessage } from '../store/message
 
 const iso = (time: number | undefined) => (time === undefined ? undefined : new Date(time).toISOString());
 
-export function recipient(message: StoredMessage): string | string[] {
+function recipient(message: StoredMessage): string | string[] {
   const payload = message.message;
   return payload.channel === 'sms' ? payload.to : payload.to.map((address) => address.email);
 }
@@ -43,14 +43,8 @@ export function messageView(
   redact: (text: string) => string,
 ) {
   return {
-    id: message.id,
-    channel: message.channel,
-    to: recipient(message),
-    status: message.status,
-    dispatch: message.dispatchState,
-    provider: message.providerId,
+    ...summaryView(message),
     providerMessageId: message.providerMessageId,
-    routingReason: message.routingReason,
     segments: message.segments,
     cost: message.cost,
     error: message.error && { ...message.error, message: redact(message.error.message) },
@@ -63,8 +57,6 @@ export function messageView(
     tags: message.message.tags,
     metadata: message.message.metadata,
     callbackUrl: message.callbackUrl,
-    createdAt: iso(message.createdAt),
-    updatedAt: iso(message.updatedAt),
     attempts: attempts.map((attempt) => ({
       number: attempt.sequence,
       provider: attempt.providerId,
