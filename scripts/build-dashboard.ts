@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const DASHBOARD = join(dirname(fileURLToPath(import.meta.url)), '..', 'apps', 'dashboard');
 const BUILT = join(DASHBOARD, 'dist', 'index.html');
@@ -13,7 +13,7 @@ function newestSource(path: string): number {
 }
 
 /**
- * Vitest's global setup: the gateway serves the dashboard's built assets, and its browser tests
+ * Vitest's global setup, and the sandbox's first step (`pnpm sandbox` runs this file): the gateway serves the dashboard's built assets, and its browser tests
  * drive them, so a fresh clone (or a changed source) builds them before any test runs. An
  * up-to-date build is left alone: the check costs a few file stats.
  */
@@ -29,3 +29,6 @@ export default function buildDashboard(): void {
   });
   if (result.status !== 0) throw new Error(`[msg] building the dashboard failed (exit ${result.status})`);
 }
+
+// Run as a script: the sandbox serves the dashboard from a fresh clone too.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) buildDashboard();

@@ -2,19 +2,31 @@ import type { AuditEntry } from './api-types.js';
 import { time } from './format.js';
 import { ScrollRegion } from './scroll-region.js';
 
-/** A value before or after a change, short: `{ mode: gradual, percentage: 30 }` reads as `gradual, 30`. */
-export function describeState(value: unknown): string {
+const short = (text: string) => (text.length > 120 ? `${text.slice(0, 119)}…` : text);
+
+function flat(value: unknown): string {
   if (value === undefined || value === null) return '–';
-  if (typeof value !== 'object') return String(value);
-  const entries = Object.entries(value as Record<string, unknown>).filter(
-    ([, item]) => item !== undefined && item !== null && typeof item !== 'object',
-  );
-  const text =
-    entries.length === 0
-      ? JSON.stringify(value)
-      : entries.map(([name, item]) => `${name} ${String(item)}`).join(', ');
-  // A whole plan is too long for a table cell; the API has it in full.
-  return text.length > 120 ? `${text.slice(0, 119)}…` : text;
+  return typeof value === 'object' ? JSON.stringify(value) : String(value);
+}
+
+/**
+ * What a change changed, in a line: the fields that differ (`mode: gradual → rolled-back`), or the
+ * whole value where there was nothing before (a plan put in place). Long values are cut: the API
+ * has them in full.
+ */
+export function describeChange(before: unknown, after: unknown): string {
+  const isRecord = (value: unknown): value is Record<string, unknown> =>
+    typeof value === 'object' && value !== null && !Array.isArray(value);
+  if (isRecord(before) && isRecord(after)) {
+    const fields = [...new Set([...Object.keys(before), ...Object.keys(after)])].filter(
+      (field) => flat(before[field]) !== flat(after[field]),
+    );
+    if (fields.length === 0) return 'no change';
+    return short(
+      fields.map((field) => `${field}: ${flat(before[field])} → ${flat(after[field])}`).join('; '),
+    );
+  }
+  return short(`${flat(before)} → ${flat(after)}`);
 }
 
 /** The audit log's entries: who did what to which subject, when, why, and what changed. */
@@ -31,7 +43,7 @@ export function AuditTable({ entries, caption }: { entries: AuditEntry[]; captio
             <th scope="col">Action</th>
             <th scope="col">Subject</th>
             <th scope="col">Reason</th>
-            <th scope="col">Before → after</th>
+            <th scope="col">Change</th>
           </tr>
         </thead>
         <tbody>
@@ -42,9 +54,7 @@ export function AuditTable({ entries, caption }: { entries: AuditEntry[]; captio
               <td>{entry.action}</td>
               <td>{entry.subject ?? '–'}</td>
               <td class="reason">{entry.reason ?? '–'}</td>
-              <td class="change">
-                {describeState(entry.before)} → {describeState(entry.after)}
-              </td>
+              <td class="change">{describeChange(entry.before, entry.after)}</td>
             </tr>
           ))}
         </tbody>

@@ -5,6 +5,7 @@ import { duration, time } from './format.js';
 /** A migration's plan: its phase, its steps with the current one marked, and what comes next. */
 export function PlanPanel({ plan, now }: { plan: PlanView | null; now: number | undefined }) {
   if (!plan) return <p class="muted">No plan: the percentage is set by hand.</p>;
+  const finished = plan.phase === 'promoted' || plan.phase === 'aborted';
   const inStep = now === undefined ? plan.timeInStepMs : now - Date.parse(plan.stepStartedAt);
   return (
     <>
@@ -23,7 +24,7 @@ export function PlanPanel({ plan, now }: { plan: PlanView | null; now: number | 
         </div>
         <div>
           <dt>Time in step</dt>
-          <dd>{duration(Math.max(0, inStep))}</dd>
+          <dd>{finished ? '–' : duration(Math.max(0, inStep))}</dd>
         </div>
         <div>
           <dt>Next action</dt>
