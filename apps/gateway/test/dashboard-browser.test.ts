@@ -249,6 +249,9 @@ describe.skipIf(!chromiumAvailable)('the dashboard in Chromium', () => {
     await open('#/messages');
     await page.getByLabel(/Message id, phone number/).fill(recipients[0] as string);
     await page.getByRole('button', { name: 'Look up' }).click();
+    await page.getByRole('link', { name: firstMessage }).waitFor();
+    await screenshot(page, 'messages');
+    await expectAccessible(page, 'messages by recipient');
     await page.getByRole('link', { name: firstMessage }).click();
     await page.getByRole('heading', { name: 'Timeline' }).waitFor();
     const kinds = await page
