@@ -38,6 +38,8 @@ async function openStream(url: string, key: string) {
     response,
     events,
     last: (event: string) => events.filter((item) => item.event === event).at(-1)?.data,
+    /** Resolves when the server ends the stream. */
+    ended: reading,
     close: async () => {
       controller.abort();
       await reading;
@@ -133,6 +135,11 @@ describe('the live feed (GET /v1/stream)', () => {
     // Every stream got the same bytes of the same tick.
     const ticks = streams.map((stream) => stream.last('providers').at);
     expect(new Set(ticks).size).toBeLessThanOrEqual(2);
-    await Promise.all(streams.map((stream) => stream.close()));
+    // Open streams must not hold the shutdown: the gateway ends them as it begins to stop.
+    const started = Date.now();
+    const stopping = gateway.stop();
+    await Promise.all(streams.map((stream) => stream.ended));
+    expect(Date.now() - started).toBeLessThan(1000);
+    await stopping;
   });
 });

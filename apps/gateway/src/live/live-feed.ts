@@ -59,7 +59,9 @@ export class LiveFeed {
     response.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-store',
-      connection: 'keep-alive',
+      // The socket closes with the stream: a stream ended at shutdown leaves no idle connection
+      // behind for the server's close to wait on.
+      connection: 'close',
       // Proxies (nginx) must pass each event on as it comes.
       'x-accel-buffering': 'no',
     });
