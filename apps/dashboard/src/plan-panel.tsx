@@ -63,12 +63,16 @@ export function PlanPanel({ plan, now }: { plan: PlanView | null; now: number | 
         })}
       </ol>
       {plan.checks.length > 0 && (
-        <p class="muted">
-          Checks:{' '}
-          {plan.checks.map((check) => (
-            <code key={check}>{check}</code>
-          ))}
-        </p>
+        <>
+          <h3>Checks</h3>
+          <ul class="check-list">
+            {plan.checks.map((check) => (
+              <li key={check}>
+                <code>{check}</code>
+              </li>
+            ))}
+          </ul>
+        </>
       )}
     </>
   );
