@@ -2,7 +2,7 @@
 // gateway's send throughput with ten dashboards' live streams open against none, alternated in one
 // run against the same gateway. The last line printed is one JSON object.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Pool, request } from 'undici';
@@ -93,6 +93,25 @@ async function openStreams(url: string) {
   };
 }
 
+/** CPU time (user + system) the process has used, in ms, from /proc (Linux); undefined elsewhere. */
+function cpuMs(pid: number): number | undefined {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    // utime and stime are fields 14 and 15 of stat, in clock ticks (100 a second on Linux).
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The gateway's CPU per second of wall time while nothing is sent, over `seconds`. */
+async function idleCpu(pid: number, seconds: number): Promise<number | undefined> {
+  const before = cpuMs(pid);
+  await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+  const after = cpuMs(pid);
+  return before === undefined || after === undefined ? undefined : (after - before) / seconds;
+}
+
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
 
 const gateway = await startGateway();
@@ -120,18 +139,40 @@ try {
     loads = [];
   }
 
-  // Alternate without and with the streams, so drift of a noisy machine falls on both.
+  // What ten open dashboards cost the gateway when nothing else happens: the feed's own work.
+  const pid = gateway.child.pid as number;
+  const idleWithout = await idleCpu(pid, 5);
+  const idleStreams = await openStreams(gateway.url);
+  const idleWith = await idleCpu(pid, 5);
+  idleStreams.close();
+  console.log(
+    `idle gateway CPU: ${idleWithout?.toFixed(1) ?? '?'} ms/s without dashboards, ${idleWith?.toFixed(1) ?? '?'} ms/s with ${DASHBOARDS} open`,
+  );
+
+  // Without and with the streams in ABBA order: the store grows with every round (and later rounds
+  // are slower for it), so a fixed order would charge that drift to one side.
   const without: number[] = [];
   const withStreams: number[] = [];
   let streamBytes = 0;
-  for (let index = 0; index < ROUNDS; index++) {
+  const measureWithout = async () => {
     without.push(await sendRound(pool, MESSAGES, offset));
     offset += MESSAGES;
+  };
+  const measureWith = async () => {
     const streams = await openStreams(gateway.url);
     withStreams.push(await sendRound(pool, MESSAGES, offset));
     offset += MESSAGES;
     streamBytes += streams.bytes();
     streams.close();
+  };
+  for (let index = 0; index < ROUNDS; index++) {
+    if (index % 2 === 0) {
+      await measureWithout();
+      await measureWith();
+    } else {
+      await measureWith();
+      await measureWithout();
+    }
   }
   const base = median(without);
   const loaded = median(withStreams);
@@ -153,6 +194,8 @@ try {
       ratio,
       goal: 0.95,
       streamBytesReceived: streamBytes,
+      idleCpuMsPerSecondWithout: idleWithout === undefined ? null : Math.round(idleWithout * 10) / 10,
+      idleCpuMsPerSecondWithTenDashboards: idleWith === undefined ? null : Math.round(idleWith * 10) / 10,
     }),
   );
 } finally {
