@@ -26,6 +26,7 @@ const BENCHES = [
   'airtel',
   'vonage',
   'mitto',
+  'whatsapp',
 ];
 
 /** Runs one bench file with this process's flags (`--conditions`, `--import tsx`); its last line is its result. */

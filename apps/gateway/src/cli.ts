@@ -7,7 +7,8 @@ import { gatewayClient } from './cli-client.js';
 import { operate } from './cli-operations.js';
 import { ConfigError, type LoadedConfig, loadConfig } from './config/load-config.js';
 import type { SecretRegistry } from './config/secrets.js';
-import { createGateway, defaultRouting, type Gateway } from './gateway.js';
+import { createGateway, defaultRouting, type Gateway, openStore } from './gateway.js';
+import { EventSigningKey } from './ingress/sendgrid-event-key.js';
 import { createLogger } from './logger.js';
 import { closeProviders, loadProviders } from './plugins/plugin-host.js';
 
@@ -32,6 +33,8 @@ const USAGE = `msg — the @msg gateway
                                            where a message would go, and the failover chain; sends nothing
   msg audit [--subject migration:<id>] [--actor <key id>] [--limit <n>]
   (add --json to print the API's answer as it is)
+  msg sendgrid-key --config <file>         the public key of SendGrid-format events (what an
+                                           application configures as SendGrid's verification key)
 
 --url defaults to MSG_URL or http://127.0.0.1:8080, --api-key to MSG_API_KEY.`;
 
@@ -215,6 +218,29 @@ async function providers(argv: string[]): Promise<void> {
   }
 }
 
+/**
+ * The SendGrid event key's public half, read (or generated and stored) where the gateway reads it:
+ * the config's `ingress.sendgrid.eventSigningKey`, else the store. An application can be set up
+ * before the gateway's first start.
+ */
+async function sendgridKey(argv: string[], secrets: Secrets): Promise<void> {
+  const values = options(argv);
+  if (!values.config) fail('msg sendgrid-key: --config <file> is required');
+  const { config, directory } = await load(values.config as string, secrets);
+  const configured = config.ingress.sendgrid.eventSigningKey;
+  if (!configured && config.store.driver === 'memory') {
+    fail(
+      'msg sendgrid-key: the memory store keeps no key from one start to the next; set ingress.sendgrid.eventSigningKey',
+    );
+  }
+  const store = configured ? undefined : openStore(config, directory);
+  try {
+    print((await EventSigningKey.load(configured, store, Date.now())).publicKey);
+  } finally {
+    await store?.close();
+  }
+}
+
 export async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   const secrets: Secrets = {};
@@ -236,6 +262,8 @@ export async function main(argv: string[]): Promise<void> {
       case 'route':
       case 'audit':
         return await operate(command, rest, fail);
+      case 'sendgrid-key':
+        return await sendgridKey(rest, secrets);
       default:
         print(USAGE);
         if (command && command !== 'help' && command !== '--help' && command !== '-h') process.exit(1);

@@ -5,6 +5,7 @@ import { type DependencyContainer, container as rootContainer } from 'tsyringe';
 import type { CallbackWorker } from './callbacks/callback-worker.js';
 import type { LoadedConfig } from './config/load-config.js';
 import type { Dispatcher } from './dispatch/dispatcher.js';
+import type { EventKeySource } from './ingress/sendgrid-event-key.js';
 import type { ProviderActivity } from './live/provider-activity.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { MigrationControl } from './migrations/migration-control.js';
@@ -22,6 +23,7 @@ const DispatcherToken: unique symbol = Symbol.for('msg.Dispatcher');
 const CallbackWorkerToken: unique symbol = Symbol.for('msg.CallbackWorker');
 const MigrationControlToken: unique symbol = Symbol.for('msg.MigrationControl');
 const ActivityToken: unique symbol = Symbol.for('msg.ProviderActivity');
+const EventKeyToken: unique symbol = Symbol.for('msg.EventKey');
 
 /** Explicit tokens: interfaces have no runtime identity, and no decorator metadata is needed. */
 export const Tokens = {
@@ -36,6 +38,8 @@ export const Tokens = {
   CallbackWorker: CallbackWorkerToken,
   MigrationControl: MigrationControlToken,
   Activity: ActivityToken,
+  /** The key that signs SendGrid-format events; registered only when an API key has SendGrid ingress. */
+  EventKey: EventKeyToken,
 } as const;
 
 /** What each token resolves to. */
@@ -51,6 +55,7 @@ export interface Services {
   [Tokens.CallbackWorker]: CallbackWorker;
   [Tokens.MigrationControl]: MigrationControl;
   [Tokens.Activity]: ProviderActivity;
+  [Tokens.EventKey]: EventKeySource;
 }
 
 export type Token = keyof Services;

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { isAbsolute, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
+  CHANNELS,
   type Logger,
   MemoryRouterStateStore,
   Router,
@@ -9,6 +10,7 @@ import {
   validateRouterConfig,
 } from '@msg/core';
 import type { FastifyInstance } from 'fastify';
+import { formatSigner } from './callbacks/callback-signer.js';
 import { CallbackTargetPolicy } from './callbacks/callback-target.js';
 import { CallbackWorker } from './callbacks/callback-worker.js';
 import type { GatewayConfig } from './config/config-schema.js';
@@ -21,6 +23,7 @@ import { ApiKeys } from './http/auth.js';
 import { buildServer } from './http/server.js';
 import { type Lifecycle, ServerContext } from './http/server-context.js';
 import { Sessions } from './http/sessions.js';
+import { EventKeySource, EventSigningKey } from './ingress/sendgrid-event-key.js';
 import { ProviderActivity } from './live/provider-activity.js';
 import { createLogger } from './logger.js';
 import { GatewayMetrics } from './metrics.js';
@@ -73,19 +76,26 @@ export interface Gateway {
 
 /** Routes per channel over every provider in config order, when the config names none. */
 export function defaultRouting(providers: readonly HostedProvider[]): RouterConfig {
-  const routes = (['sms', 'email'] as const)
-    .map((channel) => ({
-      id: channel,
-      match: { channel },
-      providers: providers
-        .filter((hosted) => hosted.provider.channel === channel)
-        .map((hosted) => hosted.entry.id),
-    }))
-    .filter((route) => route.providers.length > 0);
+  const routes = CHANNELS.map((channel) => ({
+    id: channel,
+    match: { channel },
+    providers: providers
+      .filter((hosted) => hosted.provider.channel === channel)
+      .map((hosted) => hosted.entry.id),
+  })).filter((route) => route.providers.length > 0);
   return { routes };
 }
 
-function openStore(config: GatewayConfig, directory: string): MessageStore {
+/** Twilio account SID -> auth token, of every API key with Twilio ingress (they sign its callbacks). */
+function twilioAuthTokens(config: GatewayConfig): Map<string, string> {
+  return new Map(
+    config.apiKeys.flatMap((key) =>
+      key.ingress?.twilio ? [[key.ingress.twilio.accountSid, key.ingress.twilio.authToken] as const] : [],
+    ),
+  );
+}
+
+export function openStore(config: GatewayConfig, directory: string): MessageStore {
   if (config.store.driver === 'memory') return new SqliteMessageStore({ path: ':memory:' });
   const path = isAbsolute(config.store.path) ? config.store.path : resolve(directory, config.store.path);
   return new SqliteMessageStore({ path, synchronous: config.store.synchronous });
@@ -160,6 +170,16 @@ export function createGateway(loaded: LoadedConfig, options: GatewayOptions = {}
     opened = store;
     const metrics = container.get(Tokens.Metrics);
     metrics.observeStore(() => store.writeHealth().writable);
+    if (config.apiKeys.some((key) => key.ingress?.sendgrid)) {
+      const eventKey = new EventKeySource(() =>
+        EventSigningKey.load(config.ingress.sendgrid.eventSigningKey, store, now()),
+      );
+      container.value(Tokens.EventKey, eventKey);
+      // Made now when the store can take it; else on first use.
+      eventKey
+        .get()
+        .catch((error: unknown) => logger.warn('cannot load the SendGrid event key yet', { error }));
+    }
     const sessions = config.dashboard.enabled
       ? new Sessions({ ttlMs: config.dashboard.sessionTtlMs, idleMs: config.dashboard.idleTimeoutMs, now })
       : undefined;
@@ -204,6 +224,12 @@ export function createGateway(loaded: LoadedConfig, options: GatewayOptions = {}
       const callbacks = new CallbackWorker({
         store,
         secret: callbackSecret,
+        // Messages that came in through Twilio's or SendGrid's API get callbacks signed as theirs.
+        sign: formatSigner({
+          secret: callbackSecret,
+          twilioAuthTokens: twilioAuthTokens(config),
+          eventKey: container.has(Tokens.EventKey) ? container.get(Tokens.EventKey) : undefined,
+        }),
         attempts: config.callbacks.attempts,
         timeoutMs: config.callbacks.timeoutMs,
         initialBackoffMs: config.callbacks.initialBackoffMs,

@@ -20,6 +20,12 @@ export class GatewayMetrics {
     labelNames: ['channel'],
     registers: [this.registry],
   });
+  readonly ingressMessages = new Counter({
+    name: 'msg_ingress_messages_total',
+    help: "Messages accepted through a provider's API (drop-in ingress: twilio, sendgrid).",
+    labelNames: ['api'],
+    registers: [this.registry],
+  });
   readonly sends = new Counter({
     name: 'msg_provider_sends_total',
     help: 'Provider calls, by provider and outcome.',

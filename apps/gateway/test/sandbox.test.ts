@@ -86,6 +86,19 @@ describe('the shipped sandbox config', () => {
     }
   });
 
+  it('sends WhatsApp through the Cloud API simulator and records it read', async () => {
+    const sent = await call('POST', '/v1/messages', {
+      channel: 'whatsapp',
+      to: '+260971234567',
+      text: 'Muli bwanji',
+    });
+    const message = await eventually(async () => {
+      const read = await call('GET', `/v1/messages/${sent.id}`);
+      return read.status === 'read' ? read : undefined;
+    }, 10_000);
+    expect(message.provider).toBe('whatsapp');
+  });
+
   it('sends email through the SendGrid or SES simulator and records its delivery', async () => {
     const sent = await call('POST', '/v1/messages', {
       from: 'app@example.com',

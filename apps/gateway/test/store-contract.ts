@@ -445,6 +445,52 @@ export function describeMessageStore(name: string, open: () => Promise<MessageSt
       ).toBe(3);
     });
 
+    it('keeps the API a message came in through, and a provider-format callback as given', async () => {
+      const ingress = {
+        api: 'twilio' as const,
+        accountSid: `AC${'1'.repeat(32)}`,
+        messagingServiceSid: 'MG1',
+      };
+      const stored = message({ ingress, callbackUrl: 'http://client/status' });
+      await store.accept(stored);
+      expect((await store.get(stored.id))?.ingress).toEqual(ingress);
+      const format = { kind: 'twilio' as const, accountSid: ingress.accountSid };
+      await store.addEvent(event(stored.id, { status: 'sent', providerStatus: 'sent' }), {
+        url: 'http://client/status',
+        body: 'MessageStatus=sent',
+        format,
+      });
+      const [due] = await store.dueCallbacks(9999, 10);
+      // A provider's body is that provider's: no `sequence` written into it, but the order is kept.
+      expect(due).toMatchObject({ body: 'MessageStatus=sent', format, sequence: 1 });
+    });
+
+    it('stores a request of several messages all together, or none of them', async () => {
+      const first = message();
+      const second = message({ ingress: { api: 'sendgrid', xMessageId: 'x1' } });
+      await store.acceptAll([first, second]);
+      expect((await store.get(second.id))?.ingress).toEqual({ api: 'sendgrid', xMessageId: 'x1' });
+      const fresh = message();
+      // The second insert fails (the id exists): the first is not kept either.
+      await expect(store.acceptAll([fresh, message({ id: first.id })])).rejects.toThrow();
+      expect(await store.get(fresh.id)).toBeUndefined();
+      expect(await store.countByDispatchState()).toMatchObject({ queued: 2 });
+    });
+
+    it('keeps the first value of a generated secret', async () => {
+      expect(await store.ensureSecret('event-key', () => 'first', 1000)).toBe('first');
+      let called = false;
+      const again = await store.ensureSecret(
+        'event-key',
+        () => {
+          called = true;
+          return 'second';
+        },
+        2000,
+      );
+      expect({ again, called }).toEqual({ again: 'first', called: false });
+    });
+
     it('reports itself writable and takes a probe write', async () => {
       expect(store.writeHealth()).toEqual({ writable: true });
       await store.probeWrite(1000);

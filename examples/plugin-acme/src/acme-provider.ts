@@ -1,8 +1,10 @@
 import {
   assertEncodableText,
+  localValidation,
   networkError,
   type PluginContext,
   type Provider,
+  type ProviderCapabilities,
   ProviderError,
   type SmsMessage,
   SPECIFICATION_VERSION,
@@ -41,18 +43,21 @@ export function createAcmeProvider(settings: AcmeSettings, context: PluginContex
   // One keep-alive pool per instance: two accounts never share a connection or a key.
   const pool = new Pool(settings.baseUrl, { connections: 64, pipelining: 1 });
   const authorization = `Bearer ${settings.apiKey}`;
+  const capabilities: ProviderCapabilities = {
+    maxBatchSize: 1,
+    unicode: true,
+    deliveryReceipts: true,
+    senderTypes: ['alphanumeric', 'numeric'],
+    // Acme has no test mode, so validate() checks what can be known without sending.
+    validation: 'local',
+  };
 
   return {
     specificationVersion: SPECIFICATION_VERSION,
     id,
     plugin: '@msg/example-plugin-acme',
     channel: 'sms',
-    capabilities: {
-      maxBatchSize: 1,
-      unicode: true,
-      deliveryReceipts: true,
-      senderTypes: ['alphanumeric', 'numeric'],
-    },
+    capabilities,
 
     async send(message: SmsMessage, { signal }) {
       signal.throwIfAborted();
@@ -101,6 +106,11 @@ export function createAcmeProvider(settings: AcmeSettings, context: PluginContex
         });
       }
       return { providerMessageId: body.id, status: 'queued', segments: body.parts };
+    },
+
+    async validate(message: SmsMessage, { signal }) {
+      signal.throwIfAborted();
+      return localValidation(message, capabilities, id, { defaultSender: settings.from });
     },
 
     async parseWebhook(request) {

@@ -14,6 +14,7 @@ export {
 } from './errors.js';
 export { murmur3, stableBucket } from './hash.js';
 export { IpAllowList, isIpAddressOrBlock } from './ip-allow-list.js';
+export { type LocalValidationRules, localValidation } from './local-validation.js';
 export {
   CHANNELS,
   type Channel,
@@ -23,8 +24,10 @@ export {
   type EmailMessage,
   emailRecipients,
   formatEmailAddress,
+  isChannel,
   isEmailAddress,
   type Message,
+  type MessageBase,
   type MessageFor,
   SMS_MAX_TEXT_LENGTH,
   type SmsMessage,
@@ -147,6 +150,7 @@ export {
   type TokenBucketLimit,
 } from './router/state.js';
 export { type ProviderLoad, type ProviderScore, scoreProviders } from './router/strategies.js';
+export { ALPHANUMERIC_SENDER_MAX_LENGTH, senderTypeOf } from './sender-type.js';
 export {
   countSmsSegments,
   decodeGsm7,
@@ -165,12 +169,20 @@ export {
   DELIVERY_STATUSES,
   type DeliveryStatus,
   type EmailDeliveryStatus,
+  isDeliveredStatus,
   isDeliveryStatus,
   isFailureStatus,
   isFinalStatus,
   reduceStatuses,
   type SmsDeliveryStatus,
   statusRank,
+  type WhatsAppDeliveryStatus,
 } from './status.js';
 export { readWebhookFields, type WebhookFieldsOptions } from './webhook-fields.js';
 export { type UrlTokenGuardOptions, urlTokenGuard } from './webhook-guard.js';
+export {
+  WHATSAPP_MAX_TEXT_LENGTH,
+  type WhatsAppMessage,
+  type WhatsAppTemplate,
+  type WhatsAppTemplateComponent,
+} from './whatsapp-message.js';

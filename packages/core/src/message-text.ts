@@ -79,3 +79,14 @@ export function checkText(
     issues.push({ path, message: 'must not hold line breaks (CR, LF), NUL or other control characters' });
   }
 }
+
+/** A message's body text (SMS, WhatsApp): not empty, at most `limit` characters, encodable. */
+export function checkBodyText(value: unknown, path: string, limit: number, issues: ValidationIssue[]): void {
+  if (typeof value !== 'string' || value.trim().length === 0) {
+    issues.push({ path, message: 'must not be empty' });
+  } else if (value.length > limit) {
+    issues.push({ path, message: `is ${value.length} characters; the limit is ${limit}` });
+  } else {
+    checkText(value, path, issues);
+  }
+}

@@ -1,11 +1,18 @@
 import { ValidationError, type ValidationIssue } from './errors.js';
-import { checkText, STRUCTURAL_EMAIL_HEADERS } from './message-text.js';
-import { normalizePhoneNumber } from './phone.js';
+import { checkBodyText, checkText, STRUCTURAL_EMAIL_HEADERS } from './message-text.js';
+import { checkPhoneNumber } from './phone.js';
+import { validateWhatsApp, type WhatsAppMessage } from './whatsapp-message.js';
 
-export type Channel = 'sms' | 'email';
-export const CHANNELS: readonly Channel[] = ['sms', 'email'];
+export type Channel = 'sms' | 'email' | 'whatsapp';
+/** Every channel this contract knows; a host refuses a plugin or provider that names another. */
+export const CHANNELS: readonly Channel[] = ['sms', 'email', 'whatsapp'];
 
-interface MessageBase {
+export function isChannel(value: unknown): value is Channel {
+  return typeof value === 'string' && (CHANNELS as readonly string[]).includes(value);
+}
+
+/** What every channel's message carries. */
+export interface MessageBase {
   /** The gateway's id for this message; providers echo it where they can (correlator, custom args). */
   id: string;
   /** The client's idempotency key, if it gave one. */
@@ -51,8 +58,12 @@ export interface EmailMessage extends MessageBase {
   headers?: Readonly<Record<string, string>> | undefined;
 }
 
-export type Message = SmsMessage | EmailMessage;
-export type MessageFor<C extends Channel> = C extends 'sms' ? SmsMessage : EmailMessage;
+export type Message = SmsMessage | EmailMessage | WhatsAppMessage;
+export type MessageFor<C extends Channel> = C extends 'sms'
+  ? SmsMessage
+  : C extends 'email'
+    ? EmailMessage
+    : WhatsAppMessage;
 
 /** Whole-message size caps: past these a provider would reject the message anyway. */
 export const SMS_MAX_TEXT_LENGTH = 1600;
@@ -89,32 +100,22 @@ export function validateMessage<M extends Message>(message: M, options: { defaul
     if (issues.length > 0) throw new ValidationError(issues, { subject: 'invalid email' });
     return message;
   }
+  if (message.channel === 'whatsapp') {
+    const validated = validateWhatsApp(message, issues, options.defaultCountry);
+    if (issues.length > 0) throw new ValidationError(issues, { subject: 'invalid WhatsApp message' });
+    return validated as M;
+  }
   throw new ValidationError([
     {
       path: 'channel',
-      message: `must be "sms" or "email", got ${JSON.stringify((message as Message).channel)}`,
+      message: `must be one of ${CHANNELS.join(', ')}, got ${JSON.stringify((message as Message).channel)}`,
     },
   ]);
 }
 
 function validateSms(message: SmsMessage, issues: ValidationIssue[], defaultCountry?: string): SmsMessage {
-  let to = message.to;
-  try {
-    to = normalizePhoneNumber(message.to, defaultCountry === undefined ? {} : { defaultCountry });
-  } catch (error) {
-    if (!ValidationError.isInstance(error)) throw error;
-    for (const issue of error.issues) issues.push({ path: 'to', message: issue.message });
-  }
-  if (typeof message.text !== 'string' || message.text.trim().length === 0) {
-    issues.push({ path: 'text', message: 'must not be empty' });
-  } else if (message.text.length > SMS_MAX_TEXT_LENGTH) {
-    issues.push({
-      path: 'text',
-      message: `is ${message.text.length} characters; the limit is ${SMS_MAX_TEXT_LENGTH}`,
-    });
-  } else {
-    checkText(message.text, 'text', issues);
-  }
+  const to = checkPhoneNumber(message.to, 'to', issues, defaultCountry);
+  checkBodyText(message.text, 'text', SMS_MAX_TEXT_LENGTH, issues);
   if (message.from !== undefined) {
     if (typeof message.from !== 'string' || message.from.length === 0) {
       issues.push({ path: 'from', message: 'must be a non-empty sender id or number' });

@@ -1,5 +1,5 @@
 import { type CountryCode, ParseError, parsePhoneNumberWithError } from 'libphonenumber-js/max';
-import { ValidationError } from './errors.js';
+import { ValidationError, type ValidationIssue } from './errors.js';
 
 export interface NormalizePhoneOptions {
   /** ISO 3166 country (`ZM`) used when the input has no `+` country code. */
@@ -64,6 +64,25 @@ export function normalizePhoneNumber(input: string, options: NormalizePhoneOptio
       ]);
     }
     throw error;
+  }
+}
+
+/**
+ * `normalizePhoneNumber` for a message field: the E.164 number, or the input unchanged with the
+ * problems added to `issues` under `path`.
+ */
+export function checkPhoneNumber(
+  input: string,
+  path: string,
+  issues: ValidationIssue[],
+  defaultCountry?: string,
+): string {
+  try {
+    return normalizePhoneNumber(input, defaultCountry === undefined ? {} : { defaultCountry });
+  } catch (error) {
+    if (!ValidationError.isInstance(error)) throw error;
+    for (const issue of error.issues) issues.push({ path, message: issue.message });
+    return input;
   }
 }
 

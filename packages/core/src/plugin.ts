@@ -1,5 +1,5 @@
 import { PluginError } from './errors.js';
-import type { Channel } from './message.js';
+import { CHANNELS, type Channel, isChannel } from './message.js';
 import { type Provider, type SpecificationVersion, SUPPORTED_SPECIFICATION_VERSIONS } from './provider.js';
 import { type StandardSchemaV1, toValidationIssues } from './standard-schema.js';
 
@@ -85,7 +85,22 @@ export function assertPlugin(candidate: unknown, source: string): Plugin {
       `is not a valid plugin: missing or invalid ${missing.join(', ')}`,
     );
   }
+  const unknown = (plugin.channels as unknown[]).filter((channel) => !isChannel(channel));
+  if (unknown.length > 0) {
+    throw new PluginError(
+      'MSG_ERR_PLUGIN_INVALID',
+      name,
+      `declares ${unknownChannels(unknown)}; this host knows ${CHANNELS.join(', ')} (upgrade the host, or the plugin is not for it)`,
+    );
+  }
   return plugin as Plugin;
+}
+
+function unknownChannels(channels: readonly unknown[]): string {
+  const names = channels.map((channel) => JSON.stringify(channel) ?? String(channel)).join(', ');
+  return channels.length === 1
+    ? `channel ${names}, which is unknown`
+    : `channels ${names}, which are unknown`;
 }
 
 function isModuleNotFound(error: unknown, specifier: string): boolean {
@@ -188,6 +203,13 @@ export async function createProvider<O>(
       'MSG_ERR_PLUGIN_INVALID',
       plugin.name,
       `create() returned a provider with id "${provider.id}"; it must use context.instanceId ("${context.instanceId}")`,
+    );
+  }
+  if (!isChannel(provider.channel)) {
+    throw new PluginError(
+      'MSG_ERR_PLUGIN_INVALID',
+      plugin.name,
+      `create() returned a provider of ${unknownChannels([provider.channel])}; this host knows ${CHANNELS.join(', ')}`,
     );
   }
   if (!plugin.channels.includes(provider.channel)) {

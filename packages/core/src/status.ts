@@ -13,7 +13,9 @@ export type SmsDeliveryStatus =
   | 'expired'
   | 'unknown';
 export type EmailDeliveryStatus = SmsDeliveryStatus | 'bounced' | 'complained' | 'opened' | 'clicked';
-export type DeliveryStatus = EmailDeliveryStatus;
+/** WhatsApp adds `read`: the recipient's app showed the message (blue ticks). */
+export type WhatsAppDeliveryStatus = SmsDeliveryStatus | 'read';
+export type DeliveryStatus = EmailDeliveryStatus | WhatsAppDeliveryStatus;
 
 export type BounceType = 'permanent' | 'transient';
 
@@ -26,6 +28,7 @@ export const DELIVERY_STATUSES: readonly DeliveryStatus[] = [
   'failed',
   'expired',
   'bounced',
+  'read',
   'opened',
   'clicked',
   'complained',
@@ -41,7 +44,9 @@ const RANK: Readonly<Record<DeliveryStatus, number>> = {
   failed: 30,
   expired: 30,
   bounced: 30,
-  // Engagement only follows a delivery.
+  // Engagement only follows a delivery; a read message was delivered, even when the provider
+  // never said `delivered` (WhatsApp skips it when the message is read at once).
+  read: 40,
   opened: 40,
   clicked: 50,
   complained: 60,
@@ -53,12 +58,14 @@ const FINAL: ReadonlySet<DeliveryStatus> = new Set([
   'failed',
   'expired',
   'bounced',
+  'read',
   'opened',
   'clicked',
   'complained',
 ]);
 const NEGATIVE_FINAL: ReadonlySet<DeliveryStatus> = new Set(['undelivered', 'failed', 'expired', 'bounced']);
-const ENGAGEMENT: ReadonlySet<DeliveryStatus> = new Set(['opened', 'clicked', 'complained']);
+const ENGAGEMENT: ReadonlySet<DeliveryStatus> = new Set(['read', 'opened', 'clicked', 'complained']);
+const DELIVERED: ReadonlySet<DeliveryStatus> = new Set(['delivered', ...ENGAGEMENT]);
 
 export function isDeliveryStatus(value: unknown): value is DeliveryStatus {
   return typeof value === 'string' && value in RANK;
@@ -78,10 +85,16 @@ export function isFailureStatus(status: DeliveryStatus): boolean {
   return NEGATIVE_FINAL.has(status);
 }
 
+/** Whether the status says the message reached the recipient (`delivered`, or engagement that implies it). */
+export function isDeliveredStatus(status: DeliveryStatus): boolean {
+  return DELIVERED.has(status);
+}
+
 /**
  * Whether an event with status `next` may replace the message's `current` status.
- * Only a higher rank moves a message; engagement (opened, clicked, complained) never overrides a
- * failure, since a provider that says "opened" after "bounced" is reporting noise.
+ * Only a higher rank moves a message; engagement (read, opened, clicked, complained) never
+ * overrides a failure, since a provider that says "opened" after "bounced" is reporting noise, and
+ * the first final outcome stays.
  */
 export function canAdvanceStatus(current: DeliveryStatus | undefined, next: DeliveryStatus): boolean {
   if (current === undefined) return true;

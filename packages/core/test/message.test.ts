@@ -1,16 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ValidationError } from '../src/errors.js';
 import { type EmailMessage, formatEmailAddress, type SmsMessage, validateMessage } from '../src/message.js';
-
-function issuesOf(fn: () => unknown): Array<{ path: string; message: string }> {
-  try {
-    fn();
-  } catch (error) {
-    if (ValidationError.isInstance(error)) return [...error.issues];
-    throw error;
-  }
-  throw new Error('expected a ValidationError');
-}
+import { issuesOf } from './validation-issues.js';
 
 const sms: SmsMessage = { id: 'm1', channel: 'sms', to: '+260 97 123 4567', text: 'hi' };
 const email: EmailMessage = {

@@ -101,6 +101,38 @@ describe('plugin loading', () => {
     );
   });
 
+  it('refuses a plugin declaring a channel this host does not know, naming it and the known ones', () => {
+    let caught: unknown;
+    try {
+      assertPlugin({ ...zodPlugin, channels: ['sms', 'fax'] }, 'fax-plugin');
+    } catch (error) {
+      caught = error;
+    }
+    expect(PluginError.isInstance(caught)).toBe(true);
+    expect((caught as PluginError).code).toBe('MSG_ERR_PLUGIN_INVALID');
+    expect((caught as PluginError).message).toBe(
+      '[msg] [demo] declares channel "fax", which is unknown; this host knows sms, email, whatsapp (upgrade the host, or the plugin is not for it)',
+    );
+  });
+
+  it('accepts a plugin for the WhatsApp channel', () => {
+    expect(assertPlugin({ ...zodPlugin, channels: ['whatsapp'] }, 'wa').channels).toEqual(['whatsapp']);
+  });
+
+  it('refuses a provider whose channel this host does not know', async () => {
+    const fax: Plugin<unknown> = {
+      ...zodPlugin,
+      channels: ['fax' as never],
+      optionsSchema: z.any(),
+      create: (_options, ctx) => ({ ...providerFor(ctx.instanceId), channel: 'fax' as never }),
+    };
+    const error = await caught(createProvider(fax, {}, context));
+    expect(error.code).toBe('MSG_ERR_PLUGIN_INVALID');
+    expect(error.message).toBe(
+      '[msg] [demo] create() returned a provider of channel "fax", which is unknown; this host knows sms, email, whatsapp',
+    );
+  });
+
   it('checks what create() returned', async () => {
     const wrongId: Plugin<unknown> = {
       ...zodPlugin,

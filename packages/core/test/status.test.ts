@@ -3,6 +3,7 @@ import {
   canAdvanceStatus,
   DELIVERY_STATUSES,
   type DeliveryStatus,
+  isDeliveredStatus,
   isFinalStatus,
   reduceStatuses,
 } from '../src/status.js';
@@ -41,6 +42,28 @@ describe('delivery status model', () => {
     expect(reduceStatuses(['delivered', 'clicked', 'opened'])).toBe('clicked');
     expect(canAdvanceStatus('bounced', 'opened')).toBe(false);
     expect(canAdvanceStatus('clicked', 'complained')).toBe(true);
+  });
+
+  it('takes WhatsApp read as delivered-or-later, in any order, never over a failure', () => {
+    for (const order of permutations<DeliveryStatus>(['sent', 'delivered', 'read'])) {
+      expect(reduceStatuses(order), order.join(' -> ')).toBe('read');
+    }
+    // Meta skips `delivered` when the message is read at once.
+    expect(reduceStatuses(['sent', 'read'])).toBe('read');
+    expect(canAdvanceStatus('read', 'delivered')).toBe(false);
+    expect(canAdvanceStatus('failed', 'read')).toBe(false);
+    expect(isDeliveredStatus('read')).toBe(true);
+    expect(isFinalStatus('read')).toBe(true);
+  });
+
+  it('says which statuses mean the message reached the recipient', () => {
+    expect(DELIVERY_STATUSES.filter(isDeliveredStatus)).toEqual([
+      'delivered',
+      'read',
+      'opened',
+      'clicked',
+      'complained',
+    ]);
   });
 
   it('classifies finals', () => {

@@ -1,4 +1,4 @@
-import { detectSmsEncoding, encodeGsm7, type SmsEncoding, splitSms } from '@msg/core';
+import { detectSmsEncoding, encodeGsm7, ProviderError, type SmsEncoding, splitSms } from '@msg/core';
 
 /** How a message longer than one SMS is carried (the SMSC leaves concatenation to the client). */
 export type ConcatenationMode = 'udh' | 'sar' | 'payload';
@@ -109,5 +109,23 @@ export class ConcatenationReferences {
       this.last.delete(oldest);
     }
     return value;
+  }
+}
+
+/** `encodeMessage`, with a text it cannot carry refused as the message's fault (`MESSAGE_TOO_LONG`). */
+export function encodeOrRefuse(
+  text: string,
+  options: EncodeMessageOptions,
+  provider: string,
+): EncodedMessage {
+  try {
+    return encodeMessage(text, options);
+  } catch (error) {
+    throw new ProviderError({
+      kind: 'permanent',
+      provider,
+      providerCode: 'MESSAGE_TOO_LONG',
+      message: `[msg] [smpp] ${(error as Error).message}`,
+    });
   }
 }

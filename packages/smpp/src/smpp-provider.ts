@@ -1,9 +1,12 @@
 import {
+  closedProviderError,
   type DeliveryEvent,
   type HealthStatus,
   type Logger,
+  localValidation,
   networkError,
   type Provider,
+  type ProviderCapabilities,
   ProviderError,
   type SenderType,
   type SendOptions,
@@ -11,7 +14,9 @@ import {
   type SmsMessage,
   SPECIFICATION_VERSION,
   silentLogger,
+  type ValidateResult,
 } from '@msg/core';
+import { encodeOrRefuse } from './smpp-encoding.js';
 import { ReceiptTracker, type ReceiptTrackerOptions } from './smpp-receipt-tracker.js';
 import { createSmppSession } from './smpp-session.js';
 import type { SmppSessionOptions } from './smpp-session-options.js';
@@ -97,17 +102,31 @@ export function createSmppProvider(options: SmppProviderOptions): SmppProvider {
     );
   }
   let closing: Promise<void> | undefined;
+  const capabilities: ProviderCapabilities = {
+    maxBatchSize: 1,
+    unicode: true,
+    deliveryReceipts: receiptsRequested,
+    senderTypes: options.senderTypes ?? ['alphanumeric', 'numeric', 'short-code'],
+    // SMPP has no test mode: a submit_sm the SMSC accepted is on its way.
+    validation: 'local',
+  };
 
   return {
     specificationVersion: SPECIFICATION_VERSION,
     id,
     plugin: options.plugin,
     channel: 'sms',
-    capabilities: {
-      maxBatchSize: 1,
-      unicode: true,
-      deliveryReceipts: receiptsRequested,
-      senderTypes: options.senderTypes ?? ['alphanumeric', 'numeric', 'short-code'],
+    capabilities,
+
+    /** What a send refuses before the submit (no sender, too many parts), then core's checks; no bind. */
+    async validate(message: SmsMessage, sendOptions: SendOptions): Promise<ValidateResult> {
+      sendOptions.signal.throwIfAborted();
+      if (closing) throw closedProviderError(id);
+      if (!(message.from ?? options.defaultSender)) throw missingSenderError(id);
+      const concatenation = options.session.concatenation ?? 'udh';
+      const referenceBits = options.session.referenceBits ?? 8;
+      encodeOrRefuse(message.text, { concatenation, referenceBits, reference: () => 0 }, id);
+      return localValidation(message, capabilities, id, { defaultSender: options.defaultSender });
     },
 
     async send(message: SmsMessage, sendOptions: SendOptions): Promise<SendResult> {

@@ -3,12 +3,7 @@ import { abortedError, isFinalStatus, ProviderError, type SmsEncoding } from '@m
 import type { PDU } from 'smpp';
 import { BindSupervisor } from './smpp-bind.js';
 import { commandStatusError, formatCommandStatus } from './smpp-command-status.js';
-import {
-  ConcatenationReferences,
-  type EncodedMessage,
-  type EncodedPart,
-  encodeMessage,
-} from './smpp-encoding.js';
+import { ConcatenationReferences, type EncodedPart, encodeOrRefuse } from './smpp-encoding.js';
 import {
   type InboundMessage,
   SessionEmitter,
@@ -220,21 +215,15 @@ export class SmppSession {
     const { signal } = options;
     if (signal?.aborted) throw this.abortedBeforeSend(signal);
     if (this.closed || this.closing) throw this.closedError();
-    let encoded: EncodedMessage;
-    try {
-      encoded = encodeMessage(message.text, {
+    const encoded = encodeOrRefuse(
+      message.text,
+      {
         concatenation: this.options.concatenation ?? 'udh',
         referenceBits: this.options.referenceBits ?? 8,
         reference: () => this.references.next(message.to),
-      });
-    } catch (error) {
-      throw new ProviderError({
-        kind: 'permanent',
-        provider: this.providerId,
-        providerCode: 'MESSAGE_TOO_LONG',
-        message: `[msg] [smpp] ${(error as Error).message}`,
-      });
-    }
+      },
+      this.providerId,
+    );
     const state = this.transmitter.state;
     if (state === 'idle' || state === 'connecting') await this.withAbort(this.connect(), signal);
     const parts = encoded.parts.map((part) => this.createPart(message, part));

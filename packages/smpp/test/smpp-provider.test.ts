@@ -166,3 +166,35 @@ describe('createSmppProvider', () => {
     expect(error).toMatchObject({ kind: 'transient', providerCode: 'SESSION_CLOSED' });
   });
 });
+
+describe('validate (local: SMPP has no test mode)', () => {
+  it('judges a message without binding or submitting', async () => {
+    const smsc = await startSimulator();
+    const provider = makeProvider(smsc);
+    expect(provider.capabilities.validation).toBe('local');
+    await expect(provider.validate!(sms('ж'.repeat(71)), { signal: signal() })).resolves.toEqual({
+      method: 'local',
+      segments: 2,
+    });
+    expect(smsc.binds).toHaveLength(0);
+    expect(smsc.submits).toHaveLength(0);
+  });
+
+  it('refuses as a send does: no sender (configuration), a sender type the bind cannot use', async () => {
+    const smsc = await startSimulator();
+    const noSender = makeProvider(smsc, { defaultSender: undefined });
+    const refused = await rejectionOf(noSender.validate!(sms(), { signal: signal() }));
+    expect(refused).toMatchObject({ kind: 'configuration', providerCode: 'MISSING_SENDER' });
+    expect(await rejectionOf(noSender.send(sms(), { signal: signal() }))).toMatchObject({
+      kind: 'configuration',
+      providerCode: 'MISSING_SENDER',
+    });
+    const numericOnly = makeProvider(smsc, { senderTypes: ['numeric'] });
+    expect(await rejectionOf(numericOnly.validate!(sms(), { signal: signal() }))).toMatchObject({
+      kind: 'configuration',
+      providerCode: 'MSG_SENDER_TYPE',
+    });
+    expect(smsc.binds).toHaveLength(0);
+    expect(smsc.submits).toHaveLength(0);
+  });
+});

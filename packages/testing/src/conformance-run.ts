@@ -30,10 +30,11 @@ export async function holdsWithin(check: () => boolean, timeoutMs: number): Prom
   return true;
 }
 
-/** The message with `text` as its SMS text, or as an email's subject and text part. */
+/** The message with `text` as its SMS or WhatsApp text (in place of a template), or as an email's subject and text part. */
 export function withText(message: Message, text: string): Message {
-  if (message.channel === 'sms') return { ...message, text };
-  return { ...message, subject: text, text };
+  if (message.channel === 'email') return { ...message, subject: text, text };
+  if (message.channel === 'whatsapp') return { ...message, text, template: undefined };
+  return { ...message, text };
 }
 
 /** State shared by the suite's tests: the setup, the providers made, the watched log. */

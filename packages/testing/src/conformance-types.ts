@@ -84,6 +84,38 @@ export type MessageIdCarrier =
   | { read(request: SimulatorRecord): string | null | undefined }
   | { none: string };
 
+/** A message the provider refuses, and what to call it in a failure. */
+export interface RefusedMessage {
+  label: string;
+  /** The message, with `id` as its id. */
+  message(id: string): Message;
+}
+
+/**
+ * How the suite checks `validate`, for providers that declare `capabilities.validation`.
+ * `validate` must resolve with the declared method for the harness's message, refuse what a send
+ * would refuse (same kind, never `ambiguous`), and never make the simulator deliver anything.
+ */
+export interface ValidationHarness {
+  /**
+   * Messages the provider refuses (at the provider or before any request), beyond the suite's
+   * own (a lone surrogate): a send must fail, and `validate` must fail with the same kind. Say
+   * what the provider's own rules are (a body over 1600 characters, an unregistered sender id).
+   */
+  refused?: readonly RefusedMessage[];
+  /**
+   * `test-mode` only: whether a recorded request went through the provider's test mode
+   * (SendGrid's `mail_settings.sandbox_mode`, Mailgun's `o:testmode`). Every request `validate`
+   * makes must be one.
+   */
+  isTestRequest?(request: SimulatorRecord): boolean;
+  /**
+   * `test-mode` only: how many messages the simulator has taken for delivery (or posted receipts
+   * for) so far; wait for its pending callbacks first. `validate` must leave it unchanged.
+   */
+  deliveries?(): number | Promise<number>;
+}
+
 export interface ConformanceSetup<Options> {
   /** Options for the first instance. */
   options: Options;
@@ -110,6 +142,8 @@ export interface ConformanceSetup<Options> {
   /** Every error the plugin maps, and how to make the simulator produce it. */
   errors?: ExpectedError[];
   webhooks?: WebhookHarness;
+  /** How to check `validate`; required when the provider declares `capabilities.validation: 'test-mode'`. */
+  validation?: ValidationHarness;
   /** The public URL the host would give the instance for webhooks. */
   webhookUrl?: string;
   teardown?(): Promise<void>;

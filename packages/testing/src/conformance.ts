@@ -5,6 +5,7 @@ import { ConformanceRun } from './conformance-run.js';
 import { secretsOf } from './conformance-secrets.js';
 import { sendingChecks } from './conformance-sending.js';
 import type { ConformanceTarget } from './conformance-types.js';
+import { validationChecks } from './conformance-validate.js';
 import { webhookChecks } from './conformance-webhooks.js';
 
 export { type TamperedRequest, tamperSignedValues, type ValueChange } from './conformance-tamper.js';
@@ -15,8 +16,10 @@ export type {
   ConformanceTarget,
   ExpectedError,
   MessageIdCarrier,
+  RefusedMessage,
   SimulatorControl,
   SimulatorRecord,
+  ValidationHarness,
   WebhookHarness,
 } from './conformance-types.js';
 
@@ -45,6 +48,7 @@ export function runConformanceSuite<Options>(target: ConformanceTarget<Options>)
     lifecycleChecks(run);
     sendingChecks(run);
     failureChecks(run);
+    validationChecks(run);
     webhookChecks(run);
     // Last: it closes every provider the others made.
     connectionChecks(run);

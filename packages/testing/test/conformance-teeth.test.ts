@@ -62,6 +62,16 @@ const CAUGHT: ReadonlyArray<{ bug: string; check: string; message: RegExp }> = [
     check: 'answers text it cannot encode (lone surrogates) as permanent, never a crash',
     message: /text with a lone high surrogate: must reject with a ProviderError, got URIError/,
   },
+  {
+    bug: 'validate-sends',
+    check: "validates the harness's message with the declared method, delivering nothing",
+    message: /validate of a good message: a local validation must not reach the provider/,
+  },
+  {
+    bug: 'validate-accepts-all',
+    check: 'refuses what a send would refuse, with the same kind, never ambiguous',
+    message: /validate of text with a lone surrogate must be refused, as a send is/,
+  },
 ];
 
 /** Runs the fixture suites in a child vitest (they fail on purpose) and reads its JSON report. */

@@ -1,14 +1,18 @@
 import {
   type BatchItemResult,
+  closedProviderError,
   type HealthStatus,
+  localValidation,
   networkError,
   type Provider,
+  type ProviderCapabilities,
   ProviderError,
   parseMoney,
   type SendOptions,
   type SendResult,
   type SmsMessage,
   SPECIFICATION_VERSION,
+  type ValidateResult,
 } from '@msg/core';
 import {
   type AfricasTalkingRecipient,
@@ -29,6 +33,8 @@ import {
 import { createWebhookParser } from './africastalking-webhook.js';
 
 export const PLUGIN_NAME = '@msg/plugin-africastalking';
+/** What Africa's Talking takes as a recipient; anything else comes back as 403 InvalidPhoneNumber. */
+const RECIPIENT_NUMBER = /^\+?\d{7,15}$/;
 
 export interface AfricasTalkingProviderSettings {
   username: string;
@@ -36,6 +42,8 @@ export interface AfricasTalkingProviderSettings {
   baseUrl: string;
   /** Sender id or short code when a message names none; the account default when absent. */
   from?: string | undefined;
+  /** The sender ids and short codes registered on the account, when known: others are refused. */
+  senderIds?: readonly string[] | undefined;
   /** Sent as `enqueue=1|0` when set: queue large sends at Africa's Talking instead of inline. */
   enqueue?: boolean | undefined;
   maxRecipientsPerRequest: number;
@@ -106,17 +114,39 @@ export function createAfricasTalkingProvider(
     return client.postForm(MESSAGING_PATH, form, signal);
   };
 
+  const capabilities: ProviderCapabilities = {
+    maxBatchSize: settings.maxRecipientsPerRequest,
+    unicode: true,
+    deliveryReceipts: true,
+    senderTypes: ['alphanumeric', 'short-code', 'numeric'],
+    // The sandbox is another username and host: it cannot judge a message of the live account.
+    validation: 'local',
+  };
+
+  /** Africa's Talking's own refusals, as its answer would carry them, then core's checks. */
+  const validate = async (message: SmsMessage, options: SendOptions): Promise<ValidateResult> => {
+    options.signal.throwIfAborted();
+    if (closed) throw closedProviderError(id);
+    const from = message.from ?? settings.from;
+    if (from !== undefined && settings.senderIds && !settings.senderIds.includes(from)) {
+      throw requestRejectionError('InvalidSenderId', id);
+    }
+    if (!RECIPIENT_NUMBER.test(message.to)) {
+      throw recipientError(
+        { statusCode: 403, number: message.to, status: 'InvalidPhoneNumber', cost: '0', messageId: 'None' },
+        id,
+      );
+    }
+    return localValidation(message, capabilities, id, { defaultSender: settings.from });
+  };
+
   return {
     specificationVersion: SPECIFICATION_VERSION,
     id,
     plugin: PLUGIN_NAME,
     channel: 'sms',
-    capabilities: {
-      maxBatchSize: settings.maxRecipientsPerRequest,
-      unicode: true,
-      deliveryReceipts: true,
-      senderTypes: ['alphanumeric', 'short-code', 'numeric'],
-    },
+    capabilities,
+    validate,
 
     async send(message: SmsMessage, options: SendOptions): Promise<SendResult> {
       const answer = await post(message.to, message.text, message.from ?? settings.from, options.signal);

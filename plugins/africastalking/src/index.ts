@@ -15,6 +15,11 @@ export const africasTalkingOptionsSchema = z
     baseUrl: z.url({ protocol: /^https?$/ }).optional(),
     /** Default sender id or short code; Africa's Talking's account default when absent. */
     from: z.string().min(1).max(15).optional(),
+    /**
+     * The sender ids and short codes registered on the account. When set, `validate` refuses any
+     * other sender as Africa's Talking would (`InvalidSenderId`); sends are not held back by it.
+     */
+    senderIds: z.array(z.string().min(1).max(15)).min(1).optional(),
     /** `enqueue=1|0` on every send when set. */
     enqueue: z.boolean().optional(),
     /** Recipients per request when a batch is grouped; also `capabilities.maxBatchSize`. */

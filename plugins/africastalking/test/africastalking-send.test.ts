@@ -373,3 +373,42 @@ describe('health', () => {
     expect(status.detail).toContain('401');
   });
 });
+
+describe('validate (local: the sandbox is another account and host)', () => {
+  it('judges a message without a request: the segment count, nothing sent', async () => {
+    const provider = await make(optionsFor(ACME, simulator, { from: 'ACME' }));
+    expect(provider.capabilities.validation).toBe('local');
+    await expect(
+      provider.validate!(sms('v-1', '+254711000001', 'ж'.repeat(71)), { signal: signal() }),
+    ).resolves.toEqual({ method: 'local', segments: 2 });
+    expect(simulator.requests).toHaveLength(0);
+  });
+
+  it("refuses a sender the account has not registered (InvalidSenderId), as Africa's Talking does", async () => {
+    simulator.allowedSenderIds = ['ACME'];
+    const provider = await make(optionsFor(ACME, simulator, { senderIds: ['ACME'] }));
+    const message = sms('v-sender', '+254711000001', 'hi', 'GLOBEX');
+    const refused = await rejectionOf(provider.validate!(message, { signal: signal() }));
+    expect(refused).toMatchObject({ kind: 'configuration', providerCode: 'InvalidSenderId' });
+    expect(simulator.requests).toHaveLength(0);
+    expect(await rejectionOf(provider.send(message, { signal: signal() }))).toMatchObject({
+      kind: refused.kind,
+      providerCode: refused.providerCode,
+    });
+    await expect(
+      provider.validate!(sms('v-ok', '+254711000001', 'hi', 'ACME'), { signal: signal() }),
+    ).resolves.toMatchObject({ method: 'local' });
+  });
+
+  it("refuses a number Africa's Talking cannot take with its own code (403 InvalidPhoneNumber)", async () => {
+    const provider = await make(optionsFor(ACME, simulator));
+    const message = sms('v-to', '+25471', 'hi');
+    const refused = await rejectionOf(provider.validate!(message, { signal: signal() }));
+    expect(refused).toMatchObject({ kind: 'permanent', providerCode: '403' });
+    expect(simulator.requests).toHaveLength(0);
+    expect(await rejectionOf(provider.send(message, { signal: signal() }))).toMatchObject({
+      kind: 'permanent',
+      providerCode: '403',
+    });
+  });
+});

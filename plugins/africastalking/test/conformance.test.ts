@@ -31,6 +31,20 @@ runConformanceSuite<AfricasTalkingPluginOptions>({
         text: 'Your code is 123456',
         from: 'ACME',
       }),
+      validation: {
+        refused: [
+          {
+            label: 'a number of 5 digits (403 InvalidPhoneNumber)',
+            message: (id) => ({
+              id,
+              channel: 'sms',
+              to: '+25471',
+              text: 'Your code is 123456',
+              from: 'ACME',
+            }),
+          },
+        ],
+      },
       errors: [
         { error: 'http:401', kind: 'configuration', providerCode: 'HTTP_401' },
         { error: 'http:429', kind: 'rate-limited', providerCode: 'HTTP_429' },

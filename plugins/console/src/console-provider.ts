@@ -3,11 +3,15 @@ import {
   type Channel,
   countSmsSegments,
   formatEmailAddress,
+  localValidation,
   type Message,
   type Provider,
+  type ProviderCapabilities,
+  type SenderType,
   type SendOptions,
   type SendResult,
   SPECIFICATION_VERSION,
+  type ValidateResult,
 } from '@msg/core';
 
 export interface ConsoleProviderSettings {
@@ -18,10 +22,23 @@ export interface ConsoleProviderSettings {
   write: (line: string) => void;
 }
 
+const SENDER_TYPES: Readonly<Record<Channel, readonly SenderType[]>> = {
+  sms: ['alphanumeric', 'numeric', 'short-code'],
+  email: ['email'],
+  // The instance's business number sends.
+  whatsapp: ['numeric'],
+};
+
 function describe(message: Message): string {
   if (message.channel === 'sms') {
     const { segments, encoding } = countSmsSegments(message.text);
     return `SMS ${message.from ?? '(default sender)'} -> ${message.to} [${segments} ${encoding} part${segments === 1 ? '' : 's'}]\n  ${message.text}`;
+  }
+  if (message.channel === 'whatsapp') {
+    const content = message.template
+      ? `template ${message.template.name} (${message.template.language})`
+      : (message.text ?? '');
+    return `WHATSAPP -> ${message.to}\n  ${content}`;
   }
   const to = message.to.map(formatEmailAddress).join(', ');
   return `EMAIL ${formatEmailAddress(message.from)} -> ${to}\n  Subject: ${message.subject}\n  ${message.text ?? message.html ?? ''}`;
@@ -41,19 +58,28 @@ export function createConsoleProvider(id: string, settings: ConsoleProviderSetti
     }
     return { providerMessageId, status: settings.status, segments };
   };
+  const capabilities: ProviderCapabilities = {
+    maxBatchSize: 1000,
+    unicode: true,
+    deliveryReceipts: false,
+    senderTypes: SENDER_TYPES[settings.channel],
+    attachments: true,
+    validation: 'local',
+  };
+  /** What @msg/core can tell without sending; nothing is printed, as nothing would be sent. */
+  const validate = async (message: Message, options: SendOptions): Promise<ValidateResult> => {
+    options.signal.throwIfAborted();
+    if (closed) throw new Error(`[msg] [plugin-console] provider "${id}" is closed`);
+    return localValidation(message, capabilities, id);
+  };
   return {
     specificationVersion: SPECIFICATION_VERSION,
     id,
     plugin: '@msg/plugin-console',
     channel: settings.channel,
-    capabilities: {
-      maxBatchSize: 1000,
-      unicode: true,
-      deliveryReceipts: false,
-      senderTypes: settings.channel === 'sms' ? ['alphanumeric', 'numeric', 'short-code'] : ['email'],
-      attachments: true,
-    },
+    capabilities,
     send,
+    validate,
     async sendBatch(messages, options) {
       const results = [];
       for (const message of messages) {

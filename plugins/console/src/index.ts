@@ -7,7 +7,7 @@ const { version } = createRequire(import.meta.url)('../package.json') as { versi
 
 export const consoleOptionsSchema = z
   .object({
-    channel: z.enum(['sms', 'email']).default('sms'),
+    channel: z.enum(['sms', 'email', 'whatsapp']).default('sms'),
     format: z.enum(['pretty', 'json']).default('pretty'),
     /** The status a send reports: `delivered` lets a sandbox show a finished message at once. */
     status: z.enum(['queued', 'sent', 'delivered']).default('delivered'),
@@ -22,7 +22,7 @@ const consolePlugin = definePlugin({
   name: '@msg/plugin-console',
   version,
   specificationVersion: 'v1',
-  channels: ['sms', 'email'],
+  channels: ['sms', 'email', 'whatsapp'],
   optionsSchema: consoleOptionsSchema,
   create(options, context) {
     return createConsoleProvider(context.instanceId, {

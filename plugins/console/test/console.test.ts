@@ -52,6 +52,33 @@ describe('@msg/plugin-console', () => {
     expect(JSON.parse(lines[0] as string)).toMatchObject({ provider: 'dev-mail', subject: 'Hi', id: 'e1' });
   });
 
+  it('prints a WhatsApp text or template message', async () => {
+    const lines: string[] = [];
+    const provider = createConsoleProvider('dev-whatsapp', {
+      channel: 'whatsapp',
+      format: 'pretty',
+      status: 'delivered',
+      write: (line) => lines.push(line),
+    });
+    const signal = new AbortController().signal;
+    await provider.send(
+      { id: 'w1', channel: 'whatsapp', to: '+260971234567', text: 'Muli bwanji' },
+      { signal },
+    );
+    await provider.send(
+      {
+        id: 'w2',
+        channel: 'whatsapp',
+        to: '+260971234567',
+        template: { name: 'order_ready', language: 'en_US' },
+      },
+      { signal },
+    );
+    expect(provider.channel).toBe('whatsapp');
+    expect(lines[0]).toContain('WHATSAPP -> +260971234567\n  Muli bwanji');
+    expect(lines[1]).toContain('template order_ready (en_US)');
+  });
+
   it('refuses unknown options', async () => {
     await expect(
       createProvider(
@@ -60,5 +87,23 @@ describe('@msg/plugin-console', () => {
         { instanceId: 'c', logger: silentLogger, now: Date.now },
       ),
     ).rejects.toThrow(/options: Unrecognized key: "colour"|colour/);
+  });
+
+  it('validates locally without printing anything', async () => {
+    const lines: string[] = [];
+    const provider = createConsoleProvider('dev', {
+      channel: 'sms',
+      format: 'pretty',
+      status: 'delivered',
+      write: (line) => lines.push(line),
+    });
+    const signal = new AbortController().signal;
+    await expect(
+      provider.validate!({ id: 'm1', channel: 'sms', to: '+260971234567', text: 'hi' }, { signal }),
+    ).resolves.toEqual({ method: 'local', segments: 1 });
+    await expect(
+      provider.validate!({ id: 'm2', channel: 'sms', to: '+1', text: 'hi' }, { signal }),
+    ).rejects.toMatchObject({ kind: 'permanent', providerCode: 'MSG_INVALID_TO' });
+    expect(lines).toEqual([]);
   });
 });

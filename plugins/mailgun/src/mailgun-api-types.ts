@@ -53,6 +53,8 @@ export interface MailgunEventData {
   'delivery-status'?: MailgunDeliveryStatus;
   tags?: string[];
   url?: string;
+  /** `is-test-mode`: the message was sent with `o:testmode` and never delivered. */
+  flags?: { 'is-test-mode'?: boolean; 'is-authenticated'?: boolean; 'is-routed'?: boolean };
 }
 
 /** Answer to `POST /v3/{domain}/messages`. */

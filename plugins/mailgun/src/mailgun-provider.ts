@@ -4,10 +4,12 @@ import {
   type EmailMessage,
   type HealthStatus,
   type Provider,
+  type ProviderCapabilities,
   ProviderError,
   type SendResult,
   SPECIFICATION_VERSION,
   type StatusQuery,
+  type ValidateResult,
   type WebhookRequest,
   type WebhookResult,
   WebhookVerificationError,
@@ -23,6 +25,16 @@ import { AbortedBeforeSendError, MailgunTransport } from './mailgun-transport.js
 import { toDeliveryEvent, verifyMailgunWebhook } from './mailgun-webhook.js';
 
 export const MAILGUN_PLUGIN_NAME = '@msg/plugin-mailgun';
+
+const CAPABILITIES: ProviderCapabilities = {
+  maxBatchSize: MAILGUN_MAX_BATCH_RECIPIENTS,
+  unicode: true,
+  deliveryReceipts: true,
+  senderTypes: ['email'],
+  attachments: true,
+  // `o:testmode`: Mailgun checks and accepts the message as a send and never delivers it.
+  validation: 'test-mode',
+};
 
 export const MAILGUN_REGION_URLS = {
   us: 'https://api.mailgun.net',
@@ -112,16 +124,16 @@ export function createMailgunProvider(id: string, settings: MailgunProviderSetti
     id,
     plugin: MAILGUN_PLUGIN_NAME,
     channel: 'email',
-    capabilities: {
-      maxBatchSize: MAILGUN_MAX_BATCH_RECIPIENTS,
-      unicode: true,
-      deliveryReceipts: true,
-      senderTypes: ['email'],
-      attachments: true,
-    },
+    capabilities: CAPABILITIES,
 
     async send(message: EmailMessage, { signal }): Promise<SendResult> {
       return post(toMessageData(message, settings), signal);
+    },
+
+    /** The send's request with `o:testmode=yes`: Mailgun validates and accepts it, and delivers nothing. */
+    async validate(message: EmailMessage, { signal }): Promise<ValidateResult> {
+      await post(toMessageData(message, { ...settings, testMode: true }), signal);
+      return { method: 'test-mode' };
     },
 
     async sendBatch(messages: readonly EmailMessage[], { signal }): Promise<BatchItemResult[]> {

@@ -126,8 +126,13 @@ function bounceTypeOf(status: DeliveryStatus, providerStatus: string): BounceTyp
   return providerStatus === 'failed-temporary' ? 'transient' : undefined;
 }
 
-/** The normalised event, or undefined for an event type with no delivery meaning (e.g. `stored`). */
+/**
+ * The normalised event, or undefined for an event type with no delivery meaning (e.g. `stored`)
+ * and for an event of a message sent in test mode (`flags.is-test-mode`): shadow mode validates
+ * real messages that way, and an event of theirs must never count as the message's receipt.
+ */
 export function toDeliveryEvent(data: MailgunEventData): DeliveryEvent | undefined {
+  if (data.flags?.['is-test-mode'] === true) return undefined;
   const providerStatus = providerStatusOf(data);
   const status = statusOf(data, providerStatus);
   const messageIdValue = data['user-variables']?.[MESSAGE_ID_VARIABLE];

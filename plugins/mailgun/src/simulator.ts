@@ -89,6 +89,13 @@ function readForm(request: SimulatorRequest): FormData | undefined {
 /** A simulated Mailgun, with the events of the messages it took. */
 export interface MailgunSimulator extends SimulatorServer {
   readonly events: MailgunEventLog;
+  /** Ids of the messages taken for delivery, oldest first; a test-mode message adds none. */
+  readonly accepted: string[];
+}
+
+/** `o:testmode` as Mailgun reads it: `yes` or `true`. */
+function isTestMode(form: FormData): boolean {
+  return ['yes', 'true'].includes(String(form.get('o:testmode') ?? '').toLowerCase());
 }
 
 /**
@@ -104,7 +111,7 @@ export function createMailgunSimulator(options: MailgunSimulatorOptions): Mailgu
       seed: options.seed,
       now,
     }),
-    { events: new MailgunEventLog(now) },
+    { events: new MailgunEventLog(now), accepted: [] as string[] },
   );
   let sequence = 0;
 
@@ -132,6 +139,9 @@ export function createMailgunSimulator(options: MailgunSimulatorOptions): Mailgu
     if (recipients.length > MESSAGE_LIMIT) return bad(`Too many recipients: the limit is ${MESSAGE_LIMIT}`);
     const stamp = new Date(now()).toISOString().replace(/\D/g, '').slice(0, 14);
     const messageId = `${stamp}.${++sequence}.${randomBytes(8).toString('hex').toUpperCase()}@${request.params.domain}`;
+    // Test mode: checked and accepted like any message, then dropped: no delivery, no event, no webhook.
+    if (isTestMode(form)) return jsonResponse(200, { id: `<${messageId}>`, message: 'Queued. Thank you.' });
+    server.accepted.push(messageId);
     scheduleEvents(server, account, form, recipients, messageId, now);
     return jsonResponse(200, { id: `<${messageId}>`, message: 'Queued. Thank you.' });
   });

@@ -54,6 +54,22 @@ runConformanceSuite<MailgunPluginOptions>({
           )?.[1],
       },
       message: (id) => emailMessage(id),
+      validation: {
+        refused: [
+          {
+            label: "a recipient Mailgun cannot parse ('to' parameter is not a valid address)",
+            message: (id) => emailMessage(id, { to: [{ email: 'not an address' }] }),
+          },
+        ],
+        isTestRequest: (request) =>
+          /name="o:testmode"\r\n(?:[^\r\n]+\r\n)*\r\nyes\r\n/.test(
+            Buffer.from(request.body).toString('utf8'),
+          ),
+        deliveries: async () => {
+          await simulator.callbacks.idle();
+          return simulator.accepted.length;
+        },
+      },
       errors: [
         { error: 'bad-request', kind: 'permanent', providerCode: '400' },
         { error: 'unauthorized', kind: 'configuration', providerCode: '401' },

@@ -1,5 +1,5 @@
 import { createProvider, type Provider, silentLogger } from '@msg/core';
-import { rejectionOf, SimulatorServer, textResponse } from '@msg/testing';
+import { rejectionOf, SimulatorServer, textResponse, webhookReceiver } from '@msg/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import mailgunPlugin, {
   createMailgunProvider,
@@ -8,7 +8,7 @@ import mailgunPlugin, {
 } from '../src/index.js';
 import { retryAfterFromHeaders, toProviderError } from '../src/mailgun-error.js';
 import { MailgunHttpError } from '../src/mailgun-transport.js';
-import { createMailgunSimulator } from '../src/simulator.js';
+import { createMailgunSimulator, type MailgunSimulator } from '../src/simulator.js';
 import { ACCOUNT_A, ACCOUNT_B, emailMessage } from './helpers.js';
 
 let simulator: SimulatorServer;
@@ -235,5 +235,51 @@ describe('health', () => {
     const health = await broken.health!({ signal: signal() });
     expect(health.ok).toBe(false);
     expect(health.detail).toContain('401');
+  });
+});
+
+describe('validate (test mode: o:testmode=yes)', () => {
+  const mailgun = () => simulator as MailgunSimulator;
+
+  it('posts the send request with o:testmode: accepted, never delivered, no event, no webhook', async () => {
+    const provider = await make();
+    const receiver = await webhookReceiver();
+    simulator.callbackUrl = `${receiver.url}/webhooks/mailgun`;
+    const acceptedBefore = mailgun().accepted.length;
+    const callbacksBefore = simulator.callbacks.delivered.length;
+    try {
+      expect(provider.capabilities.validation).toBe('test-mode');
+      await expect(provider.validate!(emailMessage('v-1'), { signal: signal() })).resolves.toEqual({
+        method: 'test-mode',
+      });
+      const form = await lastForm();
+      expect(form.get('o:testmode')).toBe('yes');
+      expect(form.get('v:msg_id')).toBe('v-1');
+      await simulator.callbacks.idle();
+      expect(mailgun().accepted).toHaveLength(acceptedBefore);
+      expect(simulator.callbacks.delivered).toHaveLength(callbacksBefore);
+      // The same message sent for real is taken for delivery, and its events are posted.
+      await provider.send(emailMessage('v-1'), { signal: signal() });
+      await simulator.callbacks.idle();
+      expect(mailgun().accepted).toHaveLength(acceptedBefore + 1);
+      expect(simulator.callbacks.delivered.length).toBeGreaterThan(callbacksBefore);
+    } finally {
+      simulator.callbackUrl = undefined;
+      await receiver.close();
+    }
+  });
+
+  it('refuses with the error a send meets', async () => {
+    const provider = await make();
+    simulator.failNext('forbidden');
+    expect(await rejectionOf(provider.validate!(emailMessage('v-2'), { signal: signal() }))).toMatchObject({
+      kind: 'configuration',
+      httpStatus: 403,
+    });
+    expect(
+      await rejectionOf(
+        provider.validate!(emailMessage('v-3', { to: [{ email: 'not an address' }] }), { signal: signal() }),
+      ),
+    ).toMatchObject({ kind: 'permanent', httpStatus: 400 });
   });
 });

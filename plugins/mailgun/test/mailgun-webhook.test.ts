@@ -5,7 +5,7 @@ import {
   isValidMailgunSignature,
   type MailgunProviderSettings,
 } from '../src/index.js';
-import { mailgunEventData } from '../src/simulator.js';
+import { mailgunEventData, signMailgunWebhook } from '../src/simulator.js';
 import { ACCOUNT_A, signedEvent, webhookRequest } from './helpers.js';
 
 /** mailgun-php tests/MailgunTest.php (testVerifyWebhookGood / testVerifyWebhookBad). */
@@ -212,5 +212,26 @@ describe('status mapping', () => {
   it('returns no event for an event type without a delivery meaning', async () => {
     const result = await target.parseWebhook!(signedEvent(ACCOUNT_A.signingKey, { event: 'stored' }));
     expect(result.events).toEqual([]);
+  });
+});
+
+describe('test-mode events', () => {
+  it('never turns an event of a message sent with o:testmode into a receipt', async () => {
+    const target = provider();
+    const eventData = {
+      ...mailgunEventData({
+        event: 'delivered',
+        messageId: '20240101120000.1.TEST@mg.acme.example',
+        recipient: 'alice@example.com',
+        timestampMs: Date.now(),
+        userVariables: { msg_id: 'shadowed-message' },
+      }),
+      flags: { 'is-test-mode': true, 'is-authenticated': true, 'is-routed': false },
+    };
+    const flagged = webhookRequest(signMailgunWebhook(eventData, ACCOUNT_A.signingKey));
+    await expect(target.parseWebhook!(flagged)).resolves.toMatchObject({ events: [] });
+    const live = { ...eventData, flags: { ...eventData.flags, 'is-test-mode': false } };
+    const event = await onlyEvent(target, webhookRequest(signMailgunWebhook(live, ACCOUNT_A.signingKey)));
+    expect(event).toMatchObject({ status: 'delivered', messageId: 'shadowed-message' });
   });
 });

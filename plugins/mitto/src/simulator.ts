@@ -86,6 +86,8 @@ function mittoTimestamp(time: number): string {
  */
 export class MittoSimulator extends SimulatorServer {
   readonly accounts = new Map<string, MittoSimulatorAccount>();
+  /** Ids of the messages taken for delivery, oldest first; a test-mode request adds none. */
+  readonly sent: string[] = [];
   private readonly clock: () => number;
 
   constructor(options: MittoSimulatorOptions) {
@@ -208,6 +210,7 @@ export class MittoSimulator extends SimulatorServer {
   /** A new message id, with its report scheduled on the assumed contract. */
   private deliver(account: MittoSimulatorAccount, to: string, body: Record<string, unknown>): string {
     const id = randomUUID().replaceAll('-', '');
+    this.sent.push(id);
     const url = typeof body.callback === 'string' ? body.callback : (account.callbackUrl ?? this.callbackUrl);
     const [outcome = 'delivered', errorCode] = this.outcomeFor(to).split(':');
     const word = SIMULATOR_STATUS_WORDS[outcome];

@@ -33,6 +33,19 @@ runConformanceSuite<MittoPluginOptions>({
           providerCode: code,
         })),
       ],
+      validation: {
+        refused: [
+          {
+            label: 'a sender id of 12 characters (Mitto takes 3-11 letters or 3-14 digits)',
+            message: (id) => ({ id, channel: 'sms', to: '+41751231234', text: 'code', from: 'ACME-LIMITED' }),
+          },
+        ],
+        isTestRequest: (request) => JSON.parse(Buffer.from(request.body).toString('utf8')).test === true,
+        deliveries: async () => {
+          await simulator.callbacks.idle();
+          return simulator.sent.length;
+        },
+      },
       webhooks: {
         // The assumed contract's words (README, "Assumed receipt contract"), Mitto's and the SMPP ones.
         statuses: {

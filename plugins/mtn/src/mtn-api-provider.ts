@@ -1,11 +1,15 @@
 import {
   type HealthStatus,
   type Logger,
+  localValidation,
   networkError,
+  type ProviderCapabilities,
+  ProviderError,
   type SendOptions,
   type SendResult,
   type SmsMessage,
   SPECIFICATION_VERSION,
+  type ValidateResult,
 } from '@msg/core';
 import {
   type MtnOutboundRequest,
@@ -27,6 +31,18 @@ import { type MtnProvider, PLUGIN_NAME } from './mtn-provider-types.js';
 import { MtnSubscription } from './mtn-subscription.js';
 import { MtnTokenCache, waitUnlessAborted } from './mtn-token.js';
 import { createWebhookParser, WEBHOOK_TOKEN_PARAMETER } from './mtn-webhook.js';
+
+/** What MTN takes as a `receiverAddress`; anything else is answered 400 `4000`. */
+const RECEIVER_ADDRESS = /^\d{9,15}$/;
+
+const CAPABILITIES: ProviderCapabilities = {
+  maxBatchSize: 1,
+  unicode: true,
+  deliveryReceipts: true,
+  senderTypes: ['alphanumeric', 'short-code', 'numeric'],
+  // MTN's SMS API v3 has no test mode: a validation is what can be checked here.
+  validation: 'local',
+};
 
 export interface MtnApiSettings {
   clientId: string;
@@ -143,11 +159,22 @@ export function createMtnApiProvider(id: string, settings: MtnApiSettings): MtnP
     id,
     plugin: PLUGIN_NAME,
     channel: 'sms',
-    capabilities: {
-      maxBatchSize: 1,
-      unicode: true,
-      deliveryReceipts: true,
-      senderTypes: ['alphanumeric', 'short-code', 'numeric'],
+    capabilities: CAPABILITIES,
+
+    /** The send's own refusals and MTN's receiver rule (400 `4000`), then core's; no token, no request. */
+    async validate(message: SmsMessage, options: SendOptions): Promise<ValidateResult> {
+      if (options.signal.aborted) throw abortedBeforeSendError(id, options.signal);
+      if (closed) throw closedError(id);
+      if (!(message.from ?? settings.from)) throw missingSenderError(id);
+      if (!RECEIVER_ADDRESS.test(msisdn(message.to))) {
+        throw new ProviderError({
+          kind: 'permanent',
+          provider: id,
+          providerCode: '4000',
+          message: `MTN would refuse the SMS: 4000 Invalid receiverAddress ${msisdn(message.to)} (checked locally; nothing was sent)`,
+        });
+      }
+      return localValidation(message, CAPABILITIES, id, { defaultSender: settings.from });
     },
 
     async send(message: SmsMessage, options: SendOptions): Promise<SendResult> {

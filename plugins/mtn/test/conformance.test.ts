@@ -29,6 +29,14 @@ runConformanceSuite<MtnPluginOptions>({
         text: 'Your code is 123456',
         from: 'ACME',
       }),
+      validation: {
+        refused: [
+          {
+            label: 'a receiver of 7 digits (MTN takes 9-15: 400 4000)',
+            message: (id) => ({ id, channel: 'sms', to: '+1234567', text: 'Your code', from: 'ACME' }),
+          },
+        ],
+      },
       errors: [
         { error: 'invalid-request', kind: 'permanent', providerCode: '4000' },
         { error: 'invalid-receiver', kind: 'permanent', providerCode: '4000' },

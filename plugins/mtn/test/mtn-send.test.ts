@@ -266,3 +266,40 @@ describe('options', () => {
     expect(simulator.requestsTo(SUBSCRIPTION_PATH)).toHaveLength(0);
   });
 });
+
+describe('validate (local: MTN SMS API v3 has no test mode)', () => {
+  it('judges a message without a token or a send', async () => {
+    const provider = await harness.make(optionsFor(ACME, simulator));
+    expect(provider.capabilities.validation).toBe('local');
+    await expect(
+      provider.validate!(sms('v-1', '+260961000001', 'x'.repeat(161)), { signal: signal() }),
+    ).resolves.toEqual({
+      method: 'local',
+      segments: 2,
+    });
+    expect(tokenRequests()).toHaveLength(0);
+    expect(sendRequests()).toHaveLength(0);
+  });
+
+  it('refuses a receiver MTN refuses (400 4000), as a send meets it, without a request', async () => {
+    const provider = await harness.make(optionsFor(ACME, simulator));
+    const message = sms('v-short', '+1234567');
+    const refused = (await rejection(provider.validate!(message, { signal: signal() }))) as ProviderError;
+    expect(refused).toMatchObject({ kind: 'permanent', providerCode: '4000' });
+    expect(simulator.requests).toHaveLength(0);
+    expect(await rejection(provider.send(message, { signal: signal() }))).toMatchObject({
+      kind: 'permanent',
+      providerCode: '4000',
+    });
+  });
+
+  it('refuses a message without any sender as configuration, as a send does', async () => {
+    const { from: _from, ...withoutSender } = optionsFor(ACME, simulator);
+    const provider = await harness.make(withoutSender);
+    expect(await rejection(provider.validate!(sms('v-no-sender'), { signal: signal() }))).toMatchObject({
+      kind: 'configuration',
+      providerCode: 'MISSING_SENDER',
+    });
+    expect(simulator.requests).toHaveLength(0);
+  });
+});

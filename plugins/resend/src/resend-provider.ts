@@ -5,13 +5,16 @@ import {
   type EmailMessage,
   type HealthStatus,
   type Logger,
+  localValidation,
   type Provider,
+  type ProviderCapabilities,
   ProviderError,
   pluginException,
   type SendOptions,
   type SendResult,
   SPECIFICATION_VERSION,
   silentLogger,
+  type ValidateResult,
   type WebhookRequest,
   type WebhookResult,
 } from '@msg/core';
@@ -25,6 +28,16 @@ import { parseWebhookBody, verifyResendWebhook, webhookEventId } from './resend-
 
 export const RESEND_BASE_URL = 'https://api.resend.com';
 const PLUGIN = '@msg/plugin-resend';
+
+const CAPABILITIES: ProviderCapabilities = {
+  maxBatchSize: MAX_BATCH,
+  unicode: true,
+  deliveryReceipts: true,
+  senderTypes: ['email'],
+  attachments: true,
+  // Resend has no test mode: its test addresses (delivered@resend.dev) change the recipient.
+  validation: 'local',
+};
 
 export interface ResendProviderSettings {
   apiKey: string;
@@ -152,6 +165,15 @@ export function createResendProvider(id: string, settings: ResendProviderSetting
     return { providerMessageId: data.id, status: 'queued', details: rateDetails(headers) };
   };
 
+  /** Resend's own limits and the request built as for a send, then core's checks; no request. */
+  const validate = async (message: EmailMessage, options: SendOptions): Promise<ValidateResult> => {
+    options.signal.throwIfAborted();
+    assertOpen();
+    check(message);
+    toEmailInput(message);
+    return localValidation(message, CAPABILITIES, id);
+  };
+
   /** One `POST /emails/batch` for up to 100 messages without attachments. */
   const sendChunk = async (
     chunk: readonly EmailMessage[],
@@ -269,14 +291,9 @@ export function createResendProvider(id: string, settings: ResendProviderSetting
     id,
     plugin: PLUGIN,
     channel: 'email',
-    capabilities: {
-      maxBatchSize: MAX_BATCH,
-      unicode: true,
-      deliveryReceipts: true,
-      senderTypes: ['email'],
-      attachments: true,
-    },
+    capabilities: CAPABILITIES,
     send,
+    validate,
     sendBatch,
     parseWebhook,
     health,

@@ -64,6 +64,21 @@ runConformanceSuite<ResendPluginOptions>({
         subject: 'Conformance',
         text: 'Hello from the conformance suite',
       }),
+      validation: {
+        refused: [
+          {
+            label: 'an email to 51 addresses (Resend takes 50 in to)',
+            message: (id) => ({
+              id,
+              channel: 'email',
+              from: { email: 'sender@example.com' },
+              to: Array.from({ length: 51 }, (_, index) => ({ email: `to${index}@example.com` })),
+              subject: 'Conformance',
+              text: 'Hello',
+            }),
+          },
+        ],
+      },
       errors: [
         { error: 'missing-api-key', kind: 'configuration', providerCode: 'missing_api_key' },
         { error: 'restricted-api-key', kind: 'configuration', providerCode: 'restricted_api_key' },

@@ -291,3 +291,27 @@ describe('send', () => {
     }
   });
 });
+
+describe('validate (local: Resend has no test mode for a real recipient)', () => {
+  it('judges an email without sending it: no request, no email kept, no event', async () => {
+    const provider = await make();
+    expect(provider.capabilities.validation).toBe('local');
+    await expect(provider.validate!(email('v-1'), { signal: signal() })).resolves.toEqual({
+      method: 'local',
+    });
+    expect(simulator.requests).toHaveLength(0);
+    expect(simulator.emails).toHaveLength(0);
+  });
+
+  it('refuses more than 50 addresses in to, as a send does, without asking Resend', async () => {
+    const provider = await make();
+    const to = Array.from({ length: 51 }, (_, index) => ({ email: `user${index}@example.com` }));
+    const refused = await rejectionOf(provider.validate!(email('v-many', { to }), { signal: signal() }));
+    expect(refused).toMatchObject({ kind: 'permanent', providerCode: 'MSG_TOO_MANY_RECIPIENTS' });
+    expect(simulator.requests).toHaveLength(0);
+    expect(await rejectionOf(provider.send(email('v-many', { to }), { signal: signal() }))).toMatchObject({
+      kind: 'permanent',
+      providerCode: 'MSG_TOO_MANY_RECIPIENTS',
+    });
+  });
+});

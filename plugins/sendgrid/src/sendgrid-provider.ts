@@ -4,11 +4,13 @@ import {
   type HealthStatus,
   type Logger,
   type Provider,
+  type ProviderCapabilities,
   ProviderError,
   type SendOptions,
   type SendResult,
   SPECIFICATION_VERSION,
   silentLogger,
+  type ValidateResult,
   type WebhookRequest,
   type WebhookResult,
 } from '@msg/core';
@@ -21,6 +23,16 @@ import { parseEventBody, parseVerificationKey, verifyEventWebhook } from './send
 export const SENDGRID_BASE_URL = 'https://api.sendgrid.com';
 export const SENDGRID_EU_BASE_URL = 'https://api.eu.sendgrid.com';
 const PLUGIN = '@msg/plugin-sendgrid';
+
+const CAPABILITIES: ProviderCapabilities = {
+  maxBatchSize: 1000,
+  unicode: true,
+  deliveryReceipts: true,
+  senderTypes: ['email'],
+  attachments: true,
+  // Sandbox mode: SendGrid checks the request as a send and answers 200; nothing is delivered.
+  validation: 'test-mode',
+};
 
 export interface SendgridProviderSettings {
   apiKey: string;
@@ -40,6 +52,18 @@ export interface SendgridProviderSettings {
 
 interface SentGroup {
   xMessageId: string | undefined;
+  httpStatus: number;
+}
+
+/** A request in sandbox mode that SendGrid took for delivery all the same: it may reach the recipient. */
+function sandboxIgnored(provider: string, httpStatus: number): ProviderError {
+  return new ProviderError({
+    kind: 'ambiguous',
+    provider,
+    providerCode: 'MSG_TEST_MODE_IGNORED',
+    httpStatus,
+    message: `[msg] [plugin-sendgrid] SendGrid answered ${httpStatus} with an X-Message-Id to a sandbox-mode request: it may deliver the message`,
+  });
 }
 
 function missingMessageId(provider: string, httpStatus: number): ProviderError {
@@ -83,8 +107,12 @@ export function createSendgridProvider(id: string, settings: SendgridProviderSet
     }
   };
 
-  /** One `POST /v3/mail/send` for messages that share their content. */
-  const sendGroup = async (messages: readonly EmailMessage[], signal: AbortSignal): Promise<SentGroup> => {
+  /** One `POST /v3/mail/send` for messages that share their content; `sandbox` forces sandbox mode. */
+  const sendGroup = async (
+    messages: readonly EmailMessage[],
+    signal: AbortSignal,
+    sandbox = settings.sandboxMode,
+  ): Promise<SentGroup> => {
     for (const message of messages) {
       const reserved = reservedHeaders(message);
       if (reserved.length > 0) {
@@ -96,15 +124,15 @@ export function createSendgridProvider(id: string, settings: SendgridProviderSet
         });
       }
     }
-    const data = toMailData(messages, settings);
+    const data = toMailData(messages, { ...settings, sandboxMode: sandbox });
     const state = new CallState(signal);
     try {
       const [response] = await client.call(state, () => mail.send(data as unknown as MailDataRequired));
       const header = (response.headers as Record<string, unknown>)['x-message-id'];
       const xMessageId = typeof header === 'string' && header ? header : undefined;
       // Only sandbox mode answers without one; otherwise the answer is not SendGrid's "accepted".
-      if (!xMessageId && !settings.sandboxMode) throw missingMessageId(id, response.statusCode);
-      return { xMessageId };
+      if (!xMessageId && !sandbox) throw missingMessageId(id, response.statusCode);
+      return { xMessageId, httpStatus: response.statusCode };
     } catch (error) {
       throw failureOf(error, signal, state.dispatched);
     }
@@ -116,6 +144,24 @@ export function createSendgridProvider(id: string, settings: SendgridProviderSet
     const { xMessageId } = await sendGroup([message], options.signal);
     // Sandbox mode answers without X-Message-Id and sends nothing; our id stands in.
     return { providerMessageId: xMessageId ?? message.id, status: 'queued' };
+  };
+
+  /**
+   * The request a send makes, in sandbox mode: SendGrid validates it as a send (sender identity,
+   * body, attachments) and answers 200 without sending or posting any event.
+   */
+  const validate = async (message: EmailMessage, options: SendOptions): Promise<ValidateResult> => {
+    options.signal.throwIfAborted();
+    assertOpen();
+    const { xMessageId, httpStatus } = await sendGroup([message], options.signal, true);
+    if (xMessageId) {
+      logger.error('sendgrid took a sandbox-mode request for delivery', {
+        provider: id,
+        messageId: message.id,
+      });
+      throw sandboxIgnored(id, httpStatus);
+    }
+    return { method: 'test-mode' };
   };
 
   /**
@@ -183,14 +229,9 @@ export function createSendgridProvider(id: string, settings: SendgridProviderSet
     id,
     plugin: PLUGIN,
     channel: 'email',
-    capabilities: {
-      maxBatchSize: 1000,
-      unicode: true,
-      deliveryReceipts: true,
-      senderTypes: ['email'],
-      attachments: true,
-    },
+    capabilities: CAPABILITIES,
     send,
+    validate,
     sendBatch,
     parseWebhook,
     health,

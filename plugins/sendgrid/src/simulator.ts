@@ -95,6 +95,8 @@ const OUTCOME_EVENTS: Record<string, Array<Partial<SendgridEvent>>> = {
  */
 export class SendgridSimulator extends SimulatorServer {
   readonly accounts: SendgridSimulatorAccount[];
+  /** X-Message-Ids of the requests taken for delivery, oldest first; sandbox mode adds none. */
+  readonly accepted: string[] = [];
   private readonly clock: () => number;
 
   constructor(options: SendgridSimulatorOptions = {}) {
@@ -217,6 +219,7 @@ export class SendgridSimulator extends SimulatorServer {
     // Sandbox mode: validated, not sent, no events; SendGrid answers 200 with an empty body.
     if (body.mail_settings?.sandbox_mode?.enable) return { status: 200, body: '' };
     const xMessageId = randomBytes(16).toString('base64url');
+    this.accepted.push(xMessageId);
     this.scheduleEvents(account, body, xMessageId);
     return { status: 202, headers: { 'x-message-id': xMessageId }, body: '' };
   }

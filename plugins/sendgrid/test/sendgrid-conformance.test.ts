@@ -68,6 +68,32 @@ runConformanceSuite<SendgridPluginOptions>({
         subject: 'Conformance',
         text: 'Hello from the conformance suite',
       }),
+      validation: {
+        refused: [
+          {
+            label: 'a header SendGrid reserves (Authorization)',
+            message: (id) => ({
+              id,
+              channel: 'email',
+              from: { email: 'sender@example.com' },
+              to: [{ email: 'to@example.com' }],
+              subject: 'Conformance',
+              text: 'Hello',
+              headers: { 'X-SG-ID': 'forged' },
+            }),
+          },
+        ],
+        isTestRequest: (request) =>
+          (
+            JSON.parse(Buffer.from(request.body).toString('utf8')) as {
+              mail_settings?: { sandbox_mode?: { enable?: boolean } };
+            }
+          ).mail_settings?.sandbox_mode?.enable === true,
+        deliveries: async () => {
+          await simulator.callbacks.idle();
+          return simulator.accepted.length;
+        },
+      },
       errors: [
         { error: 'bad-request', kind: 'permanent', providerCode: '400' },
         { error: 'unauthorized', kind: 'configuration', providerCode: '401' },

@@ -1,4 +1,5 @@
 import { type Provider, ProviderError } from '@msg/core';
+import { SimulatorServer, webhookReceiver } from '@msg/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createSendgridSimulator, generateSendgridApiKey } from '../src/simulator.js';
 import { email, lastBody, makeProvider, signal } from './helpers.js';
@@ -229,5 +230,63 @@ describe('errors from the real SendGrid answers', () => {
     expect(error).toMatchObject({ kind: 'ambiguous', providerCode: 'MSG_ABORTED' });
     // The pool is still usable after the aborted request.
     await expect(provider.send(email('message-14'), { signal: signal() })).resolves.toBeDefined();
+  });
+});
+
+describe('validate (test mode: mail_settings.sandbox_mode)', () => {
+  it('sends the request in sandbox mode: SendGrid checks it and delivers nothing, posts no event', async () => {
+    const provider = await make();
+    const receiver = await webhookReceiver();
+    simulator.callbackUrl = `${receiver.url}/webhooks/sendgrid`;
+    await simulator.callbacks.idle();
+    const callbacksBefore = simulator.callbacks.delivered.length;
+    const acceptedBefore = simulator.accepted.length;
+    expect(provider.capabilities.validation).toBe('test-mode');
+    await expect(provider.validate!(email('v-1', { tags: ['otp'] }), { signal: signal() })).resolves.toEqual({
+      method: 'test-mode',
+    });
+    const body = lastBody(simulator);
+    expect(body.mail_settings).toEqual({ sandbox_mode: { enable: true } });
+    // The same message a send would post, but for the sandbox switch.
+    expect(body.custom_args).toEqual({ msg_id: 'v-1' });
+    expect(body.categories).toEqual(['otp']);
+    await simulator.callbacks.idle();
+    expect(simulator.callbacks.delivered).toHaveLength(callbacksBefore);
+    expect(simulator.accepted).toHaveLength(acceptedBefore);
+    // A send of the same message is delivered and posts its events: the sandbox switch is the difference.
+    await provider.send(email('v-1'), { signal: signal() });
+    await simulator.callbacks.idle();
+    expect(simulator.accepted).toHaveLength(acceptedBefore + 1);
+    expect(simulator.callbacks.delivered.length).toBeGreaterThan(callbacksBefore);
+    simulator.callbackUrl = undefined;
+    await receiver.close();
+  });
+
+  it('refuses with the error a send meets (an unverified sender is configuration)', async () => {
+    const provider = await make();
+    const acceptedBefore = simulator.accepted.length;
+    simulator.failNext('unverified-sender');
+    expect(await failure(provider.validate!(email('v-2'), { signal: signal() }))).toMatchObject({
+      kind: 'configuration',
+      httpStatus: 403,
+    });
+    simulator.failNext('bad-request');
+    expect((await failure(provider.validate!(email('v-3'), { signal: signal() }))).kind).toBe('permanent');
+    expect(simulator.accepted).toHaveLength(acceptedBefore);
+  });
+
+  it('reports a sandbox request SendGrid took for delivery anyway as ambiguous, never as validated', async () => {
+    const ignored = new SimulatorServer({ name: 'not-sendgrid' });
+    ignored.route('POST', '/v3/mail/send', () => ({ status: 202, headers: { 'x-message-id': 'real-one' } }));
+    const url = await ignored.start();
+    try {
+      const wrong = await make({ baseUrl: url });
+      expect(await failure(wrong.validate!(email('v-4'), { signal: signal() }))).toMatchObject({
+        kind: 'ambiguous',
+        providerCode: 'MSG_TEST_MODE_IGNORED',
+      });
+    } finally {
+      await ignored.stop();
+    }
   });
 });

@@ -8,13 +8,16 @@ import {
   type BatchItemResult,
   type DeliveryEvent,
   type EmailMessage,
+  localValidation,
   type PluginContext,
   type Provider,
+  type ProviderCapabilities,
   ProviderError,
   type SendOptions,
   type SendResult,
   SPECIFICATION_VERSION,
   type StatusQuery,
+  type ValidateResult,
   type WebhookRequest,
   type WebhookResult,
   WebhookVerificationError,
@@ -42,6 +45,16 @@ export const PLUGIN_NAME = '@msg/plugin-ses';
 const FUTURE_SKEW_MS = 5 * 60_000;
 /** Messages in flight at once inside one `sendBatch` (SES has no batch API for free-form mail). */
 const BATCH_CONCURRENCY = 10;
+
+const CAPABILITIES: ProviderCapabilities = {
+  maxBatchSize: 50,
+  unicode: true,
+  deliveryReceipts: true,
+  senderTypes: ['email'],
+  attachments: true,
+  // SES has no test mode: its mailbox simulator changes the recipient, so it judges another message.
+  validation: 'local',
+};
 
 /** What tests (and hosts without internet) inject instead of HTTPS calls to SNS. */
 export interface SesDependencies {
@@ -100,9 +113,8 @@ export function createSesProvider(
     }
   };
 
-  const send = async (message: EmailMessage, sendOptions: SendOptions): Promise<SendResult> => {
-    const { signal } = sendOptions;
-    assertOpen(signal);
+  /** The message with its sender, and the SendEmail request SES would get, or the refusal. */
+  const prepare = (message: EmailMessage) => {
     const from = message.from ?? options.defaultFrom;
     if (!from) {
       throw new ProviderError({
@@ -112,10 +124,19 @@ export function createSesProvider(
         message: 'the message has no sender and no defaultFrom is set',
       });
     }
-    const input = sendEmailInput(
-      { ...message, from },
-      { provider: id, configurationSetName: options.configurationSetName, now: context.now },
-    );
+    const complete = { ...message, from };
+    const input = sendEmailInput(complete, {
+      provider: id,
+      configurationSetName: options.configurationSetName,
+      now: context.now,
+    });
+    return { complete, input };
+  };
+
+  const send = async (message: EmailMessage, sendOptions: SendOptions): Promise<SendResult> => {
+    const { signal } = sendOptions;
+    assertOpen(signal);
+    const { input } = prepare(message);
     try {
       const output = await client.send(new SendEmailCommand(handler.track(input, signal)));
       if (!output.MessageId) {
@@ -153,6 +174,13 @@ export function createSesProvider(
     };
     await Promise.all(Array.from({ length: Math.min(BATCH_CONCURRENCY, messages.length) }, worker));
     return results;
+  };
+
+  /** The request built as for a send (SES's 50 recipients, reserved headers, MIME), then core's checks. */
+  const validate = async (message: EmailMessage, { signal }: SendOptions): Promise<ValidateResult> => {
+    assertOpen(signal);
+    const { complete } = prepare(message);
+    return localValidation(complete, CAPABILITIES, id);
   };
 
   /** `GetMessageInsights`: needs Virtual Deliverability Manager on the account; one call a second. */
@@ -231,14 +259,9 @@ export function createSesProvider(
     id,
     plugin: PLUGIN_NAME,
     channel: 'email',
-    capabilities: {
-      maxBatchSize: 50,
-      unicode: true,
-      deliveryReceipts: true,
-      senderTypes: ['email'],
-      attachments: true,
-    },
+    capabilities: CAPABILITIES,
     send,
+    validate,
     sendBatch,
     parseWebhook,
     getStatus,

@@ -51,6 +51,17 @@ runConformanceSuite<SesPluginOptions>({
           ).EmailTags?.find((tag) => tag.Name === 'msg_id')?.Value,
       },
       message: (id) => email(id),
+      validation: {
+        refused: [
+          {
+            label: 'an email to 51 recipients (SES takes 50)',
+            message: (id) =>
+              email(id, {
+                to: Array.from({ length: 51 }, (_, index) => ({ email: `u${index}@example.com` })),
+              }),
+          },
+        ],
+      },
       webhookUrl: WEBHOOK_URL,
       errors: [
         { error: 'TooManyRequestsException', kind: 'rate-limited', providerCode: 'TooManyRequestsException' },

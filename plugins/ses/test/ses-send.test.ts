@@ -375,3 +375,39 @@ describe('health and options', () => {
     expect((error as Error).message).toContain('secretAccessKey');
   });
 });
+
+describe('validate (local: the mailbox simulator would judge another recipient)', () => {
+  it('builds the request as a send would, and sends nothing', async () => {
+    const provider = await make();
+    const message = email('v-1', {
+      attachments: [{ filename: 'a.txt', contentType: 'text/plain', content: Buffer.from('a') }],
+    });
+    expect(provider.capabilities.validation).toBe('local');
+    await expect(provider.validate!(message, { signal: signal() })).resolves.toEqual({ method: 'local' });
+    expect(simulator.requests).toHaveLength(0);
+    expect(simulator.emails).toHaveLength(0);
+  });
+
+  it('refuses what SES refuses (more than 50 recipients) as a send does, without asking SES', async () => {
+    const provider = await make();
+    const to = Array.from({ length: 51 }, (_, index) => ({ email: `user${index}@example.com` }));
+    const message = email('v-many', { to });
+    const refused = await failure(provider.validate!(message, { signal: signal() }));
+    expect(refused).toMatchObject({ kind: 'permanent', providerCode: 'MSG_TOO_MANY_RECIPIENTS' });
+    expect(await failure(provider.send(message, { signal: signal() }))).toMatchObject({
+      kind: refused.kind,
+      providerCode: refused.providerCode,
+    });
+    expect(simulator.requests).toHaveLength(0);
+  });
+
+  it('refuses an address SES could not take, naming the field', async () => {
+    const provider = await make();
+    const refused = await failure(
+      provider.validate!(email('v-bad', { cc: [{ email: 'not-an-address' }] }), { signal: signal() }),
+    );
+    expect(refused).toMatchObject({ kind: 'permanent', providerCode: 'MSG_INVALID_CC' });
+    expect(refused.message).toContain('cc.0.email');
+    expect(simulator.requests).toHaveLength(0);
+  });
+});

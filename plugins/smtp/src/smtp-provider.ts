@@ -5,13 +5,16 @@ import {
   emailRecipients,
   type HealthStatus,
   type Logger,
+  localValidation,
   type Provider,
+  type ProviderCapabilities,
   ProviderError,
   type SendOptions,
   type SendResult,
   SPECIFICATION_VERSION,
   silentLogger,
   urlTokenGuard,
+  type ValidateResult,
   type WebhookRequest,
   type WebhookResult,
 } from '@msg/core';
@@ -22,6 +25,16 @@ import { type MessageSettings, messageIdFor, reservedHeaders, toMailOptions } fr
 import { bounceEvents } from './smtp-webhook.js';
 
 const PLUGIN = '@msg/plugin-smtp';
+
+const CAPABILITIES: ProviderCapabilities = {
+  maxBatchSize: 1,
+  unicode: true,
+  deliveryReceipts: true,
+  senderTypes: ['email'],
+  attachments: true,
+  // SMTP has no test mode: a relay that took the DATA has taken the message.
+  validation: 'local',
+};
 
 /** How the connection is secured: implicit TLS (465), STARTTLS required (587), or neither. */
 export type SmtpTlsMode = 'implicit' | 'starttls' | 'opportunistic' | 'none';
@@ -164,8 +177,8 @@ export function createSmtpProvider(id: string, settings: SmtpProviderSettings): 
     return details;
   };
 
-  const send = async (message: EmailMessage, options: SendOptions): Promise<SendResult> => {
-    options.signal.throwIfAborted();
+  const assertOpen = (signal: AbortSignal) => {
+    signal.throwIfAborted();
     if (closed) {
       throw new ProviderError({
         kind: 'configuration',
@@ -174,6 +187,10 @@ export function createSmtpProvider(id: string, settings: SmtpProviderSettings): 
         message: `[msg] [plugin-smtp] provider "${id}" is closed`,
       });
     }
+  };
+
+  /** What the plugin refuses before it connects: text, reserved headers, too many recipients. */
+  const check = (message: EmailMessage) => {
     assertEncodableText(id, { subject: message.subject, text: message.text, html: message.html });
     const reserved = reservedHeaders(message);
     if (reserved.length > 0) {
@@ -187,6 +204,11 @@ export function createSmtpProvider(id: string, settings: SmtpProviderSettings): 
         `to, cc and bcc hold ${recipients} recipients; the relay takes ${settings.maxRecipients} per message (maxRecipients)`,
       );
     }
+  };
+
+  const send = async (message: EmailMessage, options: SendOptions): Promise<SendResult> => {
+    assertOpen(options.signal);
+    check(message);
     const state: SendState = { dataSent: false };
     const mailOptions = { ...toMailOptions(message, settings), signal: options.signal, [SEND_STATE]: state };
     let info: SMTPPoolSentMessageInfo;
@@ -203,6 +225,14 @@ export function createSmtpProvider(id: string, settings: SmtpProviderSettings): 
       Object.assign(details, reportRejected(message, messageId, info));
     }
     return { providerMessageId: messageId, status: 'sent', details };
+  };
+
+  /** The send's own checks and the message built, then core's checks; no connection is made. */
+  const validate = async (message: EmailMessage, options: SendOptions): Promise<ValidateResult> => {
+    assertOpen(options.signal);
+    check(message);
+    toMailOptions(message, settings);
+    return localValidation(message, CAPABILITIES, id);
   };
 
   /** Takes DSN and bounce mails (the raw RFC 5322 message as the body) from an MTA hook. */
@@ -238,14 +268,9 @@ export function createSmtpProvider(id: string, settings: SmtpProviderSettings): 
     id,
     plugin: PLUGIN,
     channel: 'email',
-    capabilities: {
-      maxBatchSize: 1,
-      unicode: true,
-      deliveryReceipts: true,
-      senderTypes: ['email'],
-      attachments: true,
-    },
+    capabilities: CAPABILITIES,
     send,
+    validate,
     parseWebhook,
     health,
     onDeliveryEvent(listener) {

@@ -60,6 +60,22 @@ runConformanceSuite<SmtpPluginOptions>({
         subject: 'Conformance',
         text: 'Hello from the conformance suite',
       }),
+      validation: {
+        refused: [
+          {
+            label: 'a custom Message-ID header (the plugin sets its own)',
+            message: (id) => ({
+              id,
+              channel: 'email',
+              from: { email: 'sender@example.com' },
+              to: [{ email: 'to@example.com' }],
+              subject: 'Conformance',
+              text: 'Hello',
+              headers: { 'Message-ID': '<forged@example.com>' },
+            }),
+          },
+        ],
+      },
       // Transaction replies; the AUTH ones need a new connection and are in smtp-errors.test.ts.
       errors: [
         { error: 'no-such-user', kind: 'permanent', providerCode: '550 5.1.1' },

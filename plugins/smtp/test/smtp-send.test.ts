@@ -233,3 +233,36 @@ describe('send', () => {
     }
   });
 });
+
+describe('validate (local: SMTP has no test mode)', () => {
+  it('judges a message without connecting to the relay', async () => {
+    const provider = await make();
+    let connections = 0;
+    simulator.onConnection = () => {
+      connections += 1;
+    };
+    expect(provider.capabilities.validation).toBe('local');
+    await expect(provider.validate!(email('v-1'), { signal: signal() })).resolves.toEqual({
+      method: 'local',
+    });
+    simulator.onConnection = undefined;
+    expect(connections).toBe(0);
+    expect(simulator.requests).toHaveLength(0);
+    expect(simulator.mailbox).toHaveLength(0);
+  });
+
+  it('refuses what the plugin refuses before sending (maxRecipients, reserved headers), as a send does', async () => {
+    const provider = await make({ maxRecipients: 2 });
+    const many = email('v-many', { cc: [{ email: 'a@example.com' }, { email: 'b@example.com' }] });
+    const reserved = email('v-header', { headers: { 'Message-ID': '<forged@example.com>' } });
+    for (const message of [many, reserved]) {
+      const refused = await rejectionOf(provider.validate!(message, { signal: signal() }));
+      expect(refused.kind).toBe('permanent');
+      expect(await rejectionOf(provider.send(message, { signal: signal() }))).toMatchObject({
+        kind: refused.kind,
+        providerCode: refused.providerCode,
+      });
+    }
+    expect(simulator.requests).toHaveLength(0);
+  });
+});

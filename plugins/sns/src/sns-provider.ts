@@ -2,6 +2,7 @@ import {
   GetSMSAttributesCommand,
   type MessageAttributeValue,
   PublishCommand,
+  type PublishCommandInput,
   type PublishCommandOutput,
   SNSClient,
 } from '@aws-sdk/client-sns';
@@ -9,18 +10,38 @@ import {
   assertEncodableText,
   countSmsSegments,
   type HealthStatus,
+  localValidation,
   type Provider,
+  type ProviderCapabilities,
   ProviderError,
   type SendOptions,
   type SendResult,
   type SmsMessage,
   SPECIFICATION_VERSION,
+  type ValidateResult,
 } from '@msg/core';
-import { E164_PATTERN, SMS_ATTRIBUTE, SNS_SMS_MAX_LENGTH, type SnsSmsType } from './sns-api-types.js';
+import {
+  E164_PATTERN,
+  SENDER_ID_PATTERN,
+  SMS_ATTRIBUTE,
+  SNS_SMS_MAX_LENGTH,
+  type SnsSmsType,
+} from './sns-api-types.js';
 import { toProviderError } from './sns-error.js';
 import { createUndiciHandler, forwardAbortSignals, withAbortSignal } from './sns-http-handler.js';
 
 export const SNS_PLUGIN_NAME = '@msg/plugin-sns';
+
+const CAPABILITIES: ProviderCapabilities = {
+  // Publish takes one phone number; PublishBatch is for topics only.
+  maxBatchSize: 1,
+  unicode: true,
+  // SNS reports delivery only to CloudWatch Logs, never to a webhook.
+  deliveryReceipts: false,
+  senderTypes: ['alphanumeric', 'numeric', 'short-code'],
+  // SNS has no dry run for Publish: a validation is what can be checked here.
+  validation: 'local',
+};
 
 export interface SnsProviderSettings {
   region: string;
@@ -99,8 +120,7 @@ export function createSnsProvider(id: string, settings: SnsProviderSettings): Pr
   forwardAbortSignals(client);
   let closed = false;
 
-  const send = async (message: SmsMessage, options: SendOptions): Promise<SendResult> => {
-    const { signal } = options;
+  const assertOpen = (signal: AbortSignal): void => {
     signal.throwIfAborted();
     if (closed) {
       throw new ProviderError({
@@ -110,6 +130,10 @@ export function createSnsProvider(id: string, settings: SnsProviderSettings): Pr
         message: `[msg] [plugin-sns] provider "${id}" is closed`,
       });
     }
+  };
+
+  /** The Publish input, or the refusal SNS would answer for the message. */
+  const publishInput = (message: SmsMessage): PublishCommandInput => {
     if (message.text.length === 0) throw refuse(id, 'EmptyMessage', 'the message text is empty');
     if (message.text.length > SNS_SMS_MAX_LENGTH) {
       throw refuse(
@@ -119,16 +143,17 @@ export function createSnsProvider(id: string, settings: SnsProviderSettings): Pr
       );
     }
     assertEncodableText(id, { text: message.text });
-    const command = new PublishCommand(
-      withAbortSignal(
-        {
-          PhoneNumber: message.to,
-          Message: message.text,
-          MessageAttributes: smsAttributes(message, settings),
-        },
-        signal,
-      ),
-    );
+    return {
+      PhoneNumber: message.to,
+      Message: message.text,
+      MessageAttributes: smsAttributes(message, settings),
+    };
+  };
+
+  const send = async (message: SmsMessage, options: SendOptions): Promise<SendResult> => {
+    const { signal } = options;
+    assertOpen(signal);
+    const command = new PublishCommand(withAbortSignal(publishInput(message), signal));
     let output: PublishCommandOutput;
     try {
       output = await client.send(command);
@@ -152,20 +177,34 @@ export function createSnsProvider(id: string, settings: SnsProviderSettings): Pr
     };
   };
 
+  /** SNS's own checks of a Publish (as its InvalidParameter and ParameterValueInvalid answers), then core's. */
+  const validate = async (message: SmsMessage, options: SendOptions): Promise<ValidateResult> => {
+    assertOpen(options.signal);
+    const input = publishInput(message);
+    if (!E164_PATTERN.test(message.to)) {
+      throw refuse(id, 'InvalidParameter', `PhoneNumber ${message.to} is not valid to publish to`);
+    }
+    const senderId = input.MessageAttributes?.[SMS_ATTRIBUTE.senderId]?.StringValue;
+    if (senderId !== undefined && !SENDER_ID_PATTERN.test(senderId)) {
+      throw refuse(
+        id,
+        'ParameterValueInvalid',
+        `the sender id ${JSON.stringify(senderId)} is not 1-11 letters, digits or dashes with a letter`,
+      );
+    }
+    return localValidation(message, CAPABILITIES, id, {
+      defaultSender: settings.senderId ?? settings.originationNumber,
+    });
+  };
+
   return {
     specificationVersion: SPECIFICATION_VERSION,
     id,
     plugin: SNS_PLUGIN_NAME,
     channel: 'sms',
-    capabilities: {
-      // Publish takes one phone number; PublishBatch is for topics only.
-      maxBatchSize: 1,
-      unicode: true,
-      // SNS reports delivery only to CloudWatch Logs, never to a webhook.
-      deliveryReceipts: false,
-      senderTypes: ['alphanumeric', 'numeric', 'short-code'],
-    },
+    capabilities: CAPABILITIES,
     send,
+    validate,
     async health({ signal }): Promise<HealthStatus> {
       try {
         await client.send(

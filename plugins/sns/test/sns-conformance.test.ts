@@ -44,6 +44,14 @@ runConformanceSuite<SnsPluginOptions>({
         { error: 'SignatureDoesNotMatch', kind: 'configuration', providerCode: 'SignatureDoesNotMatch' },
         { error: 'ExpiredToken', kind: 'configuration', providerCode: 'ExpiredToken' },
       ],
+      validation: {
+        refused: [
+          {
+            label: 'a sender id with a space (SNS takes letters, digits and dashes)',
+            message: (id) => ({ id, channel: 'sms', to: '+260971234567', text: 'code', from: 'ACME Bank' }),
+          },
+        ],
+      },
       teardown: () => simulator.stop(),
     };
   },

@@ -52,6 +52,7 @@ describe('the provider', () => {
       unicode: true,
       deliveryReceipts: false,
       senderTypes: ['alphanumeric', 'numeric', 'short-code'],
+      validation: 'local',
     });
     expect(provider.parseWebhook).toBeUndefined();
     expect(provider.sendBatch).toBeUndefined();

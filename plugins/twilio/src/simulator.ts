@@ -15,11 +15,11 @@ import {
   type StatusStep,
   TwilioMessageLog,
 } from './twilio-simulator-messages.js';
+import { TWILIO_E164, TWILIO_MAX_BODY_LENGTH } from './twilio-validate.js';
 
 export { rfc2822 } from './twilio-simulator-messages.js';
 
 const API_VERSION = '2010-04-01';
-const E164 = /^\+[1-9]\d{6,14}$/;
 
 export interface TwilioSimulatorOptions {
   /** Accounts the simulator knows: AccountSid -> AuthToken. Several, so two instances can coexist. */
@@ -195,10 +195,10 @@ export class TwilioSimulator extends SimulatorServer {
     const serviceSid = form.get('MessagingServiceSid');
     const body = form.get('Body') ?? '';
     if (!to) return this.errorResponse('21604', request);
-    if (!E164.test(to)) return this.errorResponse('21211', request);
+    if (!TWILIO_E164.test(to)) return this.errorResponse('21211', request);
     if (!from && !serviceSid) return this.errorResponse('21603', request);
     if (body.length === 0) return this.errorResponse('21602', request);
-    if (body.length > 1600) return this.errorResponse('21617', request);
+    if (body.length > TWILIO_MAX_BODY_LENGTH) return this.errorResponse('21617', request);
 
     const sid = `SM${randomBytes(16).toString('hex')}`;
     const created = rfc2822(new Date(this.clock()));

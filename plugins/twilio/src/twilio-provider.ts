@@ -3,8 +3,10 @@ import {
   type BatchItemResult,
   type DeliveryEvent,
   type Logger,
+  localValidation,
   networkError,
   type Provider,
+  type ProviderCapabilities,
   ProviderError,
   parseMoney,
   type SendOptions,
@@ -12,14 +14,26 @@ import {
   type SmsMessage,
   SPECIFICATION_VERSION,
   type StatusQuery,
+  type ValidateResult,
 } from '@msg/core';
 import twilio from 'twilio';
 import type { TwilioMessageStatus } from './twilio-api-types.js';
 import { twilioError } from './twilio-error.js';
 import { TwilioHttpClient, type TwilioSendScope } from './twilio-http-client.js';
+import { assertTwilioWouldAccept } from './twilio-validate.js';
 import { parseTwilioWebhook, twilioStatusEvent, withMessageId } from './twilio-webhook.js';
 
 export const TWILIO_PLUGIN_NAME = '@msg/plugin-twilio';
+
+const CAPABILITIES: ProviderCapabilities = {
+  // No batch endpoint: a batch is one request per message, sent side by side.
+  maxBatchSize: 100,
+  unicode: true,
+  deliveryReceipts: true,
+  senderTypes: ['numeric', 'short-code', 'alphanumeric'],
+  // Twilio's test credentials are another account with magic numbers: they cannot judge a real message.
+  validation: 'local',
+};
 
 export interface TwilioProviderSettings {
   accountSid: string;
@@ -135,6 +149,14 @@ export function createTwilioProvider(id: string, settings: TwilioProviderSetting
     });
   };
 
+  /** Twilio's own rules, then what @msg/core can tell without a request. */
+  const validate = async (message: SmsMessage, options: SendOptions): Promise<ValidateResult> => {
+    assertOpen(options.signal);
+    assertEncodableText(id, { text: message.text });
+    assertTwilioWouldAccept(message, id);
+    return localValidation(message, CAPABILITIES, id, { defaultSender: settings.from });
+  };
+
   /** The message resource's status, mapped as its status callback would be. */
   const getStatus = async (query: StatusQuery, options: SendOptions): Promise<DeliveryEvent[]> => {
     assertOpen(options.signal);
@@ -175,14 +197,9 @@ export function createTwilioProvider(id: string, settings: TwilioProviderSetting
     id,
     plugin: TWILIO_PLUGIN_NAME,
     channel: 'sms',
-    capabilities: {
-      // No batch endpoint: a batch is one request per message, sent side by side.
-      maxBatchSize: 100,
-      unicode: true,
-      deliveryReceipts: true,
-      senderTypes: ['numeric', 'short-code', 'alphanumeric'],
-    },
+    capabilities: CAPABILITIES,
     send,
+    validate,
     async sendBatch(messages, options): Promise<BatchItemResult[]> {
       options.signal.throwIfAborted();
       return Promise.all(

@@ -55,6 +55,14 @@ runConformanceSuite({
         { error: '30006', kind: 'permanent', providerCode: '30006' },
         { error: '30007', kind: 'permanent', providerCode: '30007' },
       ],
+      validation: {
+        refused: [
+          {
+            label: 'a body over 1600 characters (21617)',
+            message: (id) => ({ id, channel: 'sms', to: '+260971234567', text: 'x'.repeat(1601) }),
+          },
+        ],
+      },
       webhooks: {
         statuses: {
           queued: 'queued',

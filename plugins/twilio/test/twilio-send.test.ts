@@ -298,3 +298,52 @@ describe('options', () => {
     expect(parsed).toMatchObject({ value: { baseUrl: 'https://api.twilio.com' } });
   });
 });
+
+describe('validate (local: Twilio has no test mode for live credentials)', () => {
+  it('judges a message locally: the segment count, no request, no callback', async () => {
+    const provider = await make(optionsFor(simulator), webhookUrl);
+    simulator.callbackUrl = webhookUrl;
+    await simulator.callbacks.idle();
+    const callbacksBefore = simulator.callbacks.delivered.length;
+    await expect(
+      provider.validate!(sms('v-1', '+260971234567', 'é'.repeat(161)), { signal: signal() }),
+    ).resolves.toEqual({
+      method: 'local',
+      segments: 2,
+    });
+    expect(provider.capabilities.validation).toBe('local');
+    expect(simulator.requests).toHaveLength(0);
+    await simulator.callbacks.idle();
+    expect(simulator.callbacks.delivered).toHaveLength(callbacksBefore);
+  });
+
+  it('refuses what Twilio refuses, with the code and kind a send meets, without asking Twilio', async () => {
+    const provider = await make(optionsFor(simulator), webhookUrl);
+    const cases = [
+      { message: sms('v-long', '+260971234567', 'x'.repeat(1601)), code: '21617', kind: 'permanent' },
+      { message: sms('v-to', '+1234', 'hi'), code: '21211', kind: 'permanent' },
+    ];
+    for (const { message, code, kind } of cases) {
+      const refused = await failure(provider.validate!(message, { signal: signal() }));
+      expect(refused).toMatchObject({ kind, providerCode: code });
+      expect(refused.message).toContain('nothing was sent');
+      expect(simulator.requests).toHaveLength(0);
+    }
+    // The same messages, sent: Twilio's answers carry the same codes.
+    for (const { message, code, kind } of cases) {
+      expect(await failure(provider.send(message, { signal: signal() }))).toMatchObject({
+        kind,
+        providerCode: code,
+      });
+    }
+  });
+
+  it('judges a message without a sender of its own through the Messaging Service', async () => {
+    const { from: _from, ...withoutSender } = optionsFor(simulator);
+    const provider = await make({ ...withoutSender, messagingServiceSid: SERVICE_SID });
+    await expect(provider.validate!(sms('v-service'), { signal: signal() })).resolves.toMatchObject({
+      method: 'local',
+    });
+    expect(simulator.requests).toHaveLength(0);
+  });
+});

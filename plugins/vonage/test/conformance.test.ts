@@ -31,6 +31,14 @@ runConformanceSuite<VonagePluginOptions>({
         text: 'Your code is 123456',
         from: 'ACME',
       }),
+      validation: {
+        refused: [
+          {
+            label: 'a number of 5 digits (Vonage takes 7 to 15)',
+            message: (id) => ({ id, channel: 'sms', to: '+12345', text: 'Your code is 123456' }),
+          },
+        ],
+      },
       errors: [
         { error: 'http:401', kind: 'configuration', providerCode: 'HTTP_401' },
         { error: 'http:429', kind: 'rate-limited', providerCode: 'HTTP_429' },

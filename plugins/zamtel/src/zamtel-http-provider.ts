@@ -5,12 +5,15 @@ import {
   countSmsSegments,
   type HealthStatus,
   type Logger,
+  localValidation,
   type Provider,
+  type ProviderCapabilities,
   ProviderError,
   type SendOptions,
   type SendResult,
   type SmsMessage,
   SPECIFICATION_VERSION,
+  type ValidateResult,
 } from '@msg/core';
 import { sendPath, type ZamtelAnswer, zamtelContact } from './zamtel-api-types.js';
 import { chunkByContent } from './zamtel-batch.js';
@@ -20,6 +23,15 @@ import { answerError, unreadableAnswerError } from './zamtel-error.js';
 export const PLUGIN_NAME = '@msg/plugin-zamtel';
 /** Messages one `sendBatch` call takes; they go out `contactsPerRequest` contacts at a time. */
 export const MAX_BATCH_SIZE = 1000;
+
+const CAPABILITIES: ProviderCapabilities = {
+  maxBatchSize: MAX_BATCH_SIZE,
+  unicode: true,
+  deliveryReceipts: false,
+  senderTypes: ['alphanumeric'],
+  // Zamtel's bulk API has no test mode: a validation is what can be checked here.
+  validation: 'local',
+};
 
 export interface ZamtelHttpSettings {
   apiKey: string;
@@ -130,11 +142,15 @@ export function createZamtelHttpProvider(id: string, settings: ZamtelHttpSetting
     id,
     plugin: PLUGIN_NAME,
     channel: 'sms',
-    capabilities: {
-      maxBatchSize: MAX_BATCH_SIZE,
-      unicode: true,
-      deliveryReceipts: false,
-      senderTypes: ['alphanumeric'],
+    capabilities: CAPABILITIES,
+
+    /** The send's own refusals (a Zambian number, encodable text), then core's; no request. */
+    async validate(message: SmsMessage, options: SendOptions): Promise<ValidateResult> {
+      if (options.signal.aborted) throw abortedBeforeSend(id, options.signal);
+      if (closed) throw closedError(id);
+      if (!zamtelContact(message.to)) throw unsupportedNumber(id, message.to);
+      assertEncodableText(id, { text: message.text });
+      return localValidation(message, CAPABILITIES, id, { defaultSender: settings.senderId });
     },
 
     async send(message: SmsMessage, options: SendOptions): Promise<SendResult> {

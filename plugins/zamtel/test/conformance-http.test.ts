@@ -21,6 +21,14 @@ runConformanceSuite<ZamtelPluginOptions>({
       secrets: ['apiKey'],
       messageIdIn: { none: "Zamtel's bulk API takes no client reference and sends no receipts" },
       message: (id) => ({ id, channel: 'sms', to: '+260955123456', text: 'Your code is 123456' }),
+      validation: {
+        refused: [
+          {
+            label: 'a number outside Zambia (the bulk API takes +260 only)',
+            message: (id) => ({ id, channel: 'sms', to: '+254711000001', text: 'Your code is 123456' }),
+          },
+        ],
+      },
       errors: [
         { error: 'invalid-api-key', kind: 'configuration', providerCode: 'INVALID_API_KEY' },
         { error: 'invalid-sender-id', kind: 'configuration', providerCode: 'INVALID_SENDER_ID' },

@@ -268,3 +268,35 @@ describe('options', () => {
     });
   });
 });
+
+describe('validate (local: the bulk API has no test mode)', () => {
+  it('judges a message without a request', async () => {
+    const { simulator, provider } = await setup();
+    expect(provider.capabilities.validation).toBe('local');
+    await expect(provider.validate!(sms('x'.repeat(161)), { signal: signal() })).resolves.toEqual({
+      method: 'local',
+      segments: 2,
+    });
+    expect(simulator.requests).toHaveLength(0);
+    expect(simulator.sends).toHaveLength(0);
+  });
+
+  it('refuses what a send refuses: a number outside Zambia, a sender Zamtel HTTP cannot use', async () => {
+    const { simulator, provider } = await setup();
+    const foreign = sms('Your code is 123456', '+254711000001');
+    const refused = await rejectionOf(provider.validate!(foreign, { signal: signal() }));
+    expect(refused).toMatchObject({ kind: 'permanent', providerCode: 'UNSUPPORTED_DESTINATION' });
+    expect(await rejectionOf(provider.send(foreign, { signal: signal() }))).toMatchObject({
+      kind: 'permanent',
+      providerCode: 'UNSUPPORTED_DESTINATION',
+    });
+    expect(
+      await rejectionOf(
+        provider.validate!(sms('Your code is 123456', '+260955123456', '+260955000000'), {
+          signal: signal(),
+        }),
+      ),
+    ).toMatchObject({ kind: 'configuration', providerCode: 'MSG_SENDER_TYPE' });
+    expect(simulator.requests).toHaveLength(0);
+  });
+});

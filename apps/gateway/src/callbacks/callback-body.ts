@@ -1,4 +1,6 @@
-import type { DeliveryStatus } from '@msg/core';
+import type { BounceType, DeliveryStatus } from '@msg/core';
+import { sendgridEventCallback } from '../ingress/sendgrid-events.js';
+import { twilioStatusCallback } from '../ingress/twilio-status-callback.js';
 import type { CallbackRequest, StoredMessage } from '../store/message-store.js';
 
 export interface StatusChange {
@@ -8,11 +10,20 @@ export interface StatusChange {
   providerStatus?: string | undefined;
   error?: { kind?: string | undefined; code?: string | undefined; message?: string | undefined } | undefined;
   occurredAt: number;
+  /** The recipient a receipt is about (email events name one); the whole message when absent. */
+  recipient?: string | undefined;
+  bounceType?: BounceType | undefined;
 }
 
-/** The body of a status callback (`type: "message.status"`), or nothing when the message has no callback URL. */
+/**
+ * The status callback of a change, or nothing when the message has no callback URL: the
+ * gateway's JSON (`type: "message.status"`), or the format of the provider API the message came in
+ * through (which may have no word for the change: then nothing).
+ */
 export function statusCallback(message: StoredMessage, change: StatusChange): CallbackRequest | undefined {
   if (!message.callbackUrl) return undefined;
+  if (message.ingress?.api === 'twilio') return twilioStatusCallback(message, message.ingress, change);
+  if (message.ingress?.api === 'sendgrid') return sendgridEventCallback(message, message.ingress, change);
   return {
     url: message.callbackUrl,
     body: JSON.stringify({

@@ -2,7 +2,7 @@ import type { Logger } from '@msg/core';
 import { Agent } from 'undici';
 import type { GatewayMetrics } from '../metrics.js';
 import type { MessageStore, OutboxCallback } from '../store/message-store.js';
-import { SIGNATURE_HEADER, signCallback, TIMESTAMP_HEADER } from './callback-signature.js';
+import { type CallbackSigner, CallbackSigningError, gatewaySigner } from './callback-signer.js';
 import { type CallbackTargetPolicy, callbackTargetRefusal } from './callback-target.js';
 
 /** A store outbox the worker drains: status callbacks, or operators' alerts. */
@@ -30,6 +30,8 @@ export interface CallbackWorkerOptions {
   /** Counts outcomes (delivered, retry, given-up); `msg_status_callbacks_total` by default. */
   count?: (outcome: 'delivered' | 'retry' | 'given-up') => void;
   secret: string;
+  /** Writes each delivery's headers; the gateway's own scheme with `secret` unless given (provider formats). */
+  sign?: CallbackSigner | undefined;
   /** Deliveries per callback before it is given up. */
   attempts: number;
   timeoutMs: number;
@@ -61,9 +63,11 @@ export class CallbackWorker {
   private readonly outbox: Outbox;
   private readonly kind: string;
   private readonly count: (outcome: 'delivered' | 'retry' | 'given-up') => void;
+  private readonly sign: CallbackSigner;
 
   constructor(private readonly options: CallbackWorkerOptions) {
     this.outbox = options.outbox ?? callbackOutbox(options.store);
+    this.sign = options.sign ?? gatewaySigner(options.secret);
     this.kind = options.kind ?? 'status callback';
     this.count = options.count ?? ((outcome) => options.metrics.callbacks.inc({ outcome }));
     this.agent = new Agent({
@@ -114,23 +118,19 @@ export class CallbackWorker {
   }
 
   private async deliver(callback: OutboxCallback): Promise<void> {
-    const { secret, logger } = this.options;
+    const { logger } = this.options;
     const timestamp = Math.floor(this.options.now() / 1000);
     let failure: string | undefined;
     const refused = this.options.targets?.checkUrl(callback.url);
     if (refused) return this.refuse(callback, refused);
     try {
+      const headers = await this.sign(callback, timestamp);
       const target = new URL(callback.url);
       const response = await this.agent.request({
         origin: target.origin,
         path: `${target.pathname}${target.search}`,
         method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'user-agent': 'msg-gateway',
-          [TIMESTAMP_HEADER]: String(timestamp),
-          [SIGNATURE_HEADER]: signCallback(secret, timestamp, callback.body),
-        },
+        headers,
         body: callback.body,
       });
       await response.body.dump();
@@ -143,6 +143,7 @@ export class CallbackWorker {
     } catch (error) {
       const refusal = callbackTargetRefusal(error);
       if (refusal) return this.refuse(callback, refusal.message);
+      if (CallbackSigningError.isInstance(error)) return this.refuse(callback, error.message);
       failure = (error as Error).message;
     }
     const attempt = callback.attempts + 1;

@@ -1,5 +1,7 @@
 import { isIpAddressOrBlock } from '@msg/core';
 import { z } from 'zod';
+import { CallbackTargetPolicy } from '../callbacks/callback-target.js';
+import { isEventSigningKey } from '../ingress/sendgrid-event-key.js';
 import { ALERT_EVENTS } from '../migrations/alerts.js';
 
 const addressOrBlock = z.string().refine(isIpAddressOrBlock, 'must be an IP address or a CIDR block');
@@ -18,6 +20,28 @@ export const apiKeySchema = z
     scopes: z.array(scope).min(1).default(['send', 'read']),
     /** Requests per minute for this key. */
     rateLimitPerMinute: z.number().int().positive().default(6000),
+    /** Provider APIs this key may also be used through (see the README's drop-in ingress). */
+    ingress: z
+      .object({
+        /** Twilio's Messages API: Basic `accountSid:authToken` stands for this key. */
+        twilio: z
+          .object({
+            accountSid: z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'must be AC followed by 32 hex digits'),
+            /** Also signs the Twilio-format status callbacks; give it as `${VAR}`. */
+            authToken: z.string().min(16, 'must be at least 16 characters'),
+          })
+          .strict()
+          .optional(),
+        /**
+         * SendGrid's Mail Send API with this key as the Bearer key; `eventWebhookUrl` receives
+         * SendGrid-format events, signed with the gateway's event key.
+         */
+        sendgrid: z
+          .union([z.literal(true), z.object({ eventWebhookUrl: z.url().optional() }).strict()])
+          .optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -221,6 +245,25 @@ export const gatewayConfigSchema = z
         initialBackoffMs: 1000,
         maxBackoffMs: 300_000,
       }),
+    /** Gateway-wide settings of the drop-in provider APIs (each API key enables its own). */
+    ingress: z
+      .object({
+        sendgrid: z
+          .object({
+            /**
+             * PEM private key (ECDSA P-256) that signs SendGrid-format events; give it as `${VAR}`.
+             * When absent the gateway generates one and keeps it in the store.
+             */
+            eventSigningKey: z
+              .string()
+              .refine(isEventSigningKey, 'must be a PEM ECDSA P-256 private key')
+              .optional(),
+          })
+          .strict()
+          .default({}),
+      })
+      .strict()
+      .default({ sendgrid: {} }),
     /** How often running migration plans are looked at (their own intervals say when they act). */
     migrations: z
       .object({ tickMs: duration().default(1000) })
@@ -276,7 +319,9 @@ export const gatewayConfigSchema = z
       }
       seen.add(plugin.id);
     });
+    const targets = new CallbackTargetPolicy(config.callbacks);
     const keys = new Set<string>();
+    const accounts = new Set<string>();
     config.apiKeys.forEach((key, index) => {
       if (keys.has(key.id)) {
         context.addIssue({
@@ -286,6 +331,28 @@ export const gatewayConfigSchema = z
         });
       }
       keys.add(key.id);
+      const events = key.ingress?.sendgrid;
+      // Events go out like status callbacks: the target policy would refuse every message's.
+      const refusal =
+        typeof events === 'object' && events.eventWebhookUrl && targets.checkUrl(events.eventWebhookUrl);
+      if (refusal) {
+        context.addIssue({
+          code: 'custom',
+          path: ['apiKeys', index, 'ingress', 'sendgrid', 'eventWebhookUrl'],
+          message: refusal,
+        });
+      }
+      // Basic auth names the account: one account, one key.
+      const accountSid = key.ingress?.twilio?.accountSid.toUpperCase();
+      if (accountSid === undefined) return;
+      if (accounts.has(accountSid)) {
+        context.addIssue({
+          code: 'custom',
+          path: ['apiKeys', index, 'ingress', 'twilio', 'accountSid'],
+          message: `account ${key.ingress?.twilio?.accountSid} is already given to another API key`,
+        });
+      }
+      accounts.add(accountSid);
     });
   });
 

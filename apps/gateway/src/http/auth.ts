@@ -18,9 +18,11 @@ declare module 'fastify' {
   }
 }
 
-interface KeyEntry {
+export interface KeyEntry {
   config: ApiKeyConfig;
   digest: Buffer;
+  /** Of `accountSid:authToken`, when the key has Twilio ingress. */
+  twilioDigest: Buffer | undefined;
   scopes: ReadonlySet<Scope>;
   tokens: number;
   refilledAt: number;
@@ -52,6 +54,9 @@ export class ApiKeys {
     this.keys = keys.map((config) => ({
       config,
       digest: digest(config.key),
+      twilioDigest: config.ingress?.twilio
+        ? digest(`${config.ingress.twilio.accountSid}:${config.ingress.twilio.authToken}`)
+        : undefined,
       // `admin` implies the others: an operator key can do what a client key can.
       scopes: new Set<Scope>(
         config.scopes.includes('admin')
@@ -71,6 +76,16 @@ export class ApiKeys {
     let found: KeyEntry | undefined;
     for (const entry of this.keys) {
       if (timingSafeEqual(given, entry.digest)) found = entry;
+    }
+    return found;
+  }
+
+  /** The key whose Twilio ingress account and auth token these are (Basic auth), compared like keys. */
+  authenticateTwilio(accountSid: string, authToken: string): KeyEntry | undefined {
+    const given = digest(`${accountSid}:${authToken}`);
+    let found: KeyEntry | undefined;
+    for (const entry of this.keys) {
+      if (entry.twilioDigest && timingSafeEqual(given, entry.twilioDigest)) found = entry;
     }
     return found;
   }
@@ -116,7 +131,6 @@ export class ApiKeys {
           ? header.slice(7).trim()
           : (request.headers['x-api-key'] as string | undefined);
       let entry: KeyEntry | undefined;
-      let scopes: ReadonlySet<Scope> | undefined;
       if (presented === undefined && header === undefined) {
         const signedIn = this.sessionOf(request);
         if (signedIn) {
@@ -131,39 +145,46 @@ export class ApiKeys {
             );
           }
           entry = this.keys.find((candidate) => candidate.config.id === signedIn.session.keyId);
-          scopes = signedIn.session.scopes;
         }
       } else {
         entry = this.authenticate(presented);
-        scopes = entry?.scopes;
       }
-      if (!entry || !scopes) {
-        throw new HttpError(
-          401,
-          'unauthorized',
-          'a valid API key is required (Authorization: Bearer <key>)',
-          undefined,
-          {
-            'www-authenticate': 'Bearer',
-          },
-        );
-      }
-      if (!scopes.has(scope)) {
-        throw new HttpError(403, 'forbidden', `this API key lacks the "${scope}" scope`);
-      }
-      const wait = this.take(entry, 1);
-      if (wait !== undefined) {
-        throw new HttpError(
-          429,
-          'rate_limited',
-          `rate limit of ${entry.config.rateLimitPerMinute}/min exceeded`,
-          undefined,
-          {
-            'retry-after': String(wait),
-          },
-        );
-      }
-      request.principal = { keyId: entry.config.id, scopes };
+      request.principal = this.admit(entry, scope);
     };
+  }
+
+  /**
+   * The principal of an authenticated key that has `scope`, taking one token of its rate limit;
+   * an `HttpError` (401, 403, 429) otherwise. Every API a key is used through (`/v1`, a provider's)
+   * goes through here.
+   */
+  admit(entry: KeyEntry | undefined, scope: Scope): Principal {
+    if (!entry) {
+      throw new HttpError(
+        401,
+        'unauthorized',
+        'a valid API key is required (Authorization: Bearer <key>)',
+        undefined,
+        {
+          'www-authenticate': 'Bearer',
+        },
+      );
+    }
+    if (!entry.scopes.has(scope)) {
+      throw new HttpError(403, 'forbidden', `this API key lacks the "${scope}" scope`);
+    }
+    const wait = this.take(entry, 1);
+    if (wait !== undefined) {
+      throw new HttpError(
+        429,
+        'rate_limited',
+        `rate limit of ${entry.config.rateLimitPerMinute}/min exceeded`,
+        undefined,
+        {
+          'retry-after': String(wait),
+        },
+      );
+    }
+    return { keyId: entry.config.id, scopes: entry.scopes };
   }
 }

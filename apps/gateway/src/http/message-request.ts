@@ -1,15 +1,16 @@
 import { createHash } from 'node:crypto';
 import {
   type Channel,
-  type EmailAddress,
   isWellFormedText,
   type Message,
   type RoutingOverride,
   ValidationError,
   type ValidationIssue,
   validateMessage,
+  type WhatsAppTemplate,
 } from '@msg/core';
 import type { CallbackTargetPolicy } from '../callbacks/callback-target.js';
+import { CHANNEL_NAMES, channelOf, messageFromRequest } from './channel-request.js';
 
 /** A message as the API takes it (see `messageSchema`). */
 export interface MessageRequestBody {
@@ -24,6 +25,8 @@ export interface MessageRequestBody {
   replyTo?: unknown[];
   attachments?: Array<{ filename: string; contentType: string; content: string; contentId?: string }>;
   headers?: Record<string, string>;
+  /** WhatsApp: a pre-approved template instead of `text`. */
+  template?: WhatsAppTemplate;
   tags?: string[];
   metadata?: Record<string, string>;
   callbackUrl?: string;
@@ -34,39 +37,6 @@ export interface ParsedMessageRequest {
   message: Message;
   callbackUrl: string | undefined;
   override: RoutingOverride | undefined;
-}
-
-const EMAIL_ONLY = ['subject', 'html', 'cc', 'bcc', 'replyTo', 'attachments', 'headers'] as const;
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
-
-function toAddress(value: unknown, path: string, issues: ValidationIssue[]): EmailAddress | undefined {
-  if (typeof value === 'string') return { email: value.trim() };
-  if (value && typeof value === 'object' && !Array.isArray(value) && 'email' in value) {
-    const { email, name, ...rest } = value as Record<string, unknown>;
-    for (const key of Object.keys(rest)) issues.push({ path: `${path}.${key}`, message: 'unknown field' });
-    if (typeof email !== 'string') issues.push({ path: `${path}.email`, message: 'must be a string' });
-    if (name !== undefined && typeof name !== 'string')
-      issues.push({ path: `${path}.name`, message: 'must be a string' });
-    return { email: String(email), ...(typeof name === 'string' ? { name } : {}) };
-  }
-  issues.push({ path, message: 'must be an email address or { email, name }' });
-  return undefined;
-}
-
-function toAddresses(value: unknown, path: string, issues: ValidationIssue[]): EmailAddress[] | undefined {
-  if (value === undefined) return undefined;
-  const list = Array.isArray(value) ? value : [value];
-  const single = !Array.isArray(value);
-  return list
-    .map((item, index) => toAddress(item, single ? path : `${path}.${index}`, issues))
-    .filter((item): item is EmailAddress => item !== undefined);
-}
-
-/** The channel when the client does not say: an address means email, anything else SMS. */
-function channelOf(body: MessageRequestBody): Channel {
-  if (body.channel) return body.channel;
-  if (typeof body.to === 'string') return body.to.includes('@') ? 'email' : 'sms';
-  return 'email';
 }
 
 /**
@@ -85,58 +55,13 @@ export function parseMessageRequest(
 ): ParsedMessageRequest {
   const issues: ValidationIssue[] = [];
   const channel = channelOf(body);
-  let message: Message;
   const common = {
     id,
     ...(context.idempotencyKey ? { idempotencyKey: context.idempotencyKey } : {}),
     ...(body.tags ? { tags: body.tags } : {}),
     ...(body.metadata ? { metadata: body.metadata } : {}),
   };
-  if (channel === 'sms') {
-    for (const field of EMAIL_ONLY) {
-      if (body[field] !== undefined) issues.push({ path: field, message: 'is for email only' });
-    }
-    if (typeof body.to !== 'string')
-      issues.push({ path: 'to', message: 'must be an E.164 number as a string' });
-    if (body.from !== undefined && typeof body.from !== 'string') {
-      issues.push({ path: 'from', message: 'must be a sender id or number as a string' });
-    }
-    message = {
-      ...common,
-      channel: 'sms',
-      to: String(body.to ?? ''),
-      text: body.text ?? '',
-      ...(typeof body.from === 'string' ? { from: body.from } : {}),
-    };
-  } else {
-    if (body.from === undefined) issues.push({ path: 'from', message: 'is required for email' });
-    const from = body.from === undefined ? undefined : toAddress(body.from, 'from', issues);
-    const attachments = body.attachments?.map((attachment, index) => {
-      if (!BASE64.test(attachment.content)) {
-        issues.push({ path: `attachments.${index}.content`, message: 'must be base64' });
-      }
-      return {
-        filename: attachment.filename,
-        contentType: attachment.contentType,
-        content: new Uint8Array(Buffer.from(attachment.content, 'base64')),
-        ...(attachment.contentId ? { contentId: attachment.contentId } : {}),
-      };
-    });
-    message = {
-      ...common,
-      channel: 'email',
-      from: from ?? { email: '' },
-      to: toAddresses(body.to, 'to', issues) ?? [],
-      subject: body.subject ?? '',
-      ...(body.text !== undefined ? { text: body.text } : {}),
-      ...(body.html !== undefined ? { html: body.html } : {}),
-      ...(body.cc ? { cc: toAddresses(body.cc, 'cc', issues) } : {}),
-      ...(body.bcc ? { bcc: toAddresses(body.bcc, 'bcc', issues) } : {}),
-      ...(body.replyTo ? { replyTo: toAddresses(body.replyTo, 'replyTo', issues) } : {}),
-      ...(attachments ? { attachments } : {}),
-      ...(body.headers ? { headers: body.headers } : {}),
-    };
-  }
+  const message = messageFromRequest(body, channel, common, issues);
   if (body.callbackUrl !== undefined) {
     const refusal = isWellFormedText(body.callbackUrl)
       ? context.callbackTargets.checkUrl(body.callbackUrl)
@@ -168,7 +93,10 @@ export function parseMessageRequest(
     for (const issue of error.issues) if (!named.has(issue.path)) issues.push(issue);
   }
   if (issues.length > 0)
-    throw new ValidationError(issues, { subject: `invalid ${channel === 'sms' ? 'SMS' : 'email'}` });
+    throw new ValidationError(issues, {
+      // As @msg/core names them: "invalid SMS", "invalid email", "invalid WhatsApp message".
+      subject: `invalid ${CHANNEL_NAMES[channel]}${channel === 'whatsapp' ? ' message' : ''}`,
+    });
   return {
     message: validated,
     callbackUrl: body.callbackUrl,

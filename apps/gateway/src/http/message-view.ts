@@ -4,7 +4,7 @@ const iso = (time: number | undefined) => (time === undefined ? undefined : new 
 
 function recipient(message: StoredMessage): string | string[] {
   const payload = message.message;
-  return payload.channel === 'sms' ? payload.to : payload.to.map((address) => address.email);
+  return payload.channel === 'email' ? payload.to.map((address) => address.email) : payload.to;
 }
 
 /** A message in a listing (`GET /v1/messages?to=`): where it stands, without its history. */
@@ -57,6 +57,8 @@ export function messageView(
     tags: message.message.tags,
     metadata: message.message.metadata,
     callbackUrl: message.callbackUrl,
+    // Came in through a provider's API (`twilio`, `sendgrid`): its callbacks take that API's format.
+    ingress: message.ingress?.api,
     attempts: attempts.map((attempt) => ({
       number: attempt.sequence,
       provider: attempt.providerId,

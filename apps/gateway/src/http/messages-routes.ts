@@ -1,10 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import { ValidationError, type ValidationIssue } from '@msg/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { AcceptResult, StoredMessage } from '../store/message-store.js';
+import type { AcceptResult } from '../store/message-store.js';
 import { StoreUnavailableError } from '../store/store-error.js';
 import { HttpError, invalidRequest } from './http-error.js';
-import { type MessageRequestBody, parseMessageRequest, requestHash } from './message-request.js';
+import { type MessageRequestBody, requestHash } from './message-request.js';
 import { acceptedView, messageView } from './message-view.js';
 import { batchSchema, idParamsSchema, messageSchema, sendQuerySchema } from './schemas.js';
 import type { GatewayRuntime, ServerContext } from './server-context.js';
@@ -23,48 +22,21 @@ function idempotencyKeyOf(request: FastifyRequest): string | undefined {
 }
 
 export function registerMessageRoutes(app: FastifyInstance, context: ServerContext): void {
-  const { store, metrics, config, now } = context;
-  const windowMs = config.idempotency.windowSeconds * 1000;
+  const { store, config, intake } = context;
 
-  /**
-   * Validates and persists one message; nothing is queued until the store has it. The caller took
-   * `runtime` before: readiness is checked before anything is stored, never after.
-   */
-  async function accept(
+  /** A `/v1` body with its key's idempotency: the key as the client gave it, over the JSON body. */
+  const accept = (
     runtime: GatewayRuntime,
     body: MessageRequestBody,
     apiKeyId: string,
     idempotencyKey: string | undefined,
-  ): Promise<AcceptResult> {
-    const id = `msg_${randomUUID().replaceAll('-', '')}`;
-    const parsed = parseMessageRequest(body, id, {
-      providers: runtime.channels,
-      idempotencyKey,
-      callbackTargets: context.callbackTargets,
-    });
-    const time = now();
-    const stored: StoredMessage = {
-      id,
-      channel: parsed.message.channel,
-      message: parsed.message,
-      status: 'queued',
-      dispatchState: 'queued',
+  ): Promise<AcceptResult> =>
+    intake.accept(runtime, {
+      body,
       apiKeyId,
-      idempotencyKey,
-      callbackUrl: parsed.callbackUrl,
-      overrideProvider: parsed.override?.provider,
-      createdAt: time,
-      updatedAt: time,
-    };
-    const result = await store.accept(
-      stored,
-      idempotencyKey
-        ? { key: idempotencyKey, requestHash: requestHash(body), expiresAt: time + windowMs }
-        : undefined,
-    );
-    if (result.outcome === 'created') metrics.accepted.inc({ channel: stored.channel });
-    return result;
-  }
+      idempotency: idempotencyKey ? { key: idempotencyKey, requestHash: requestHash(body) } : undefined,
+      schemaChecked: true,
+    });
 
   const conflict = (key: string, messageId: string) =>
     new HttpError(
@@ -92,12 +64,11 @@ export function registerMessageRoutes(app: FastifyInstance, context: ServerConte
       }
       // Stored: the answer is 202 even if shutdown began meanwhile. A stopping dispatcher leaves
       // the message queued in the store, and the next start sends it.
-      const { dispatcher } = runtime;
       const finished =
         wait && !context.lifecycle.stopping
-          ? dispatcher.waitFor(result.message.id, config.dispatch.syncTimeoutMs)
+          ? runtime.dispatcher.waitFor(result.message.id, config.dispatch.syncTimeoutMs)
           : undefined;
-      dispatcher.enqueue(result.message.id);
+      intake.dispatch(runtime, [result.message]);
       if (finished && (await finished)) {
         const id = result.message.id;
         const [message, attempts, events] = await Promise.all([
@@ -139,7 +110,6 @@ export function registerMessageRoutes(app: FastifyInstance, context: ServerConte
           accept(runtime, body, keyId, baseKey ? `${baseKey}:${index}` : undefined),
         ),
       );
-      const { dispatcher } = runtime;
       let accepted = 0;
       const results = settled.map((outcome, index) => {
         if (outcome.status === 'fulfilled') {
@@ -147,7 +117,7 @@ export function registerMessageRoutes(app: FastifyInstance, context: ServerConte
           if (result.outcome === 'conflict') {
             return { index, ...conflict(`${baseKey}:${index}`, result.messageId).toBody() };
           }
-          if (result.outcome === 'created') dispatcher.enqueue(result.message.id);
+          if (result.outcome === 'created') intake.dispatch(runtime, [result.message]);
           accepted++;
           return {
             index,

@@ -1,4 +1,6 @@
 import {
+  CHANNELS,
+  type Channel,
   type Message,
   MIGRATION_MODES,
   type MigrationMode,
@@ -306,7 +308,7 @@ export function registerMigrationRoutes(app: FastifyInstance, context: ServerCon
 
   // The seeds' "test failover": where a message would go, with providers assumed down. Nothing is sent.
   app.get<{
-    Querystring: { to: string; channel?: 'sms' | 'email'; tags?: string; down?: string; from?: string };
+    Querystring: { to: string; channel?: Channel; tags?: string; down?: string; from?: string };
   }>(
     '/v1/route',
     {
@@ -318,7 +320,7 @@ export function registerMigrationRoutes(app: FastifyInstance, context: ServerCon
           required: ['to'],
           properties: {
             to: { type: 'string', minLength: 1, maxLength: 320 },
-            channel: { type: 'string', enum: ['sms', 'email'] },
+            channel: { type: 'string', enum: CHANNELS },
             from: { type: 'string', maxLength: 320 },
             tags: { type: 'string', maxLength: 1000 },
             down: { type: 'string', maxLength: 1000 },
@@ -359,14 +361,16 @@ export function registerMigrationRoutes(app: FastifyInstance, context: ServerCon
               text: 'preview',
               tags,
             }
-          : {
-              id: 'route-preview',
-              channel,
-              to: query.to,
-              text: 'preview',
-              tags,
-              ...(query.from ? { from: query.from } : {}),
-            };
+          : channel === 'whatsapp'
+            ? { id: 'route-preview', channel, to: query.to, text: 'preview', tags }
+            : {
+                id: 'route-preview',
+                channel,
+                to: query.to,
+                text: 'preview',
+                tags,
+                ...(query.from ? { from: query.from } : {}),
+              };
       const decision = await controlled(() => {
         try {
           return router.decide(message);

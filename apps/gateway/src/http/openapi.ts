@@ -46,7 +46,7 @@ export function openApiDocument(version: string) {
       title: '@msg gateway',
       version,
       description:
-        'Send SMS and email through pluggable providers with failover; delivery receipts; signed status callbacks.',
+        'Send SMS, email and WhatsApp messages through pluggable providers with failover; delivery receipts; signed status callbacks.',
     },
     components: {
       securitySchemes: {
@@ -216,6 +216,14 @@ export function openApiDocument(version: string) {
           responses: {
             '200': { description: 'Accepted' },
             '401': { description: 'Bad or missing signature' },
+          },
+        },
+        get: {
+          summary:
+            "A provider's subscription handshake (WhatsApp: hub.mode, hub.verify_token, hub.challenge) or receipts sent as a query string; verified by the provider's plugin",
+          responses: {
+            '200': { description: "Accepted: the body is what the plugin answers (WhatsApp's challenge)" },
+            '401': { description: 'Wrong verify token, or a request the plugin cannot verify' },
           },
         },
       },

@@ -4,6 +4,7 @@ import type { CallbackWorker } from '../callbacks/callback-worker.js';
 import type { GatewayConfig } from '../config/config-schema.js';
 import { type GatewayContainer, Tokens } from '../container.js';
 import type { Dispatcher } from '../dispatch/dispatcher.js';
+import type { EventKeySource } from '../ingress/sendgrid-event-key.js';
 import type { ProviderActivity } from '../live/provider-activity.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { MigrationControl } from '../migrations/migration-control.js';
@@ -11,6 +12,7 @@ import type { HostedProvider } from '../plugins/plugin-host.js';
 import type { MessageStore } from '../store/message-store.js';
 import type { ApiKeys } from './auth.js';
 import { HttpError } from './http-error.js';
+import { MessageIntake } from './message-intake.js';
 
 /** The parts that exist only once the providers are loaded. */
 export interface GatewayRuntime {
@@ -42,6 +44,10 @@ export class ServerContext {
   readonly callbackTargets: CallbackTargetPolicy;
   /** Hides the config's `${VAR}` values in text the API returns (errors stored by older versions too). */
   readonly redact: (text: string) => string;
+  /** How every API accepts a message. */
+  readonly intake: MessageIntake;
+  /** The SendGrid event key, when an API key has SendGrid ingress. */
+  readonly eventKey: EventKeySource | undefined;
   private current: GatewayRuntime | undefined;
 
   constructor(
@@ -57,6 +63,14 @@ export class ServerContext {
     const { secrets } = container.get(Tokens.Config);
     this.redact = (text) => secrets.redact(text);
     this.callbackTargets = new CallbackTargetPolicy(this.config.callbacks);
+    this.eventKey = container.has(Tokens.EventKey) ? container.get(Tokens.EventKey) : undefined;
+    this.intake = new MessageIntake({
+      store: this.store,
+      metrics: this.metrics,
+      config: this.config,
+      callbackTargets: this.callbackTargets,
+      now: this.now,
+    });
   }
 
   /** The loaded runtime, or a 503 while the gateway starts or stops. */

@@ -1,5 +1,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { GatewayConfig } from '../config/config-schema.js';
+import { sendgridIngressRoutes } from '../ingress/sendgrid-ingress-routes.js';
+import { twilioIngressRoutes } from '../ingress/twilio-ingress-routes.js';
 import { webhookRoutes } from '../webhooks/webhook-routes.js';
 import { trackAllowedMethods } from './allowed-methods.js';
 import { registerDashboardRoutes } from './dashboard-routes.js';
@@ -78,5 +80,10 @@ export async function buildServer(context: ServerContext): Promise<FastifyInstan
   }
   // Its own encapsulated scope: raw-body parsing applies to webhooks only.
   await app.register(async (scope) => webhookRoutes(scope, context));
+  // Drop-in ingress: Twilio's and SendGrid's APIs, each with its own body parsing and error shape.
+  await app.register(async (scope) => twilioIngressRoutes(scope, context, allowedMethods), {
+    prefix: '/2010-04-01',
+  });
+  await app.register(async (scope) => sendgridIngressRoutes(scope, context), { prefix: '/v3' });
   return app;
 }

@@ -1,4 +1,5 @@
 import type { Channel, DeliveryStatus, ErrorKind, Message, MigrationSide } from '@msg/core';
+import type { CallbackFormat, MessageIngress } from '../ingress/message-ingress.js';
 import type { OperationsStore } from './operations-store.js';
 
 /**
@@ -17,6 +18,8 @@ export interface StoredMessage {
   apiKeyId: string;
   idempotencyKey?: string | undefined;
   callbackUrl?: string | undefined;
+  /** The provider API it came in through (Twilio, SendGrid), when not `/v1`: its callbacks take that API's format. */
+  ingress?: MessageIngress | undefined;
   /** Force this provider instance (per-message override). */
   overrideProvider?: string | undefined;
   providerId?: string | undefined;
@@ -109,6 +112,8 @@ export interface OutboxCallback {
   sequence: number;
   url: string;
   body: string;
+  /** A provider's format, signed by its scheme; the gateway's own when absent. */
+  format?: CallbackFormat | undefined;
   attempts: number;
   nextAttemptAt: number;
 }
@@ -128,6 +133,11 @@ export interface RecipientCursor {
 export interface CallbackRequest {
   url: string;
   body: string;
+  /**
+   * A provider's format (the message came in through its API): the body is that provider's and
+   * carries no `sequence`; the worker signs it by the provider's scheme.
+   */
+  format?: CallbackFormat | undefined;
 }
 
 export interface DispatchOutcome {
@@ -180,6 +190,16 @@ export interface MessageStore extends OperationsStore {
     message: StoredMessage,
     idempotency?: { key: string; requestHash: string; expiresAt: number },
   ): Promise<AcceptResult>;
+  /**
+   * Stores several new messages (no idempotency key) all together or none: a request that carries
+   * them is answered once, so it must never be half stored.
+   */
+  acceptAll(messages: readonly StoredMessage[]): Promise<void>;
+  /**
+   * The value stored under `name`, storing `create()` first when there is none. The first writer
+   * wins, so every instance sharing the store agrees on one value (a generated signing key).
+   */
+  ensureSecret(name: string, create: () => string, now: number): Promise<string>;
   /** Marks queued messages in flight (persisted before any send), with their `attemptCount`. */
   claim(ids: readonly string[], now: number): Promise<StoredMessage[]>;
   recordAttempt(attempt: AttemptRecord): Promise<void>;

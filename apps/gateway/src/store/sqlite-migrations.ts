@@ -181,6 +181,16 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
      created_at INTEGER NOT NULL
    );
    CREATE INDEX alert_due ON alert_outbox (state, next_attempt_at);`,
+  // Drop-in ingress: the provider API a message came in through (its callbacks take that API's
+  // format), each callback's format for the worker to sign, and values the gateway generates once
+  // and keeps (the SendGrid event signing key).
+  `ALTER TABLE messages ADD COLUMN ingress TEXT;
+   ALTER TABLE callback_outbox ADD COLUMN format TEXT;
+   CREATE TABLE gateway_secrets (
+     name TEXT PRIMARY KEY,
+     value TEXT NOT NULL,
+     created_at INTEGER NOT NULL
+   );`,
   // Recent messages by recipient (the dashboard's look-up): one row per recipient of a message's
   // \`to\` (an SMS number as stored, an email address in lower case), newest first by the key.
   `CREATE TABLE message_recipients (

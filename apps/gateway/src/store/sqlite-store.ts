@@ -1,6 +1,12 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { canAdvanceStatus, type DeliveryStatus, isFinalStatus, type SideSample } from '@msg/core';
+import {
+  canAdvanceStatus,
+  type DeliveryStatus,
+  isDeliveredStatus,
+  isFinalStatus,
+  type SideSample,
+} from '@msg/core';
 import Database from 'better-sqlite3';
 import { withSequence } from '../callbacks/callback-body.js';
 import type {
@@ -53,8 +59,6 @@ function isStorageFailure(error: unknown): boolean {
 }
 
 /** A status after which no receipt is awaited: final, or the deadline's `unknown`. */
-/** Statuses that say the message reached the recipient: the first one sets `delivered_at`. */
-const DELIVERED: ReadonlySet<DeliveryStatus> = new Set(['delivered', 'opened', 'clicked', 'complained']);
 const settled = (status: DeliveryStatus) => isFinalStatus(status) || status === 'unknown';
 
 function toMessage(row: Row): StoredMessage {
@@ -68,6 +72,7 @@ function toMessage(row: Row): StoredMessage {
     apiKeyId: row.api_key_id as string,
     idempotencyKey: (row.idempotency_key as string | null) ?? undefined,
     callbackUrl: (row.callback_url as string | null) ?? undefined,
+    ingress: row.ingress ? JSON.parse(row.ingress as string) : undefined,
     overrideProvider: (row.override_provider as string | null) ?? undefined,
     providerId: (row.provider_id as string | null) ?? undefined,
     providerMessageId: (row.provider_message_id as string | null) ?? undefined,
@@ -178,9 +183,9 @@ export class SqliteMessageStore implements MessageStore {
     this.statements = {
       insertMessage: db.prepare(
         `INSERT INTO messages (id, channel, payload, status, dispatch_state, api_key_id, idempotency_key, callback_url,
-           override_provider, created_at, updated_at)
+           ingress, override_provider, created_at, updated_at)
          VALUES (@id, @channel, @payload, @status, @dispatchState, @apiKeyId, @idempotencyKey, @callbackUrl,
-           @overrideProvider, @createdAt, @updatedAt)`,
+           @ingress, @overrideProvider, @createdAt, @updatedAt)`,
       ),
       getMessage: db.prepare('SELECT * FROM messages WHERE id = ?'),
       insertRecipient: db.prepare(
@@ -285,7 +290,7 @@ export class SqliteMessageStore implements MessageStore {
         'UPDATE messages SET callback_sequence = callback_sequence + 1 WHERE id = ? RETURNING callback_sequence',
       ),
       enqueueCallback: db.prepare(
-        'INSERT INTO callback_outbox (message_id, url, body, next_attempt_at, sequence) VALUES (?, ?, ?, ?, ?)',
+        'INSERT INTO callback_outbox (message_id, url, body, next_attempt_at, sequence, format) VALUES (?, ?, ?, ?, ?, ?)',
       ),
       // Only the first pending callback of each message: the rest wait their turn.
       dueCallbacks: db.prepare(
@@ -306,6 +311,10 @@ export class SqliteMessageStore implements MessageStore {
         'SELECT dispatch_state, COUNT(*) AS count FROM messages GROUP BY dispatch_state',
       ),
       purgeIdempotency: db.prepare('DELETE FROM idempotency_keys WHERE expires_at <= ?'),
+      insertSecret: db.prepare(
+        'INSERT INTO gateway_secrets (name, value, created_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING',
+      ),
+      getSecret: db.prepare('SELECT value FROM gateway_secrets WHERE name = ?'),
       probe: db.prepare(
         'INSERT INTO store_probe (id, at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at',
       ),
@@ -449,23 +458,46 @@ export class SqliteMessageStore implements MessageStore {
           idempotency.expiresAt,
         );
       }
-      this.statements.insertMessage.run({
-        id: message.id,
-        channel: message.channel,
-        payload: serialize(message.message),
-        status: message.status,
-        dispatchState: message.dispatchState,
-        apiKeyId: message.apiKeyId,
-        idempotencyKey: message.idempotencyKey ?? null,
-        callbackUrl: message.callbackUrl ?? null,
-        overrideProvider: message.overrideProvider ?? null,
-        createdAt: message.createdAt,
-        updatedAt: message.updatedAt,
-      });
-      for (const recipient of recipientsOf(message.message)) {
-        this.statements.insertRecipient.run(recipient, message.createdAt, message.id);
-      }
+      this.insertMessage(message);
       return { outcome: 'created', message };
+    });
+  }
+
+  private insertMessage(message: StoredMessage): void {
+    this.statements.insertMessage.run({
+      id: message.id,
+      channel: message.channel,
+      payload: serialize(message.message),
+      status: message.status,
+      dispatchState: message.dispatchState,
+      apiKeyId: message.apiKeyId,
+      idempotencyKey: message.idempotencyKey ?? null,
+      callbackUrl: message.callbackUrl ?? null,
+      ingress: message.ingress ? JSON.stringify(message.ingress) : null,
+      overrideProvider: message.overrideProvider ?? null,
+      createdAt: message.createdAt,
+      updatedAt: message.updatedAt,
+    });
+    for (const recipient of recipientsOf(message.message)) {
+      this.statements.insertRecipient.run(recipient, message.createdAt, message.id);
+    }
+  }
+
+  async acceptAll(messages: readonly StoredMessage[]): Promise<void> {
+    // One write: its savepoint rolls every insert back if any fails.
+    await this.write('store the messages', () => {
+      for (const message of messages) this.insertMessage(message);
+    });
+  }
+
+  async ensureSecret(name: string, create: () => string, now: number): Promise<string> {
+    const existing = this.statements.getSecret.get(name) as { value: string } | undefined;
+    if (existing) return existing.value;
+    const value = create();
+    return this.write('store a generated secret', () => {
+      this.statements.insertSecret.run(name, value, now);
+      // Another instance may have stored one first: its value is the one in force.
+      return (this.statements.getSecret.get(name) as { value: string }).value;
     });
   }
 
@@ -573,9 +605,11 @@ export class SqliteMessageStore implements MessageStore {
     this.statements.enqueueCallback.run(
       messageId,
       callback.url,
-      withSequence(callback.body, sequence),
+      // A provider's format is that provider's body: the sequence is kept beside it for ordering.
+      callback.format ? callback.body : withSequence(callback.body, sequence),
       now,
       sequence,
+      callback.format ? JSON.stringify(callback.format) : null,
     );
   }
 
@@ -678,7 +712,8 @@ export class SqliteMessageStore implements MessageStore {
   private advance(event: EventRecord, callback: CallbackRequest | undefined): void {
     const statement = settled(event.status) ? this.statements.settle : this.statements.setStatus;
     statement.run(event.status, event.receivedAt, event.messageId);
-    if (DELIVERED.has(event.status)) this.statements.delivered.run(event.receivedAt, event.messageId);
+    // The first status that says the message reached the recipient (`read` too) sets `delivered_at`.
+    if (isDeliveredStatus(event.status)) this.statements.delivered.run(event.receivedAt, event.messageId);
     if (callback) this.queueCallback(event.messageId, callback, event.receivedAt);
   }
 
@@ -736,6 +771,7 @@ export class SqliteMessageStore implements MessageStore {
       sequence: row.sequence as number,
       url: row.url as string,
       body: row.body as string,
+      format: row.format ? JSON.parse(row.format as string) : undefined,
       attempts: row.attempts as number,
       nextAttemptAt: row.next_attempt_at as number,
     }));

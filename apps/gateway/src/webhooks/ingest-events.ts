@@ -73,6 +73,8 @@ function eventWrite(
       providerStatus: event.providerStatus,
       error: event.error,
       occurredAt: event.occurredAt.getTime(),
+      recipient: event.recipient,
+      bounceType: event.bounceType,
     }),
   };
 }

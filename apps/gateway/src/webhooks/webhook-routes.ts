@@ -10,14 +10,19 @@ import { ingestEvents } from './ingest-events.js';
  * (signatures cover the exact bytes), the instance's plugin verifies and normalises it, and the
  * events are stored. A bad or missing signature, or a replay token already used with other
  * content, is a 401 and stores nothing.
+ *
+ * `GET` goes to the same plugin: a provider's subscription handshake (WhatsApp's `hub.challenge`,
+ * answered with what `parseWebhook` puts in `response`) or receipts sent as a query string
+ * (Vonage, Mitto). A plugin that takes no GET refuses it like any unverifiable request.
  */
 export async function webhookRoutes(app: FastifyInstance, context: ServerContext): Promise<void> {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
 
-  app.post<{ Params: { providerInstanceId: string } }>(
-    '/webhooks/:providerInstanceId',
-    async (request, reply) => {
+  app.route<{ Params: { providerInstanceId: string } }>({
+    method: ['GET', 'POST'],
+    url: '/webhooks/:providerInstanceId',
+    handler: async (request, reply) => {
       const { providers, callbacks } = context.runtime();
       const id = request.params.providerInstanceId;
       const hosted = providers.get(id);
@@ -83,5 +88,5 @@ export async function webhookRoutes(app: FastifyInstance, context: ServerContext
       }
       return reply.code(200).send('');
     },
-  );
+  });
 }

@@ -430,7 +430,7 @@ function checkMatch(value: unknown, path: string, context: RouteContext): Channe
   if (channel === 'email' && phoneOnly.length > 0) {
     issues.push({
       path,
-      message: `${phoneOnly.join(', ')} only match SMS recipients, but the route matches email`,
+      message: `${phoneOnly.join(', ')} only match phone numbers (SMS, WhatsApp), but the route matches email`,
     });
   }
   return channel;

@@ -40,15 +40,22 @@ export function rolloutSide(bucket: number, percentage: number): MigrationSide {
   return bucket < percentage ? 'to' : 'from';
 }
 
-/** The message's recipient as routing sees it: the E.164 number, or the first email address. */
-export function recipientOf(message: Message): string {
-  if (message.channel === 'sms') return message.to;
-  return message.to[0]?.email.toLowerCase() ?? '';
+/** The recipient's E.164 number, for channels that address a phone number (SMS, WhatsApp). */
+export function phoneNumberOf(message: Message): string | undefined {
+  return message.channel === 'email' ? undefined : message.to;
 }
 
+/** The message's recipient as routing sees it: the E.164 number, or the first email address. */
+export function recipientOf(message: Message): string {
+  if (message.channel === 'email') return message.to[0]?.email.toLowerCase() ?? '';
+  return message.to;
+}
+
+/** The sender the message names; a WhatsApp message has none (the instance's number sends). */
 export function senderOf(message: Message): string | undefined {
   if (message.channel === 'sms') return message.from;
-  return message.from.email.toLowerCase();
+  if (message.channel === 'email') return message.from.email.toLowerCase();
+  return undefined;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { ProviderError, ValidationError } from '../errors.js';
-import type { Channel, Message } from '../message.js';
+import { CHANNELS, type Channel, type Message } from '../message.js';
 import {
   type CrossSideFailover,
   MIGRATION_MODES,
@@ -575,7 +575,7 @@ export class Router {
     const routes = this.routes.map((route) => ({
       id: route.id,
       strategy: route.strategy,
-      providers: (['sms', 'email'] as const).flatMap((channel) =>
+      providers: CHANNELS.flatMap((channel) =>
         scoreProviders(route.providers[channel], this.strategy).map((score) => ({
           id: score.provider,
           channel,

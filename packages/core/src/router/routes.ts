@@ -1,4 +1,4 @@
-import type { Channel, Message } from '../message.js';
+import { CHANNELS, type Channel, type Message } from '../message.js';
 import type { CrossSideFailover, MigrationMode } from '../migration/mode.js';
 import { type CompiledPlan, compilePlan } from '../migration/plan.js';
 import { phoneNumberCountry } from '../phone.js';
@@ -12,7 +12,7 @@ import {
   type RoutingStrategy,
   type StickyKey,
 } from './config.js';
-import { senderOf } from './rollout.js';
+import { phoneNumberOf, senderOf } from './rollout.js';
 
 export interface RouteProviderEntry {
   id: string;
@@ -64,15 +64,16 @@ export class MessageFacts {
 
   get country(): string | undefined {
     if (this.countryValue === null) {
-      this.countryValue = this.message.channel === 'sms' ? phoneNumberCountry(this.message.to) : undefined;
+      const number = phoneNumberOf(this.message);
+      this.countryValue = number === undefined ? undefined : phoneNumberCountry(number);
     }
     return this.countryValue;
   }
 
   get carrier(): string | undefined {
     if (this.carrierValue === null) {
-      this.carrierValue =
-        this.message.channel === 'sms' ? this.carriers.carrierOf(this.message.to) : undefined;
+      const number = phoneNumberOf(this.message);
+      this.carrierValue = number === undefined ? undefined : this.carriers.carrierOf(number);
     }
     return this.carrierValue;
   }
@@ -107,9 +108,10 @@ function compileMatch(match: RouteMatch | undefined): Predicate {
   }
   const prefixes = list(match.prefix);
   if (prefixes) {
-    predicates.push(
-      (message) => message.channel === 'sms' && prefixes.some((prefix) => message.to.startsWith(prefix)),
-    );
+    predicates.push((message) => {
+      const number = phoneNumberOf(message);
+      return number !== undefined && prefixes.some((prefix) => number.startsWith(prefix));
+    });
   }
   const countries = list(match.country);
   if (countries) {
@@ -183,13 +185,13 @@ export function compileRoutes(
         ? { id: entry, weight: 1, priority }
         : { id: entry.id, weight: entry.weight ?? 1, priority },
     );
+    const providers = Object.fromEntries(
+      CHANNELS.map((channel) => [channel, entries.filter((entry) => channelOf(entry.id) === channel)]),
+    ) as Record<Channel, RouteProviderEntry[]>;
     return {
       id: route.id,
       strategy: route.strategy ?? 'failover',
-      providers: {
-        sms: entries.filter((entry) => channelOf(entry.id) === 'sms'),
-        email: entries.filter((entry) => channelOf(entry.id) === 'email'),
-      },
+      providers,
       migration: compileMigration(route),
       failoverOn: new Set(route.failoverOn ?? DEFAULT_FAILOVER_TRIGGERS),
       description: `route "${route.id}" (${describeMatch(route.match)})`,

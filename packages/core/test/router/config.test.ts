@@ -70,7 +70,7 @@ describe('router config validation', () => {
     });
     expect(issues).toEqual(
       expect.arrayContaining([
-        { path: 'routes.0.match.channel', message: 'must be one of sms, email, got "fax"' },
+        { path: 'routes.0.match.channel', message: 'must be one of sms, email, whatsapp, got "fax"' },
         { path: 'routes.0.match.prefix', message: '"260" is not an E.164 prefix like +26097' },
         { path: 'routes.0.match.carrier', message: 'unknown carrier "vodafone" (not in the carrier table)' },
         { path: 'routes.0.providers.1', message: 'duplicate provider "twilio"' },

@@ -105,6 +105,40 @@ describe('route matching', () => {
     expect((caught as RoutingError).code).toBe('MSG_ERR_ROUTING_NO_ROUTE');
   });
 
+  it('routes WhatsApp messages by channel, and by prefix, country or carrier of their number', () => {
+    const whatsapp = (to: string) => ({ id: `w-${to}`, channel: 'whatsapp' as const, to, text: 'hi' });
+    const router = new Router({
+      config: {
+        routes: [
+          { id: 'wa-zm', match: { channel: 'whatsapp', country: 'ZM' }, providers: ['wa-zambia'] },
+          { id: 'wa-ke', match: { prefix: '+254' }, providers: ['wa-kenya', 'global'] },
+          { id: 'wa', match: { channel: 'whatsapp' }, providers: ['wa-global'] },
+          { id: 'default', providers: ['global'] },
+        ],
+      },
+      providers: [
+        scriptedProvider('wa-zambia', { channel: 'whatsapp' }),
+        scriptedProvider('wa-kenya', { channel: 'whatsapp' }),
+        scriptedProvider('wa-global', { channel: 'whatsapp' }),
+        scriptedProvider('global'),
+      ],
+    });
+    expect(router.decide(whatsapp('+260971234567'))).toMatchObject({
+      route: 'wa-zm',
+      candidates: ['wa-zambia'],
+    });
+    // A mixed route offers a WhatsApp message only its WhatsApp providers.
+    expect(router.decide(whatsapp('+254712345678'))).toMatchObject({
+      route: 'wa-ke',
+      candidates: ['wa-kenya'],
+    });
+    expect(router.decide(sms('+254712345678'))).toMatchObject({ route: 'wa-ke', candidates: ['global'] });
+    expect(router.decide(whatsapp('+14155550100')).route).toBe('wa');
+    expect(router.status().routes.find((route) => route.id === 'wa')?.providers).toEqual([
+      { id: 'wa-global', channel: 'whatsapp', score: expect.any(Number) },
+    ]);
+  });
+
   it('only offers providers of the message channel from a mixed default route', () => {
     const mixed = new Router({
       config: { routes: [{ id: 'any', providers: ['global', 'ses'] }] },
