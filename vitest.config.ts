@@ -9,6 +9,8 @@ export default defineConfig({
   test: {
     include: ['{packages,plugins,apps,examples}/*/{src,test}/**/*.test.ts'],
     reporters: ['default', './scripts/summary-reporter.ts'],
+    // The gateway serves the dashboard's built assets: build them first when missing or stale.
+    globalSetup: ['./scripts/build-dashboard.ts'],
     testTimeout: 20_000,
     hookTimeout: 20_000,
   },

@@ -138,6 +138,7 @@ async function start(argv: string[], sandbox: boolean, secrets: Secrets): Promis
     print('  Then its delivery receipt, a moment later:');
     print(`    curl -s ${url}/v1/messages/<id> -H 'authorization: Bearer ${key}'`);
     print(`  Providers: curl -s ${url}/v1/providers -H 'authorization: Bearer ${key}'`);
+    print(`  Dashboard: ${url}/dashboard/ (sign in with the API key above)`);
     print(`  OpenAPI: ${url}/openapi.json   Metrics: ${url}/metrics`);
     print('');
   } else {

@@ -7,6 +7,7 @@ import type { LoadedConfig } from './config/load-config.js';
 import type { BacklogMonitor } from './dispatch/backlog-monitor.js';
 import type { Dispatcher } from './dispatch/dispatcher.js';
 import type { EventKeySource } from './ingress/sendgrid-event-key.js';
+import type { ProviderActivity } from './live/provider-activity.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { MigrationControl } from './migrations/migration-control.js';
 import type { HostedProvider } from './plugins/plugin-host.js';
@@ -23,6 +24,7 @@ const DispatcherToken: unique symbol = Symbol.for('msg.Dispatcher');
 const BacklogToken: unique symbol = Symbol.for('msg.Backlog');
 const CallbackWorkerToken: unique symbol = Symbol.for('msg.CallbackWorker');
 const MigrationControlToken: unique symbol = Symbol.for('msg.MigrationControl');
+const ActivityToken: unique symbol = Symbol.for('msg.ProviderActivity');
 const EventKeyToken: unique symbol = Symbol.for('msg.EventKey');
 
 /** Explicit tokens: interfaces have no runtime identity, and no decorator metadata is needed. */
@@ -38,6 +40,7 @@ export const Tokens = {
   Backlog: BacklogToken,
   CallbackWorker: CallbackWorkerToken,
   MigrationControl: MigrationControlToken,
+  Activity: ActivityToken,
   /** The key that signs SendGrid-format events; registered only when an API key has SendGrid ingress. */
   EventKey: EventKeyToken,
 } as const;
@@ -55,6 +58,7 @@ export interface Services {
   [Tokens.Backlog]: BacklogMonitor;
   [Tokens.CallbackWorker]: CallbackWorker;
   [Tokens.MigrationControl]: MigrationControl;
+  [Tokens.Activity]: ProviderActivity;
   [Tokens.EventKey]: EventKeySource;
 }
 

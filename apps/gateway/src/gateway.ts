@@ -25,7 +25,9 @@ import { releaseDueRetries } from './dispatch/retry-release.js';
 import { ApiKeys } from './http/auth.js';
 import { buildServer } from './http/server.js';
 import { type Lifecycle, ServerContext } from './http/server-context.js';
+import { Sessions } from './http/sessions.js';
 import { EventKeySource, EventSigningKey } from './ingress/sendgrid-event-key.js';
+import { ProviderActivity } from './live/provider-activity.js';
 import { createLogger } from './logger.js';
 import { GatewayMetrics } from './metrics.js';
 import { Alerts } from './migrations/alerts.js';
@@ -181,7 +183,10 @@ export function createGateway(loaded: LoadedConfig, options: GatewayOptions = {}
         .get()
         .catch((error: unknown) => logger.warn('cannot load the SendGrid event key yet', { error }));
     }
-    const context = new ServerContext(container, lifecycle, new ApiKeys(config.apiKeys, now));
+    const sessions = config.dashboard.enabled
+      ? new Sessions({ ttlMs: config.dashboard.sessionTtlMs, idleMs: config.dashboard.idleTimeoutMs, now })
+      : undefined;
+    const context = new ServerContext(container, lifecycle, new ApiKeys(config.apiKeys, now, sessions));
     app = await buildServer(context);
     const address = await app.listen({
       host: options.host ?? config.server.host,
@@ -343,11 +348,19 @@ export function createGateway(loaded: LoadedConfig, options: GatewayOptions = {}
         dispatcher.deliveryRate.perSecond(),
       );
       container.value(Tokens.Backlog, backlog);
-      stopMetrics = metrics.observe(router, () => ({
-        queued: backlog.current().queued,
-        inFlight: dispatcher.depth.inFlight,
-        limit: dispatcher.depth.limit,
-      }));
+      const activity = new ProviderActivity(now);
+      container.value(Tokens.Activity, activity);
+      const stopObserving = [
+        metrics.observe(router, () => ({
+          queued: backlog.current().queued,
+          inFlight: dispatcher.depth.inFlight,
+          limit: dispatcher.depth.limit,
+        })),
+        activity.observe(router),
+      ];
+      stopMetrics = () => {
+        for (const stop of stopObserving) stop();
+      };
       sweeps = [
         new PeriodicTask(() => migrations.tick(), {
           name: 'migration plans',

@@ -165,7 +165,8 @@ describe('every error path answers { error: { code, message } }', () => {
   it('answers 405 with Allow for a known path and a method it does not take', async () => {
     const patch = await gateway.call('PATCH', '/v1/messages');
     expect(patch.status).toBe(405);
-    expect(patch.headers.allow).toBe('POST');
+    // GET lists the recent messages to a recipient.
+    expect(patch.headers.allow).toBe('GET, HEAD, POST');
     expectErrorShape(patch.body, 'method_not_allowed');
     const remove = await gateway.call('DELETE', '/v1/messages/msg_123');
     expect(remove.status).toBe(405);

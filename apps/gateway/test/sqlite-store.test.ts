@@ -63,6 +63,44 @@ describe('sqlite store on disk', () => {
     await store.close();
   });
 
+  it('indexes the recipients of messages stored before the recipient index existed', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'msg-store-')), 'gateway.sqlite');
+    const old = new Database(path);
+    // Every migration before the one that made the index (later ones may follow it).
+    const before = SQLITE_MIGRATIONS.findIndex((sql) => sql.includes('CREATE TABLE message_recipients'));
+    for (const sql of SQLITE_MIGRATIONS.slice(0, before)) old.exec(sql);
+    old.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');
+    for (let version = 1; version <= before; version++) {
+      old.prepare('INSERT INTO schema_migrations VALUES (?, 0)').run(version);
+    }
+    const insert = old.prepare(
+      `INSERT INTO messages (id, channel, payload, status, dispatch_state, api_key_id, created_at, updated_at)
+       VALUES (?, ?, ?, 'queued', 'queued', 'k', ?, ?)`,
+    );
+    insert.run(
+      'sms-one',
+      'sms',
+      '{"id":"sms-one","channel":"sms","to":"+260971234567","text":"x"}',
+      1000,
+      1000,
+    );
+    insert.run(
+      'mail-one',
+      'email',
+      '{"id":"mail-one","channel":"email","from":{"email":"a@example.com"},"to":[{"email":"Ops@Example.com"}],"subject":"s","text":"t"}',
+      2000,
+      2000,
+    );
+    old.close();
+
+    const store = new SqliteMessageStore({ path });
+    const ids = async (recipient: string) =>
+      (await store.recentByRecipient(recipient, { limit: 10 })).map((item) => item.id);
+    expect(await ids('+260971234567')).toEqual(['sms-one']);
+    expect(await ids('ops@example.com')).toEqual(['mail-one']);
+    await store.close();
+  });
+
   it('upgrades a store of the first schema: callbacks keep their order, sent messages get a deadline', async () => {
     const path = join(mkdtempSync(join(tmpdir(), 'msg-store-')), 'gateway.sqlite');
     const old = new Database(path);

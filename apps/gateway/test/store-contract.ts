@@ -114,6 +114,40 @@ export function describeMessageStore(name: string, open: () => Promise<MessageSt
       expect([...(attachment?.content ?? [])]).toEqual([0, 255, 7]);
     });
 
+    it('finds the messages to a recipient, newest first, a page at a time', async () => {
+      const sms = (id: string, to: string, createdAt: number) =>
+        message({ id, createdAt, updatedAt: createdAt, message: { id, channel: 'sms', to, text: 'hi' } });
+      await store.accept(sms('older', '+260971234567', 1000));
+      await store.accept(sms('newer', '+260971234567', 3000));
+      await store.accept(sms('other', '+260961234567', 2000));
+      const email = message({ id: 'mail', channel: 'email', createdAt: 2500, updatedAt: 2500 });
+      email.message = {
+        id: 'mail',
+        channel: 'email',
+        from: { email: 'a@example.com' },
+        to: [{ email: 'Ops@Example.com' }, { email: 'second@example.com' }],
+        cc: [{ email: 'copy@example.com' }],
+        subject: 's',
+        text: 't',
+      };
+      await store.accept(email);
+      await store.accept(sms('same-time', '+260971234567', 3000));
+      const ids = async (
+        recipient: string,
+        options = { limit: 10 } as Parameters<MessageStore['recentByRecipient']>[1],
+      ) => (await store.recentByRecipient(recipient, options)).map((item) => item.id);
+      expect(await ids('+260971234567')).toEqual(['same-time', 'newer', 'older']);
+      expect(await ids('+260971234567', { limit: 1 })).toEqual(['same-time']);
+      // A page ending inside a millisecond goes on with the rest of that millisecond.
+      expect(await ids('+260971234567', { limit: 10, before: { createdAt: 3000, id: 'same-time' } })).toEqual(
+        ['newer', 'older'],
+      );
+      expect(await ids('ops@example.com')).toEqual(['mail']);
+      expect(await ids('second@example.com')).toEqual(['mail']);
+      expect(await ids('copy@example.com')).toEqual([]);
+      expect(await ids('+260950000000')).toEqual([]);
+    });
+
     it('returns the first message for a repeated idempotency key and refuses another body', async () => {
       const first = message();
       const idempotency = { key: 'k1', requestHash: 'h1', expiresAt: 5000 };
@@ -259,6 +293,10 @@ export function describeMessageStore(name: string, open: () => Promise<MessageSt
       });
       expect(await store.pruneFinished(5000, 10)).toBe(1);
       expect(await store.get(old.id)).toBeUndefined();
+      // Gone from the recipient index too.
+      expect(
+        (await store.recentByRecipient('+260971234567', { limit: 10 })).map((item) => item.id).sort(),
+      ).toEqual([recent.id, unfinished.id].sort());
       expect(await store.attempts(old.id)).toEqual([]);
       expect(await store.events(old.id)).toEqual([]);
       expect((await store.dueCallbacks(Number.MAX_SAFE_INTEGER, 10)).map((item) => item.messageId)).toEqual([

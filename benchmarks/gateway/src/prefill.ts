@@ -1,5 +1,5 @@
 // A store already holding `count` finished messages, as the gateway writes them: time-ordered ids
-// over the last week, each with its attempt and a delivery receipt. Built once per size and kept
+// over the last week, each with its attempt, a delivery receipt and its recipient index row. Built once per size and kept
 // in the system's temporary folder; each run works on a copy.
 import { createHash, randomBytes } from 'node:crypto';
 import { copyFileSync, existsSync, renameSync, rmSync } from 'node:fs';
@@ -30,6 +30,9 @@ function build(path: string, count: number): void {
     `INSERT INTO attempts (message_id, sequence, provider_id, started_at, finished_at, latency_ms, outcome,
        provider_message_id, possible_duplicate, reason) VALUES (?, 1, 'console', ?, ?, 1, 'succeeded', ?, 0, 'first choice')`,
   );
+  const recipient = db.prepare(
+    'INSERT INTO message_recipients (recipient, created_at, message_id) VALUES (?, ?, ?)',
+  );
   const event = db.prepare(
     `INSERT INTO events (message_id, provider_id, provider_message_id, status, provider_status, occurred_at,
        received_at, event_key) VALUES (?, 'console', ?, 'delivered', 'delivered', ?, ?, ?)`,
@@ -41,13 +44,10 @@ function build(path: string, count: number): void {
       const at = start + Math.floor((index / count) * week);
       const id = messageId(at);
       const providerMessageId = `console-${randomBytes(16).toString('hex')}`;
-      const payload = JSON.stringify({
-        id,
-        channel: 'sms',
-        to: `+26097${String(index % 10_000_000).padStart(7, '0')}`,
-        text: 'benchmark message',
-      });
+      const to = `+26097${String(index % 10_000_000).padStart(7, '0')}`;
+      const payload = JSON.stringify({ id, channel: 'sms', to, text: 'benchmark message' });
       message.run(id, payload, providerMessageId, at, at + 2000, at + 1, at + 2000);
+      recipient.run(to, at, id);
       attempt.run(id, at, at + 1, providerMessageId);
       event.run(
         id,

@@ -313,6 +313,20 @@ export const gatewayConfigSchema = z
       .object({ tickMs: duration().default(1000) })
       .strict()
       .default({ tickMs: 1000 }),
+    /**
+     * The operator console at `/dashboard`: admin and monitor keys sign in there for a session
+     * (an httpOnly, SameSite=Strict cookie) held in this process's memory.
+     */
+    dashboard: z
+      .object({
+        enabled: z.boolean().default(true),
+        /** A session ends this long after sign-in, however active. */
+        sessionTtlMs: duration().default(28_800_000),
+        /** A session unused this long ends. */
+        idleTimeoutMs: duration().default(1_800_000),
+      })
+      .strict()
+      .default({ enabled: true, sessionTtlMs: 28_800_000, idleTimeoutMs: 1_800_000 }),
     plugins: z.array(pluginEntrySchema).min(1, 'configure at least one provider plugin'),
     /** Router configuration; validated by @msg/core's router. */
     routing: z.record(z.string(), z.unknown()).default({}),

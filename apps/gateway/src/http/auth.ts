@@ -1,7 +1,9 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ApiKeyConfig } from '../config/config-schema.js';
+import { readCookie } from './cookies.js';
 import { HttpError } from './http-error.js';
+import { csrfMatches, type Session, type Sessions } from './sessions.js';
 
 export type Scope = 'send' | 'read' | 'monitor' | 'admin';
 
@@ -28,6 +30,13 @@ export interface KeyEntry {
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
 
+/** The dashboard's session cookie; the API takes it instead of a key. */
+export const SESSION_COOKIE = 'msg_session';
+/** Where a cookie-authenticated request that changes something carries the session's CSRF token. */
+export const CSRF_HEADER = 'x-csrf-token';
+/** Requests that change nothing: they need no CSRF token. */
+const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
+
 /**
  * API keys with scopes and a per-key rate limit (token bucket, `rateLimitPerMinute`). The presented
  * key is hashed and compared with every configured key in constant time, so neither the timing nor
@@ -39,6 +48,8 @@ export class ApiKeys {
   constructor(
     keys: readonly ApiKeyConfig[],
     private readonly now: () => number = Date.now,
+    /** Dashboard sessions, which the API takes instead of a key; none: keys only. */
+    readonly sessions?: Sessions,
   ) {
     this.keys = keys.map((config) => ({
       config,
@@ -98,7 +109,20 @@ export class ApiKeys {
     return entry && count > 0 ? this.take(entry, count) : undefined;
   }
 
-  /** A route hook: authenticates, checks the scope and takes one token. */
+  /** The dashboard session a request's cookie names, if it is live. */
+  sessionOf(request: FastifyRequest): { id: string; session: Session } | undefined {
+    const id = readCookie(request.headers.cookie, SESSION_COOKIE);
+    const session = id === undefined ? undefined : this.sessions?.get(id);
+    return id !== undefined && session ? { id, session } : undefined;
+  }
+
+  /**
+   * A route hook: authenticates by API key (`Authorization: Bearer`, `X-API-Key`) or, without one,
+   * by the dashboard's session cookie; checks the scope and takes one token from the key's bucket.
+   * A cookie travels with every request the browser makes, so a cookie-authenticated request that
+   * changes something must also carry the session's CSRF token, which only the dashboard's own
+   * pages can read.
+   */
   require(scope: Scope) {
     return async (request: FastifyRequest, _reply: FastifyReply) => {
       const header = request.headers.authorization;
@@ -106,7 +130,26 @@ export class ApiKeys {
         typeof header === 'string' && header.startsWith('Bearer ')
           ? header.slice(7).trim()
           : (request.headers['x-api-key'] as string | undefined);
-      request.principal = this.admit(this.authenticate(presented), scope);
+      let entry: KeyEntry | undefined;
+      if (presented === undefined && header === undefined) {
+        const signedIn = this.sessionOf(request);
+        if (signedIn) {
+          if (
+            !SAFE_METHODS.has(request.method) &&
+            !csrfMatches(signedIn.session, request.headers[CSRF_HEADER])
+          ) {
+            throw new HttpError(
+              403,
+              'csrf_token_required',
+              `a request authenticated by the session cookie that changes something needs the session's CSRF token in ${CSRF_HEADER}`,
+            );
+          }
+          entry = this.keys.find((candidate) => candidate.config.id === signedIn.session.keyId);
+        }
+      } else {
+        entry = this.authenticate(presented);
+      }
+      request.principal = this.admit(entry, scope);
     };
   }
 

@@ -7,6 +7,21 @@ function recipient(message: StoredMessage): string | string[] {
   return payload.channel === 'email' ? payload.to.map((address) => address.email) : payload.to;
 }
 
+/** A message in a listing (`GET /v1/messages?to=`): where it stands, without its history. */
+export function summaryView(message: StoredMessage) {
+  return {
+    id: message.id,
+    channel: message.channel,
+    to: recipient(message),
+    status: message.status,
+    dispatch: message.dispatchState,
+    provider: message.providerId,
+    routingReason: message.routingReason,
+    createdAt: iso(message.createdAt),
+    updatedAt: iso(message.updatedAt),
+  };
+}
+
 /** What `POST /v1/messages` answers: enough to poll for the rest. */
 export function acceptedView(message: StoredMessage) {
   return {
@@ -28,14 +43,8 @@ export function messageView(
   redact: (text: string) => string,
 ) {
   return {
-    id: message.id,
-    channel: message.channel,
-    to: recipient(message),
-    status: message.status,
-    dispatch: message.dispatchState,
-    provider: message.providerId,
+    ...summaryView(message),
     providerMessageId: message.providerMessageId,
-    routingReason: message.routingReason,
     segments: message.segments,
     cost: message.cost,
     error: message.error && { ...message.error, message: redact(message.error.message) },
@@ -50,8 +59,6 @@ export function messageView(
     callbackUrl: message.callbackUrl,
     // Came in through a provider's API (`twilio`, `sendgrid`): its callbacks take that API's format.
     ingress: message.ingress?.api,
-    createdAt: iso(message.createdAt),
-    updatedAt: iso(message.updatedAt),
     attempts: attempts.map((attempt) => ({
       number: attempt.sequence,
       provider: attempt.providerId,

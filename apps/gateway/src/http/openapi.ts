@@ -40,7 +40,7 @@ const errors = {
     ...json(ref('Error')),
   },
 };
-const secured = { security: [{ bearer: [] }] };
+const secured = { security: [{ bearer: [] }, { session: [] }] };
 
 /** The API as OpenAPI 3.1, from the same schemas that validate requests. */
 export function openApiDocument(version: string) {
@@ -55,6 +55,13 @@ export function openApiDocument(version: string) {
     components: {
       securitySchemes: {
         bearer: { type: 'http', scheme: 'bearer', description: 'An API key from the config' },
+        session: {
+          type: 'apiKey',
+          in: 'cookie',
+          name: 'msg_session',
+          description:
+            "The dashboard's session (POST /dashboard/api/session); a request that changes something also needs the session's CSRF token in X-CSRF-Token",
+        },
       },
       schemas: {
         Message: messageSchema,
@@ -74,6 +81,32 @@ export function openApiDocument(version: string) {
     },
     paths: {
       '/v1/messages': {
+        get: {
+          summary: 'The most recent messages to one recipient, newest first (scope monitor)',
+          ...secured,
+          parameters: [
+            {
+              name: 'to',
+              in: 'query',
+              required: true,
+              schema: { type: 'string' },
+              description: 'An E.164 number or an email address (any case)',
+            },
+            {
+              name: 'limit',
+              in: 'query',
+              schema: { type: 'string', pattern: '^[0-9]+$' },
+              description: '1-100, 20',
+            },
+            {
+              name: 'before',
+              in: 'query',
+              schema: { type: 'string' },
+              description: 'The `next` of the page before',
+            },
+          ],
+          responses: { '200': { description: '{ messages, next }' }, ...errors },
+        },
         post: {
           summary: 'Send one message (scope send)',
           ...secured,
@@ -146,6 +179,40 @@ export function openApiDocument(version: string) {
       },
       '/v1/admin/migrations/{id}/resume': {
         post: { summary: 'Lift an emergency stop (scope admin)', ...secured },
+      },
+      '/v1/stream': {
+        get: {
+          summary:
+            'Server-sent events (scope monitor): `providers` every second (breaker, halted, scores, in flight, the last minute of sends, errors and latency), `migrations` when one changes',
+          ...secured,
+          responses: { '200': { description: 'text/event-stream' }, ...errors },
+        },
+      },
+      '/dashboard/api/session': {
+        post: {
+          summary: 'Sign in to the dashboard: an admin or monitor key for a session cookie',
+          requestBody: {
+            required: true,
+            ...json({ type: 'object', required: ['key'], properties: { key: { type: 'string' } } }),
+          },
+          responses: {
+            '201': { description: 'Signed in: key id, role, CSRF token; Set-Cookie msg_session' },
+            '401': { description: 'The key was not accepted', ...json(ref('Error')) },
+            '403': {
+              description: 'The key has neither the admin nor the monitor scope',
+              ...json(ref('Error')),
+            },
+            '429': { description: 'Too many failed sign-ins from this address', ...json(ref('Error')) },
+          },
+        },
+        get: {
+          summary: 'Who is signed in, with the CSRF token',
+          responses: { '200': { description: 'The session' } },
+        },
+        delete: {
+          summary: 'Sign out (needs the CSRF token)',
+          responses: { '204': { description: 'Signed out; the cookie is cleared' } },
+        },
       },
       '/webhooks/{providerInstanceId}': {
         post: {

@@ -6,6 +6,7 @@ import { type GatewayContainer, Tokens } from '../container.js';
 import type { BacklogMonitor } from '../dispatch/backlog-monitor.js';
 import type { Dispatcher } from '../dispatch/dispatcher.js';
 import type { EventKeySource } from '../ingress/sendgrid-event-key.js';
+import type { ProviderActivity } from '../live/provider-activity.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { MigrationControl } from '../migrations/migration-control.js';
 import type { HostedProvider } from '../plugins/plugin-host.js';
@@ -22,6 +23,8 @@ export interface GatewayRuntime {
   backlog: BacklogMonitor;
   callbacks: CallbackWorker;
   migrations: MigrationControl;
+  /** Each provider's last minute, for the live feed. */
+  activity: ProviderActivity;
   providers: ReadonlyMap<string, HostedProvider>;
   channels: ReadonlyMap<string, Channel>;
 }
@@ -84,6 +87,7 @@ export class ServerContext {
         backlog: this.container.get(Tokens.Backlog),
         callbacks: this.container.get(Tokens.CallbackWorker),
         migrations: this.container.get(Tokens.MigrationControl),
+        activity: this.container.get(Tokens.Activity),
         providers: new Map(providers.map((hosted) => [hosted.entry.id, hosted])),
         channels: new Map(providers.map((hosted) => [hosted.entry.id, hosted.provider.channel])),
       };

@@ -4,12 +4,16 @@ import { sendgridIngressRoutes } from '../ingress/sendgrid-ingress-routes.js';
 import { twilioIngressRoutes } from '../ingress/twilio-ingress-routes.js';
 import { webhookRoutes } from '../webhooks/webhook-routes.js';
 import { trackAllowedMethods } from './allowed-methods.js';
+import { registerDashboardRoutes } from './dashboard-routes.js';
 import { answerClientError, createErrorHandler } from './error-handler.js';
 import { HttpError } from './http-error.js';
+import { registerMessageSearchRoutes } from './message-search-routes.js';
 import { registerMessageRoutes } from './messages-routes.js';
 import { registerMigrationRoutes } from './migrations-routes.js';
 import { registerProviderRoutes } from './providers-routes.js';
 import type { ServerContext } from './server-context.js';
+import { registerSessionRoutes } from './session-routes.js';
+import { registerStreamRoutes } from './stream-routes.js';
 import { registerSystemRoutes } from './system-routes.js';
 
 /**
@@ -63,9 +67,17 @@ export async function buildServer(context: ServerContext): Promise<FastifyInstan
     throw new HttpError(404, 'not_found', `no route ${request.method} ${path}`);
   });
   registerSystemRoutes(app, context);
+  // Before the API routes: its hooks push admin changes to open dashboards.
+  registerStreamRoutes(app, context);
   registerMessageRoutes(app, context);
+  registerMessageSearchRoutes(app, context);
   registerProviderRoutes(app, context);
   registerMigrationRoutes(app, context);
+  const { sessions } = context.apiKeys;
+  if (context.config.dashboard.enabled && sessions) {
+    registerSessionRoutes(app, context, sessions);
+    await registerDashboardRoutes(app, context);
+  }
   // Its own encapsulated scope: raw-body parsing applies to webhooks only.
   await app.register(async (scope) => webhookRoutes(scope, context));
   // Drop-in ingress: Twilio's and SendGrid's APIs, each with its own body parsing and error shape.

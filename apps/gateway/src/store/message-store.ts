@@ -167,6 +167,12 @@ export type AcceptResult =
   | { outcome: 'replayed'; message: StoredMessage }
   | { outcome: 'conflict'; messageId: string };
 
+/** Where a page of `recentByRecipient` ended: its last message. */
+export interface RecipientCursor {
+  createdAt: number;
+  id: string;
+}
+
 /** A status callback to queue in the same transaction as the change it reports. */
 export interface CallbackRequest {
   url: string;
@@ -289,6 +295,14 @@ export interface MessageStore extends OperationsStore {
   get(id: string): Promise<StoredMessage | undefined>;
   attempts(messageId: string): Promise<AttemptRecord[]>;
   events(messageId: string): Promise<EventRecord[]>;
+  /**
+   * Messages to this recipient (an E.164 number, or an email address in lower case, as `to` named
+   * it), newest first; with `before`, those after that one in this order (the next page).
+   */
+  recentByRecipient(
+    recipient: string,
+    options: { limit: number; before?: RecipientCursor | undefined },
+  ): Promise<StoredMessage[]>;
   /**
    * Stores receipts in one transaction: each is matched to its message (by our id, else the latest
    * send of its provider message id since `sentSince`), stored unless its key was seen, and moves

@@ -191,6 +191,21 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
      value TEXT NOT NULL,
      created_at INTEGER NOT NULL
    );`,
+  // Recent messages by recipient (the dashboard's look-up): one row per recipient of a message's
+  // \`to\` (an SMS number as stored, an email address in lower case), newest first by the key.
+  `CREATE TABLE message_recipients (
+     recipient TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     message_id TEXT NOT NULL,
+     PRIMARY KEY (recipient, created_at, message_id)
+   ) WITHOUT ROWID;
+   INSERT OR IGNORE INTO message_recipients (recipient, created_at, message_id)
+     SELECT json_extract(payload, '$.to'), created_at, id FROM messages
+     WHERE json_type(payload, '$.to') = 'text';
+   INSERT OR IGNORE INTO message_recipients (recipient, created_at, message_id)
+     SELECT lower(json_extract(address.value, '$.email')), message.created_at, message.id
+     FROM messages AS message, json_each(message.payload, '$.to') AS address
+     WHERE json_type(message.payload, '$.to') = 'array' AND json_extract(address.value, '$.email') IS NOT NULL;`,
   // Throughput: the queue lives in the store. A message is claimed by a dispatcher instance under
   // its lease (accepted already claimed when a dispatcher has room, else claimed in batches, oldest
   // first, through messages_dispatch); the backlog per API key is counted over the queued rows

@@ -23,6 +23,8 @@ import type {
   ReceiptResult,
   ReceiptsResult,
   ReceiptTarget,
+  RecipientCursor,
+  ReplayToken,
   RetrySchedule,
   StoredMessage,
   StoreWriteHealth,
@@ -39,6 +41,7 @@ import type {
   ShadowValidationRecord,
   SideQuery,
 } from './operations-store.js';
+import { recipientsOf } from './recipients.js';
 import { SqliteCheckpointer } from './sqlite-checkpointer.js';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
 import { SqliteOperations } from './sqlite-operations.js';
@@ -208,6 +211,14 @@ export class SqliteMessageStore implements MessageStore {
            @ingress, @overrideProvider, @createdAt, @updatedAt, @claimedBy)`,
       ),
       getMessage: db.prepare('SELECT * FROM messages WHERE id = ?'),
+      insertRecipient: db.prepare(
+        'INSERT OR IGNORE INTO message_recipients (recipient, created_at, message_id) VALUES (?, ?, ?)',
+      ),
+      byRecipient: db.prepare(
+        `SELECT message.* FROM message_recipients AS recipient JOIN messages AS message ON message.id = recipient.message_id
+         WHERE recipient.recipient = ? AND (recipient.created_at, recipient.message_id) < (?, ?)
+         ORDER BY recipient.created_at DESC, recipient.message_id DESC LIMIT ?`,
+      ),
       getIdempotency: db.prepare('SELECT * FROM idempotency_keys WHERE api_key_id = ? AND key = ?'),
       deleteIdempotency: db.prepare('DELETE FROM idempotency_keys WHERE api_key_id = ? AND key = ?'),
       insertIdempotency: db.prepare(
@@ -245,7 +256,11 @@ export class SqliteMessageStore implements MessageStore {
          WHERE dispatch_state = 'queued' GROUP BY api_key_id`,
       ),
       prunable: db.prepare(
-        `SELECT id FROM messages WHERE dispatch_state = 'done' AND created_at < ? ORDER BY created_at LIMIT ?`,
+        `SELECT id, payload, created_at FROM messages WHERE dispatch_state = 'done' AND created_at < ?
+         ORDER BY created_at LIMIT ?`,
+      ),
+      pruneRecipient: db.prepare(
+        'DELETE FROM message_recipients WHERE recipient = ? AND created_at = ? AND message_id = ?',
       ),
       pruneEvents: db.prepare('DELETE FROM events WHERE message_id = ?'),
       pruneAttempts: db.prepare('DELETE FROM attempts WHERE message_id = ?'),
@@ -480,6 +495,9 @@ export class SqliteMessageStore implements MessageStore {
       updatedAt: message.updatedAt,
       claimedBy: claimedBy ?? null,
     });
+    for (const recipient of recipientsOf(message.message)) {
+      this.statements.insertRecipient.run(recipient, message.createdAt, message.id);
+    }
     if (!claimedBy && message.dispatchState === 'queued') this.queuedInBatch = true;
   }
 
@@ -567,8 +585,20 @@ export class SqliteMessageStore implements MessageStore {
   }
 
   async pruneFinished(before: number, limit: number): Promise<number> {
-    const ids = (this.statements.prunable.all(before, limit) as Array<{ id: string }>).map((row) => row.id);
+    const rows = this.statements.prunable.all(before, limit) as Array<{
+      id: string;
+      payload: string;
+      created_at: number;
+    }>;
+    // The recipient index is keyed by recipient: its rows are found from the message's own `to`.
+    const recipients = rows.map((row) => recipientsOf(JSON.parse(row.payload)));
     return this.write('prune finished messages', () => {
+      rows.forEach((row, index) => {
+        for (const recipient of recipients[index] ?? []) {
+          this.statements.pruneRecipient.run(recipient, row.created_at, row.id);
+        }
+      });
+      const ids = rows.map((row) => row.id);
       for (const id of ids) {
         this.statements.pruneEvents.run(id);
         this.statements.pruneAttempts.run(id);
@@ -710,6 +740,20 @@ export class SqliteMessageStore implements MessageStore {
       eventKey: row.event_key as string,
       detail: row.detail ? JSON.parse(row.detail as string) : undefined,
     }));
+  }
+
+  async recentByRecipient(
+    recipient: string,
+    options: { limit: number; before?: RecipientCursor | undefined },
+  ): Promise<StoredMessage[]> {
+    const before = options.before ?? { createdAt: Number.MAX_SAFE_INTEGER, id: '' };
+    const rows = this.statements.byRecipient.all(
+      recipient,
+      before.createdAt,
+      before.id,
+      options.limit,
+    ) as Row[];
+    return rows.map((row) => this.revived(row));
   }
 
   async recordReceipts(batch: ReceiptBatch): Promise<ReceiptsResult> {
