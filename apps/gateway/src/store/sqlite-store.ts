@@ -24,7 +24,6 @@ import type {
   ReceiptsResult,
   ReceiptTarget,
   RecipientCursor,
-  ReplayToken,
   RetrySchedule,
   StoredMessage,
   StoreWriteHealth,
