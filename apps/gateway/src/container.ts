@@ -12,6 +12,7 @@ import type { GatewayMetrics } from './metrics.js';
 import type { MigrationControl } from './migrations/migration-control.js';
 import type { HostedProvider } from './plugins/plugin-host.js';
 import type { MessageStore } from './store/message-store.js';
+import type { IngestContext } from './webhooks/ingest-events.js';
 
 const ConfigToken: unique symbol = Symbol.for('msg.Config');
 const LoggerToken: unique symbol = Symbol.for('msg.Logger');
@@ -26,6 +27,7 @@ const CallbackWorkerToken: unique symbol = Symbol.for('msg.CallbackWorker');
 const MigrationControlToken: unique symbol = Symbol.for('msg.MigrationControl');
 const ActivityToken: unique symbol = Symbol.for('msg.ProviderActivity');
 const EventKeyToken: unique symbol = Symbol.for('msg.EventKey');
+const IngestToken: unique symbol = Symbol.for('msg.Ingest');
 
 /** Explicit tokens: interfaces have no runtime identity, and no decorator metadata is needed. */
 export const Tokens = {
@@ -43,6 +45,8 @@ export const Tokens = {
   Activity: ActivityToken,
   /** The key that signs SendGrid-format events; registered only when an API key has SendGrid ingress. */
   EventKey: EventKeyToken,
+  /** How verified delivery events are stored (webhooks, look-ups, receipts over a connection). */
+  Ingest: IngestToken,
 } as const;
 
 /** What each token resolves to. */
@@ -60,6 +64,7 @@ export interface Services {
   [Tokens.MigrationControl]: MigrationControl;
   [Tokens.Activity]: ProviderActivity;
   [Tokens.EventKey]: EventKeySource;
+  [Tokens.Ingest]: IngestContext;
 }
 
 export type Token = keyof Services;

@@ -46,7 +46,7 @@ import { SqliteMessageStore } from './store/sqlite-store.js';
 import { isStorageOutage, StoreUnavailableError } from './store/store-error.js';
 import { probeWhileUnwritable } from './store/store-probe.js';
 import { subscribeDeliveryEvents } from './webhooks/delivery-subscriptions.js';
-import type { IngestContext } from './webhooks/ingest-events.js';
+import { type IngestContext, matchHeldReceipts } from './webhooks/ingest-events.js';
 
 export interface GatewayOptions {
   /**
@@ -293,6 +293,7 @@ export function createGateway(loaded: LoadedConfig, options: GatewayOptions = {}
         onAlertQueued: () => alertWorker?.kick(),
         now,
       });
+      let heldReceipts: PeriodicTask | undefined;
       const ingest: IngestContext = {
         store,
         logger,
@@ -300,7 +301,10 @@ export function createGateway(loaded: LoadedConfig, options: GatewayOptions = {}
         now,
         onCallbackQueued: () => callbacks.kick(),
         receiptWindowMs: config.receipts.windowMs,
+        holdUnmatchedMs: config.receipts.holdUnmatchedMs,
+        onHeld: () => heldReceipts?.kick(),
       };
+      container.value(Tokens.Ingest, ingest);
       // Receipts that arrive over a provider's own connection (SMPP) are stored like webhook events.
       unsubscribeReceipts = subscribeDeliveryEvents(providers, ingest);
       const plan = new ReceiptPlan(
@@ -321,6 +325,7 @@ export function createGateway(loaded: LoadedConfig, options: GatewayOptions = {}
           onCallbackQueued: () => callbacks.kick(),
         }),
       );
+      heldReceipts = sweep('held receipts', () => matchHeldReceipts(ingest, batchSize));
       const concurrency = config.dispatch.concurrency;
       const instanceId = `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
       const leaseMs = config.dispatch.leaseMs;
@@ -382,6 +387,7 @@ export function createGateway(loaded: LoadedConfig, options: GatewayOptions = {}
           { name: 'dispatch lease', intervalMs: Math.max(1, Math.floor(leaseMs / 3)), logger },
         ),
         deadlines,
+        heldReceipts,
         sweep('status look-ups', reconcileOverdue({ store, plan, ingest, metrics, logger, now, batchSize })),
         sweep('store probe', probeWhileUnwritable(store, now)),
         ...(config.retention.finishedAfterMs === null

@@ -72,6 +72,32 @@ describe('receipts: deadline, status look-ups, matching to the right send', () =
     });
   }
 
+  it('keeps a receipt that comes before its send is stored, and applies it once the send is', async () => {
+    const callbacks = await callbackReceiver();
+    try {
+      const gateway = await gatewayWith({});
+      const held = simulator.holdNextSend();
+      const accepted = await gateway.call('POST', '/v1/messages', {
+        body: { to: '+260971500009', text: 'x', callbackUrl: callbacks.url },
+      });
+      expect(accepted.status).toBe(202);
+      const id = accepted.body.id as string;
+      // The provider has the message and posts its receipt while the gateway awaits the answer.
+      const providerMessageId = await held.arrived;
+      expect((await receipt(gateway, providerMessageId, 'delivered')).status).toBe(200);
+      held.release();
+      const delivered = await statusOf(gateway, id, 'delivered');
+      expect(delivered).toMatchObject({ providerMessageId });
+      await eventually(async () =>
+        callbacks.bodies.some((body) => body.id === id && body.status === 'delivered') ? true : undefined,
+      );
+      const metrics = await gateway.call('GET', '/metrics', { key: null });
+      expect(String(metrics.body)).toMatch(/msg_webhook_events_total\{provider="fx",outcome="held"\} 1/);
+    } finally {
+      await callbacks.close();
+    }
+  });
+
   it('asks the provider for a message whose receipt is overdue, backing off, until it is final', async () => {
     const gateway = await gatewayWith({ reconcile: { afterMs: 100, maxBackoffMs: 10_000 } });
     const message = await sendOne(gateway, '+260971500001');

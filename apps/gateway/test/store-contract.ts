@@ -42,7 +42,7 @@ export async function addEvent(
     callback: () => callback,
   });
   const [result] = written.outcome === 'accepted' ? written.results : [];
-  if (!result || result.outcome === 'unknown-message') return undefined;
+  if (!result || result.outcome === 'unknown-message' || result.outcome === 'held') return undefined;
   return { stored: result.outcome === 'stored', status: result.status, advanced: result.advanced };
 }
 
@@ -495,6 +495,92 @@ export function describeMessageStore(name: string, open: () => Promise<MessageSt
       return stored;
     }
 
+    describe('a receipt that comes before its send is stored', () => {
+      const early = (
+        providerMessageId: string,
+        holdUnmatchedUntil: number | undefined,
+        status: EventRecord['status'] = 'delivered',
+        eventKey: string = randomUUID(),
+      ) =>
+        store.recordReceipts({
+          providerId: 'twilio',
+          receipts: [{ event: event('', { providerMessageId, status, eventKey }) }],
+          sentSince: 500,
+          holdUnmatchedUntil,
+          callback: (target) => ({
+            url: 'https://app.example/status',
+            body: JSON.stringify({ id: target.id }),
+          }),
+        });
+      const outcomeOf = (written: ReceiptsResult) =>
+        written.outcome === 'accepted' ? written.results[0]?.outcome : written.outcome;
+      const match = (now: number, limit = 10) =>
+        store.matchHeldReceipts({
+          now,
+          limit,
+          callback: (target) => ({
+            url: 'https://app.example/status',
+            body: JSON.stringify({ id: target.id }),
+          }),
+        });
+
+      it('is held, then stored when its send is, moving the message and queueing its callback', async () => {
+        expect(outcomeOf(await early('SM-early', 60_000))).toBe('held');
+        // Nothing to match while the send's outcome is not stored.
+        expect(await match(2000)).toEqual({ matched: [], expired: [] });
+        const stored = await sent('SM-early', 1000, { callbackUrl: 'https://app.example/status' });
+        expect((await store.get(stored.id))?.status).toBe('sent');
+        const { matched, expired } = await match(2000);
+        expect(expired).toEqual([]);
+        expect(matched).toHaveLength(1);
+        expect(matched[0]).toMatchObject({
+          providerId: 'twilio',
+          result: { outcome: 'stored', status: 'delivered', advanced: true, message: { id: stored.id } },
+        });
+        expect((await store.get(stored.id))?.status).toBe('delivered');
+        expect((await store.events(stored.id)).map((item) => item.status)).toEqual(['delivered']);
+        expect((await store.dueCallbacks(Number.MAX_SAFE_INTEGER, 10)).map((item) => item.messageId)).toEqual(
+          [stored.id],
+        );
+        // Matched once: it is no longer held.
+        expect(await match(2000)).toEqual({ matched: [], expired: [] });
+      });
+
+      it('is dropped when its hold ends with no send, and is never held without a hold or for a message id we lack', async () => {
+        expect(outcomeOf(await early('SM-foreign', 5000))).toBe('held');
+        expect(outcomeOf(await early('SM-nohold', undefined))).toBe('unknown-message');
+        const unknownOwnId = await store.recordReceipts({
+          providerId: 'twilio',
+          receipts: [{ messageId: 'msg_never_stored', event: event('', { providerMessageId: 'SM-own' }) }],
+          sentSince: 0,
+          holdUnmatchedUntil: 60_000,
+          callback: () => undefined,
+        });
+        expect(outcomeOf(unknownOwnId)).toBe('unknown-message');
+        expect(await match(4999)).toEqual({ matched: [], expired: [] });
+        expect(await match(5000)).toEqual({
+          matched: [],
+          expired: [{ providerId: 'twilio', providerMessageId: 'SM-foreign' }],
+        });
+        // Its send stored later finds nothing held.
+        await sent('SM-foreign', 6000);
+        expect(await match(7000)).toEqual({ matched: [], expired: [] });
+      });
+
+      it('finds a matched receipt behind any number of unmatched ones, and de-duplicates a held retry', async () => {
+        for (let index = 0; index < 5; index += 1) await early(`SM-other-${index}`, 60_000);
+        // The provider posts the same receipt twice (its retry) before the send is stored.
+        expect(outcomeOf(await early('SM-late-send', 60_000, 'delivered', 'dlr-1'))).toBe('held');
+        expect(outcomeOf(await early('SM-late-send', 60_000, 'delivered', 'dlr-1'))).toBe('held');
+        const stored = await sent('SM-late-send', 1000);
+        expect((await match(2000, 1)).matched.map((item) => item.result.outcome)).toEqual(['stored']);
+        expect((await match(2000, 1)).matched.map((item) => item.result.outcome)).toEqual(['duplicate']);
+        expect(await match(2000, 1)).toEqual({ matched: [], expired: [] });
+        expect((await store.get(stored.id))?.status).toBe('delivered');
+        expect(await store.events(stored.id)).toHaveLength(1);
+      });
+    });
+
     it('matches a provider message id to the latest send within the window, never an older one', async () => {
       const older = await sent('SM-reused', 1000);
       await addEventTo(event(older.id, { providerMessageId: 'SM-reused', eventKey: 'old-delivered' }));
@@ -505,7 +591,9 @@ export function describeMessageStore(name: string, open: () => Promise<MessageSt
           { sentSince },
         );
         const [result] = written.outcome === 'accepted' ? written.results : [];
-        return result?.outcome === 'unknown-message' ? undefined : result?.message.id;
+        return result?.outcome === 'stored' || result?.outcome === 'duplicate'
+          ? result.message.id
+          : undefined;
       };
       expect(await matched('twilio', 0)).toBe(newer.id);
       expect(await matched('twilio', 4000)).toBe(newer.id);

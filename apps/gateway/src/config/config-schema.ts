@@ -123,6 +123,11 @@ const receiptsSchema = z
     deadlineMs: duration().default(259_200_000),
     /** A receipt is matched to the latest send of its provider message id within this window. */
     windowMs: duration().default(604_800_000),
+    /**
+     * A receipt that matches no stored send is held this long, not dropped: a provider may post it
+     * before the gateway has stored the answer to the send. 0 drops it at once.
+     */
+    holdUnmatchedMs: z.number().int().nonnegative().default(600_000),
     reconcile: reconcileSchema.default(RECONCILE_DEFAULTS),
   })
   .strict();
@@ -209,6 +214,7 @@ export const gatewayConfigSchema = z
     receipts: receiptsSchema.default({
       deadlineMs: 259_200_000,
       windowMs: 604_800_000,
+      holdUnmatchedMs: 600_000,
       reconcile: RECONCILE_DEFAULTS,
     }),
     /**

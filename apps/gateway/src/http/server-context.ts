@@ -11,6 +11,7 @@ import type { GatewayMetrics } from '../metrics.js';
 import type { MigrationControl } from '../migrations/migration-control.js';
 import type { HostedProvider } from '../plugins/plugin-host.js';
 import type { MessageStore } from '../store/message-store.js';
+import type { IngestContext } from '../webhooks/ingest-events.js';
 import type { ApiKeys } from './auth.js';
 import { HttpError } from './http-error.js';
 import { MessageIntake } from './message-intake.js';
@@ -25,6 +26,8 @@ export interface GatewayRuntime {
   migrations: MigrationControl;
   /** Each provider's last minute, for the live feed. */
   activity: ProviderActivity;
+  /** How verified delivery events are stored. */
+  ingest: IngestContext;
   providers: ReadonlyMap<string, HostedProvider>;
   channels: ReadonlyMap<string, Channel>;
 }
@@ -88,6 +91,7 @@ export class ServerContext {
         callbacks: this.container.get(Tokens.CallbackWorker),
         migrations: this.container.get(Tokens.MigrationControl),
         activity: this.container.get(Tokens.Activity),
+        ingest: this.container.get(Tokens.Ingest),
         providers: new Map(providers.map((hosted) => [hosted.entry.id, hosted])),
         channels: new Map(providers.map((hosted) => [hosted.entry.id, hosted.provider.channel])),
       };

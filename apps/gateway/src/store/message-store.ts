@@ -120,15 +120,37 @@ export interface ReceiptBatch {
   /** A replay token stored with the events (see `recordReceipts`). */
   replay?: ReplayToken | undefined;
   /**
+   * A receipt that names no message of ours and matches no stored send is held until this time
+   * rather than dropped: its send's outcome may not be stored yet (see `matchHeldReceipts`).
+   * Without it, such a receipt is `unknown-message`.
+   */
+  holdUnmatchedUntil?: number | undefined;
+  /**
    * The status callback to queue, in the same transaction, when a receipt moves a message with a
    * `callbackUrl` forward (read whole for it).
    */
   callback: (message: StoredMessage, event: EventRecord) => CallbackRequest | undefined;
 }
 
+/** A sweep over held receipts (see `MessageStore.matchHeldReceipts`). */
+export interface HeldReceiptsBatch {
+  now: number;
+  limit: number;
+  callback: ReceiptBatch['callback'];
+}
+
+export interface HeldReceiptsResult {
+  /** Each held receipt that found its send, with its provider and what became of it. */
+  matched: Array<{ providerId: string; receipt: IncomingReceipt; result: ReceiptResult }>;
+  /** Held receipts whose hold ended with no send stored for them: deleted. */
+  expired: Array<{ providerId: string; providerMessageId: string }>;
+}
+
 /** What became of one receipt: no message; or stored (or a duplicate) with the message's status after it. */
 export type ReceiptResult =
   | { outcome: 'unknown-message' }
+  /** Kept durably until its send is stored (`holdUnmatchedUntil`). */
+  | { outcome: 'held' }
   | {
       outcome: 'stored' | 'duplicate';
       message: ReceiptTarget;
@@ -313,6 +335,13 @@ export interface MessageStore extends OperationsStore {
    * neither, so the provider's retry is not refused.
    */
   recordReceipts(batch: ReceiptBatch): Promise<ReceiptsResult>;
+  /**
+   * Held receipts whose send is now stored, up to `limit`, each stored as `recordReceipts` would
+   * have (matched to the latest send since the time it was received, less the window), in one
+   * transaction that also removes them; held receipts whose hold ended are deleted. Returns what
+   * became of each matched one and how many expired unmatched.
+   */
+  matchHeldReceipts(batch: HeldReceiptsBatch): Promise<HeldReceiptsResult>;
   /**
    * The gateway's own `unknown` at the receipt deadline: stored (with its callback) only if it
    * moves the message forward, since a receipt may have arrived meanwhile. Returns whether it did.

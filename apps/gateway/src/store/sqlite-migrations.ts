@@ -220,4 +220,17 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
    CREATE INDEX messages_queued_by_key ON messages (api_key_id, created_at) WHERE dispatch_state = 'queued';
    DROP INDEX attempts_provider;
    CREATE INDEX webhook_replay_tokens_age ON webhook_replay_tokens (received_at);`,
+  // Receipts that come before their send's outcome is stored (a provider may post a receipt while
+  // the gateway is still committing the answer to the send) are held, not dropped, until that
+  // send is stored or their hold ends.
+  `CREATE TABLE held_receipts (
+     id INTEGER PRIMARY KEY,
+     provider_id TEXT NOT NULL,
+     provider_message_id TEXT NOT NULL,
+     receipt TEXT NOT NULL,
+     sent_since INTEGER NOT NULL,
+     hold_until INTEGER NOT NULL
+   );
+   CREATE INDEX held_receipts_send ON held_receipts (provider_id, provider_message_id);
+   CREATE INDEX held_receipts_until ON held_receipts (hold_until);`,
 ];

@@ -17,6 +17,9 @@ import type {
   DispatchOutcome,
   DispatchState,
   EventRecord,
+  HeldReceiptsBatch,
+  HeldReceiptsResult,
+  IncomingReceipt,
   MessageStore,
   OutboxCallback,
   ReceiptBatch,
@@ -330,6 +333,22 @@ export class SqliteMessageStore implements MessageStore {
          WHERE provider_id = ? AND provider_message_id = ? AND sent_at >= ?
          ORDER BY sent_at DESC, rowid DESC LIMIT 1`,
       ),
+      holdReceipt: db.prepare(
+        `INSERT INTO held_receipts (provider_id, provider_message_id, receipt, sent_since, hold_until)
+         VALUES (?, ?, ?, ?, ?)`,
+      ),
+      // A held receipt whose send is stored now: the join walks the (small) held table and looks
+      // each up through messages_provider.
+      heldMatched: db.prepare(
+        `SELECT held.id, held.provider_id, held.receipt, held.sent_since FROM held_receipts AS held
+         WHERE EXISTS (SELECT 1 FROM messages AS message WHERE message.provider_id = held.provider_id
+           AND message.provider_message_id = held.provider_message_id AND message.sent_at >= held.sent_since)
+         ORDER BY held.id LIMIT ?`,
+      ),
+      heldExpired: db.prepare(
+        'SELECT id, provider_id, provider_message_id FROM held_receipts WHERE hold_until <= ? ORDER BY hold_until LIMIT ?',
+      ),
+      deleteHeld: db.prepare('DELETE FROM held_receipts WHERE id = ?'),
       status: db.prepare('SELECT status FROM messages WHERE id = ?'),
       insertEvent: db.prepare(
         `INSERT OR IGNORE INTO events (message_id, provider_id, provider_message_id, status, provider_status, occurred_at,
@@ -785,7 +804,19 @@ export class SqliteMessageStore implements MessageStore {
         receipt.event.providerMessageId,
         batch.sentSince,
       )) as Row | undefined;
-    if (!row) return { outcome: 'unknown-message' };
+    if (!row) {
+      if (receipt.messageId !== undefined || batch.holdUnmatchedUntil === undefined) {
+        return { outcome: 'unknown-message' };
+      }
+      this.statements.holdReceipt.run(
+        batch.providerId,
+        receipt.event.providerMessageId,
+        JSON.stringify(receipt),
+        batch.sentSince,
+        batch.holdUnmatchedUntil,
+      );
+      return { outcome: 'held' };
+    }
     const message = toReceiptTarget(row);
     const event: EventRecord = { ...receipt.event, messageId: message.id };
     const current = row.status as DeliveryStatus;
@@ -799,6 +830,30 @@ export class SqliteMessageStore implements MessageStore {
       : undefined;
     this.advance(event, callback);
     return { outcome: 'stored', message, status: event.status, advanced: true };
+  }
+
+  async matchHeldReceipts(batch: HeldReceiptsBatch): Promise<HeldReceiptsResult> {
+    return this.write('match held receipts', (): HeldReceiptsResult => {
+      const matched: HeldReceiptsResult['matched'] = [];
+      for (const row of this.statements.heldMatched.all(batch.limit) as Row[]) {
+        const providerId = row.provider_id as string;
+        const receipt = JSON.parse(row.receipt as string) as IncomingReceipt;
+        const result = this.recordReceipt(
+          { providerId, receipts: [receipt], sentSince: row.sent_since as number, callback: batch.callback },
+          receipt,
+        );
+        this.statements.deleteHeld.run(row.id);
+        matched.push({ providerId, receipt, result });
+      }
+      const expired = (this.statements.heldExpired.all(batch.now, batch.limit) as Row[]).map((row) => {
+        this.statements.deleteHeld.run(row.id);
+        return {
+          providerId: row.provider_id as string,
+          providerMessageId: row.provider_message_id as string,
+        };
+      });
+      return { matched, expired };
+    });
   }
 
   private insertEvent(event: EventRecord): boolean {

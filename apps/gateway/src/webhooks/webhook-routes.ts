@@ -23,7 +23,7 @@ export async function webhookRoutes(app: FastifyInstance, context: ServerContext
     method: ['GET', 'POST'],
     url: '/webhooks/:providerInstanceId',
     handler: async (request, reply) => {
-      const { providers, callbacks } = context.runtime();
+      const { providers, ingest } = context.runtime();
       const id = request.params.providerInstanceId;
       const hosted = providers.get(id);
       if (!hosted?.provider.parseWebhook)
@@ -58,19 +58,7 @@ export async function webhookRoutes(app: FastifyInstance, context: ServerContext
       const replay = result.replayToken
         ? { token: result.replayToken, contentHash: createHash('sha256').update(rawBody).digest('hex') }
         : undefined;
-      const outcome = await ingestEvents(
-        id,
-        result.events,
-        {
-          store: context.store,
-          logger: context.logger,
-          metrics: context.metrics,
-          now: context.now,
-          onCallbackQueued: () => callbacks.kick(),
-          receiptWindowMs: context.config.receipts.windowMs,
-        },
-        replay,
-      );
+      const outcome = await ingestEvents(id, result.events, ingest, replay);
       if (outcome === 'replayed') {
         context.logger.warn(
           `webhook for ${id} refused: its replay token was already used with other content`,
