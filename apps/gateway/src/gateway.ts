@@ -184,7 +184,12 @@ export function createGateway(loaded: LoadedConfig, options: GatewayOptions = {}
         .catch((error: unknown) => logger.warn('cannot load the SendGrid event key yet', { error }));
     }
     const sessions = config.dashboard.enabled
-      ? new Sessions({ ttlMs: config.dashboard.sessionTtlMs, idleMs: config.dashboard.idleTimeoutMs, now })
+      ? new Sessions({
+          store,
+          ttlMs: config.dashboard.sessionTtlMs,
+          idleMs: config.dashboard.idleTimeoutMs,
+          now,
+        })
       : undefined;
     const context = new ServerContext(container, lifecycle, new ApiKeys(config.apiKeys, now, sessions));
     app = await buildServer(context);

@@ -1,8 +1,10 @@
 // biome-ignore-all lint/suspicious/noExplicitAny: response bodies are asserted on, any keeps the tests short.
+
+import { join } from 'node:path';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useAcmePair } from './acme-pair.js';
-import { ADMIN_KEY, API_KEY, startGateway, type TestGateway } from './helpers.js';
+import { ADMIN_KEY, API_KEY, startGateway, type TestGateway, temporaryDirectory } from './helpers.js';
 
 const MONITOR_KEY = 'monitor-key-0123456789abcdef';
 const MIGRATION = 'a-to-b';
@@ -210,5 +212,37 @@ describe('dashboard sessions, cookie authentication and CSRF', () => {
     expect((await browserCall(gateway.url, 'GET', '/v1/migrations', { cookie: busy.cookie })).status).toBe(
       401,
     );
+  });
+});
+
+describe('dashboard sessions kept in the store', () => {
+  const pair = useAcmePair();
+
+  it('survive a restart, and signing out on the next process ends them', async () => {
+    const config = {
+      plugins: pair.plugins(),
+      store: { driver: 'sqlite', path: join(temporaryDirectory(), 'gateway.sqlite') },
+    };
+    const first = await startGateway(config);
+    let cookie: string;
+    let csrf: string;
+    try {
+      ({ cookie, csrf } = await signIn(first.url, ADMIN_KEY));
+      expect((await browserCall(first.url, 'GET', '/dashboard/api/session', { cookie })).status).toBe(200);
+    } finally {
+      await first.stop();
+    }
+    const second = await startGateway(config);
+    try {
+      const session = await browserCall(second.url, 'GET', '/dashboard/api/session', { cookie });
+      expect(session.status).toBe(200);
+      expect(session.body.csrfToken).toBe(csrf);
+      expect(
+        (await browserCall(second.url, 'DELETE', '/dashboard/api/session', { cookie, csrf })).status,
+      ).toBe(204);
+      expect((await browserCall(second.url, 'GET', '/v1/migrations', { cookie })).status).toBe(401);
+    } finally {
+      await second.stop();
+    }
   });
 });

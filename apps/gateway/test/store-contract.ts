@@ -495,6 +495,36 @@ export function describeMessageStore(name: string, open: () => Promise<MessageSt
       return stored;
     }
 
+    it('keeps dashboard sessions: read back, used, ended, and bounded in number', async () => {
+      const session = (hash: string, createdAt: number) => ({
+        hash,
+        keyId: 'operator',
+        scopes: ['admin', 'monitor'],
+        csrfToken: `csrf-${hash}`,
+        createdAt,
+        expiresAt: createdAt + 10_000,
+        lastSeenAt: createdAt,
+      });
+      await store.createSession(session('a', 1000), { idleSince: 0, max: 10 });
+      expect(await store.getSession('a')).toEqual(session('a', 1000));
+      expect(await store.getSession('nope')).toBeUndefined();
+      await store.touchSession('a', 3000);
+      // Use never goes back in time.
+      await store.touchSession('a', 2000);
+      expect((await store.getSession('a'))?.lastSeenAt).toBe(3000);
+      // A new session ends those past their life or idle since `idleSince`, and keeps `max`.
+      await store.createSession(session('b', 4000), { idleSince: 0, max: 10 });
+      await store.createSession(session('c', 12_000), { idleSince: 3500, max: 10 });
+      expect(await store.getSession('a')).toBeUndefined();
+      expect(await store.getSession('b')).toBeDefined();
+      await store.createSession(session('d', 12_001), { idleSince: 0, max: 2 });
+      expect(await store.getSession('b')).toBeUndefined();
+      expect((await store.getSession('c'))?.keyId).toBe('operator');
+      await store.deleteSession('c');
+      expect(await store.getSession('c')).toBeUndefined();
+      expect(await store.getSession('d')).toBeDefined();
+    });
+
     describe('a receipt that comes before its send is stored', () => {
       const early = (
         providerMessageId: string,

@@ -110,9 +110,9 @@ export class ApiKeys {
   }
 
   /** The dashboard session a request's cookie names, if it is live. */
-  sessionOf(request: FastifyRequest): { id: string; session: Session } | undefined {
+  async sessionOf(request: FastifyRequest): Promise<{ id: string; session: Session } | undefined> {
     const id = readCookie(request.headers.cookie, SESSION_COOKIE);
-    const session = id === undefined ? undefined : this.sessions?.get(id);
+    const session = id === undefined ? undefined : await this.sessions?.get(id);
     return id !== undefined && session ? { id, session } : undefined;
   }
 
@@ -132,7 +132,7 @@ export class ApiKeys {
           : (request.headers['x-api-key'] as string | undefined);
       let entry: KeyEntry | undefined;
       if (presented === undefined && header === undefined) {
-        const signedIn = this.sessionOf(request);
+        const signedIn = await this.sessionOf(request);
         if (signedIn) {
           if (
             !SAFE_METHODS.has(request.method) &&

@@ -73,7 +73,7 @@ export function registerSessionRoutes(
           'this key cannot open the dashboard: it needs the admin or monitor scope',
         );
       }
-      const { id, session } = sessions.create(entry.config.id, entry.scopes);
+      const { id, session } = await sessions.create(entry.config.id, entry.scopes);
       reply.header(
         'set-cookie',
         sessionCookie(SESSION_COOKIE, id, {
@@ -87,14 +87,14 @@ export function registerSessionRoutes(
 
   app.get(SESSION_PATH, async (request, reply) => {
     noStore(reply);
-    const signedIn = apiKeys.sessionOf(request);
+    const signedIn = await apiKeys.sessionOf(request);
     if (!signedIn) throw new HttpError(401, 'no_session', 'not signed in');
     return sessionView(signedIn.session);
   });
 
   app.delete(SESSION_PATH, async (request, reply) => {
     noStore(reply);
-    const signedIn = apiKeys.sessionOf(request);
+    const signedIn = await apiKeys.sessionOf(request);
     if (signedIn) {
       if (!csrfMatches(signedIn.session, request.headers[CSRF_HEADER])) {
         throw new HttpError(
@@ -103,7 +103,7 @@ export function registerSessionRoutes(
           `signing out needs the session's CSRF token in ${CSRF_HEADER}`,
         );
       }
-      sessions.delete(signedIn.id);
+      await sessions.delete(signedIn.id);
     }
     reply.header(
       'set-cookie',

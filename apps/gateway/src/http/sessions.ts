@@ -1,4 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { SessionStore } from '../store/session-store.js';
 import type { Scope } from './auth.js';
 
 export interface Session {
@@ -14,6 +15,7 @@ export interface Session {
 }
 
 export interface SessionsOptions {
+  store: SessionStore;
   /** Longest life of a session. */
   ttlMs: number;
   /** A session unused for this long ends. */
@@ -26,21 +28,23 @@ export interface SessionsOptions {
 const digest = (value: string) => createHash('sha256').update(value).digest('base64url');
 
 /**
- * Dashboard sessions, in this process's memory: a restart signs every operator out, and several
- * gateway instances behind one address need sticky sessions. The map is keyed by a hash of the
- * session id, so the ids that act as credentials are held only in the operators' cookies.
+ * Dashboard sessions, in the store: every gateway instance sharing it knows a session started on
+ * any of them, signing out on one ends it on all, and a restart signs no one out. Sessions are
+ * keyed by a hash of the session id, so the ids that act as credentials are held only in the
+ * operators' cookies. Use is recorded at most once a minute (a tenth of the idle timeout when
+ * shorter), so browsing the dashboard costs reads, not writes.
  */
 export class Sessions {
-  private readonly sessions = new Map<string, Session>();
   private readonly max: number;
+  private readonly touchEveryMs: number;
 
   constructor(private readonly options: SessionsOptions) {
     this.max = options.max ?? 10_000;
+    this.touchEveryMs = Math.min(60_000, Math.floor(options.idleMs / 10));
   }
 
   /** Starts a session; returns its id (the cookie's value) and the session. */
-  create(keyId: string, scopes: ReadonlySet<Scope>): { id: string; session: Session } {
-    this.sweep();
+  async create(keyId: string, scopes: ReadonlySet<Scope>): Promise<{ id: string; session: Session }> {
     const now = this.options.now();
     const id = randomBytes(32).toString('base64url');
     const session: Session = {
@@ -51,50 +55,42 @@ export class Sessions {
       expiresAt: now + this.options.ttlMs,
       lastSeenAt: now,
     };
-    while (this.sessions.size >= this.max) {
-      const oldest = this.sessions.keys().next().value;
-      if (oldest === undefined) break;
-      this.sessions.delete(oldest);
-    }
-    this.sessions.set(digest(id), session);
+    await this.options.store.createSession(
+      { ...session, hash: digest(id), scopes: [...scopes] },
+      { idleSince: now - this.options.idleMs, max: this.max },
+    );
     return { id, session };
   }
 
   /** The live session of this id (its idle clock restarted), or undefined. */
-  get(id: string | undefined): Session | undefined {
+  async get(id: string | undefined): Promise<Session | undefined> {
     if (!id || id.length > 128) return undefined;
-    const key = digest(id);
-    const session = this.sessions.get(key);
-    if (!session) return undefined;
+    const hash = digest(id);
+    const stored = await this.options.store.getSession(hash);
+    if (!stored) return undefined;
     const now = this.options.now();
-    if (now >= session.expiresAt || now - session.lastSeenAt >= this.options.idleMs) {
-      this.sessions.delete(key);
+    if (now >= stored.expiresAt || now - stored.lastSeenAt >= this.options.idleMs) {
+      await this.options.store.deleteSession(hash);
       return undefined;
     }
-    session.lastSeenAt = now;
-    return session;
+    if (now - stored.lastSeenAt >= this.touchEveryMs) await this.options.store.touchSession(hash, now);
+    return {
+      keyId: stored.keyId,
+      scopes: new Set(stored.scopes as Scope[]),
+      csrfToken: stored.csrfToken,
+      createdAt: stored.createdAt,
+      expiresAt: stored.expiresAt,
+      lastSeenAt: now,
+    };
   }
 
-  delete(id: string | undefined): void {
-    if (id) this.sessions.delete(digest(id));
+  async delete(id: string | undefined): Promise<void> {
+    if (id) await this.options.store.deleteSession(digest(id));
   }
 
   /** Seconds the cookie should live: until the session's absolute end. */
   maxAgeSeconds(session: Session): number {
     return Math.ceil((session.expiresAt - this.options.now()) / 1000);
-  }
-
-  get size(): number {
-    return this.sessions.size;
-  }
-
-  private sweep(): void {
-    const now = this.options.now();
-    for (const [key, session] of this.sessions) {
-      if (now >= session.expiresAt || now - session.lastSeenAt >= this.options.idleMs) {
-        this.sessions.delete(key);
-      }
-    }
   }
 }
 

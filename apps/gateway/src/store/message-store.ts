@@ -1,6 +1,7 @@
 import type { Channel, DeliveryStatus, ErrorKind, Message, MigrationSide } from '@msg/core';
 import type { CallbackFormat, MessageIngress } from '../ingress/message-ingress.js';
 import type { OperationsStore } from './operations-store.js';
+import type { SessionStore } from './session-store.js';
 
 /**
  * Where a message stands in the gateway's own pipeline (not the provider's delivery status):
@@ -247,7 +248,7 @@ export type StoreWriteHealth = { writable: true } | { writable: false; reason: s
  * The gateway's durable state. The embedded SQLite adapter implements it; a PostgreSQL adapter
  * implements the same interface and passes the same suite.
  */
-export interface MessageStore extends OperationsStore {
+export interface MessageStore extends OperationsStore, SessionStore {
   /**
    * Stores a new message, or returns the first result for a repeated idempotency key with the
    * same request hash; a different hash is a conflict. All or nothing.

@@ -233,4 +233,14 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
    );
    CREATE INDEX held_receipts_send ON held_receipts (provider_id, provider_message_id);
    CREATE INDEX held_receipts_until ON held_receipts (hold_until);`,
+  // Dashboard sessions, shared by every instance on the store and kept across restarts.
+  `CREATE TABLE dashboard_sessions (
+     hash TEXT PRIMARY KEY,
+     key_id TEXT NOT NULL,
+     scopes TEXT NOT NULL,
+     csrf_token TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     expires_at INTEGER NOT NULL,
+     last_seen_at INTEGER NOT NULL
+   );`,
 ];

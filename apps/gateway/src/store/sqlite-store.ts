@@ -44,9 +44,11 @@ import type {
   SideQuery,
 } from './operations-store.js';
 import { recipientsOf } from './recipients.js';
+import type { SessionRecord } from './session-store.js';
 import { SqliteCheckpointer } from './sqlite-checkpointer.js';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
 import { SqliteOperations } from './sqlite-operations.js';
+import { SqliteSessions } from './sqlite-sessions.js';
 import { GroupCommitWriter } from './sqlite-writer.js';
 import { StoreUnavailableError } from './store-error.js';
 
@@ -169,6 +171,7 @@ export class SqliteMessageStore implements MessageStore {
   private readonly db: Database.Database;
   private readonly statements;
   private readonly operations: SqliteOperations;
+  private readonly sessions: SqliteSessions;
   private readonly writer: GroupCommitWriter;
   private readonly queuedListeners = new Set<() => void>();
   /** A write of the batch being committed queued messages: dispatchers are woken after the commit. */
@@ -419,6 +422,7 @@ export class SqliteMessageStore implements MessageStore {
       ),
     };
     this.operations = new SqliteOperations(db, (what, run) => this.write(what, run));
+    this.sessions = new SqliteSessions(db, (what, run) => this.write(what, run));
   }
 
   private afterCommit(): void {
@@ -997,6 +1001,22 @@ export class SqliteMessageStore implements MessageStore {
 
   alertRetry(id: number, nextAttemptAt: number, giveUp: boolean): Promise<void> {
     return this.operations.alertRetry(id, nextAttemptAt, giveUp);
+  }
+
+  createSession(session: SessionRecord, limits: { idleSince: number; max: number }): Promise<void> {
+    return this.sessions.createSession(session, limits);
+  }
+
+  getSession(hash: string): Promise<SessionRecord | undefined> {
+    return this.sessions.getSession(hash);
+  }
+
+  touchSession(hash: string, lastSeenAt: number): Promise<void> {
+    return this.sessions.touchSession(hash, lastSeenAt);
+  }
+
+  deleteSession(hash: string): Promise<void> {
+    return this.sessions.deleteSession(hash);
   }
 
   async purgeIdempotency(now: number): Promise<number> {
