@@ -11,6 +11,14 @@ import { describeMessageStore, queuedSms } from './store-contract.js';
 
 describeMessageStore('sqlite (memory)', async () => new SqliteMessageStore({ path: ':memory:' }));
 describeOperationsStore('sqlite (memory)', async () => new SqliteMessageStore({ path: ':memory:' }));
+describeOperationsStore(
+  'sqlite (file, analysis read in a worker)',
+  async () =>
+    new SqliteMessageStore({
+      path: join(mkdtempSync(join(tmpdir(), 'msg-store-')), 'g.sqlite'),
+      checkpoints: 'background',
+    }),
+);
 describeMessageStore(
   'sqlite (file)',
   async () => new SqliteMessageStore({ path: join(mkdtempSync(join(tmpdir(), 'msg-store-')), 'g.sqlite') }),
@@ -180,6 +188,60 @@ describe('sqlite store with background checkpoints', () => {
     const reopened = new SqliteMessageStore({ path });
     expect((await reopened.backlog(0)).queued).toBe(2000);
     await reopened.close();
+  });
+});
+
+describe("sqlite store: a migration's analysis off the event loop", () => {
+  /** Event-loop turns (setImmediate callbacks) that ran while `work` was under way. */
+  async function turnsDuring(work: () => Promise<unknown>): Promise<number> {
+    let turns = 0;
+    let running = true;
+    const spin = () => {
+      if (!running) return;
+      turns += 1;
+      setImmediate(spin);
+    };
+    setImmediate(spin);
+    await work();
+    running = false;
+    return turns;
+  }
+  const analysis = (store: SqliteMessageStore) =>
+    store.sideSample({
+      migrationId: 'a-to-b',
+      providers: ['b'],
+      since: 0,
+      until: 10_000,
+      settledBefore: 10_000,
+      slowAfterMs: 240_000,
+      now: 10_000,
+    });
+
+  it('reads in a worker for the gateway file store, and on the connection for a store in memory', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'msg-store-')), 'gateway.sqlite');
+    const file = new SqliteMessageStore({ path, checkpoints: 'background' });
+    const memory = new SqliteMessageStore({ path: ':memory:' });
+    for (const store of [file, memory]) {
+      await store.accept(queuedSms('sent-b', { createdAt: 1000 }), undefined, { instanceId: 'a' });
+      await store.finishDispatch(
+        'sent-b',
+        {
+          status: 'sent',
+          providerId: 'b',
+          providerMessageId: 'B1',
+          migration: { id: 'a-to-b', side: 'to' },
+        },
+        1000,
+      );
+    }
+    const fromFile = await analysis(file);
+    expect(fromFile.settled).toBe(1);
+    expect(fromFile).toEqual(await analysis(memory));
+    // The loop goes on turning while the worker reads; the connection's reads hold it.
+    expect(await turnsDuring(() => analysis(file))).toBeGreaterThan(0);
+    expect(await turnsDuring(() => analysis(memory))).toBe(0);
+    await file.close();
+    await memory.close();
   });
 });
 

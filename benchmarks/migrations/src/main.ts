@@ -3,7 +3,7 @@
 // message routed to `from`. The gateway runs in its own process; this one generates the load.
 // The last line printed is one JSON object.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +18,15 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
 const here = dirname(fileURLToPath(import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'msg-bench-migrations-'));
+
+/** Clock ticks per second of /proc's CPU times (USER_HZ, 100 on Linux). */
+const USER_HZ = 100;
+
+/** The gateway process's CPU seconds so far (user + system), from /proc (Linux). */
+function gatewayCpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) / USER_HZ;
+}
 
 interface Server {
   url: string;
@@ -71,9 +80,14 @@ async function drained(pool: Pool): Promise<void> {
   }
 }
 
-/** Accepted per second (every 202 in), and dispatched per second (until the queue is empty). */
-async function round(pool: Pool, count: number) {
+/**
+ * Accepted per second (every 202 in), dispatched per second (until the queue is empty), and the
+ * gateway's CPU per message over the round (plan analyses included): on a shared machine the
+ * throughput swings with other work, its CPU per message much less.
+ */
+async function round(pool: Pool, count: number, pid: number) {
   let left = count;
+  const cpuBefore = gatewayCpuSeconds(pid);
   const started = performance.now();
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async () => {
@@ -86,6 +100,7 @@ async function round(pool: Pool, count: number) {
   return {
     acceptedPerSecond: count / ((accepted - started) / 1000),
     dispatchedPerSecond: count / ((done - started) / 1000),
+    cpuMicrosPerMessage: ((gatewayCpuSeconds(pid) - cpuBefore) * 1e6) / count,
   };
 }
 
@@ -95,8 +110,9 @@ async function measure(prefilled: string, mode: 'plan' | 'none') {
   const server = await startGateway(path, mode);
   const pool = new Pool(server.url, { connections: CONCURRENCY });
   try {
-    await round(pool, 1000);
-    return await round(pool, MESSAGES);
+    const pid = server.child.pid as number;
+    await round(pool, 1000, pid);
+    return await round(pool, MESSAGES, pid);
   } finally {
     await pool.close();
     server.child.kill('SIGKILL');
@@ -171,23 +187,21 @@ if (!existsSync(prefilled)) {
 console.log(
   `migrations benchmark: ${STORED} stored, ${MESSAGES} messages x ${ROUNDS} rounds, concurrency ${CONCURRENCY}`,
 );
-const results: Record<'plan' | 'none', Array<{ acceptedPerSecond: number; dispatchedPerSecond: number }>> = {
-  plan: [],
-  none: [],
-};
+const results: Record<'plan' | 'none', Array<Awaited<ReturnType<typeof round>>>> = { plan: [], none: [] };
 for (let index = 0; index < ROUNDS; index++) {
   // Alternated, so that both see the same machine.
   for (const mode of ['none', 'plan'] as const) {
     const result = await measure(prefilled, mode);
     results[mode].push(result);
     console.log(
-      `${mode.padEnd(5)} accepted ${result.acceptedPerSecond.toFixed(0).padStart(6)}/s  dispatched ${result.dispatchedPerSecond.toFixed(0).padStart(6)}/s`,
+      `${mode.padEnd(5)} accepted ${result.acceptedPerSecond.toFixed(0).padStart(6)}/s  dispatched ${result.dispatchedPerSecond.toFixed(0).padStart(6)}/s  gateway CPU ${result.cpuMicrosPerMessage.toFixed(0).padStart(4)} µs/message`,
     );
   }
 }
 const summary = (mode: 'plan' | 'none') => ({
   accepted: median(results[mode].map((result) => result.acceptedPerSecond)),
   dispatched: median(results[mode].map((result) => result.dispatchedPerSecond)),
+  cpuMicros: median(results[mode].map((result) => result.cpuMicrosPerMessage)),
 });
 const plan = summary('plan');
 const none = summary('none');
@@ -195,6 +209,9 @@ const stop = await stopLatency(prefilled);
 const ratio = (value: number, anchor: number) => Math.round((value / anchor) * 1000) / 1000;
 console.log(
   `with a plan: accept ${ratio(plan.accepted, none.accepted)}, dispatch ${ratio(plan.dispatched, none.dispatched)} of the run without (target >= 0.9)`,
+);
+console.log(
+  `gateway CPU per message: ${none.cpuMicros.toFixed(0)} µs without a plan, ${plan.cpuMicros.toFixed(0)} µs with one (efficiency ${ratio(none.cpuMicros, plan.cpuMicros)}, target >= 0.9)`,
 );
 console.log(
   `emergency stop: first message through from ${stop.firstFromAfterMs} ms after the 200; accepted after it yet sent to new: ${stop.acceptedAfterStopSentToNew}`,
@@ -212,6 +229,9 @@ console.log(
     dispatchedPerSecondWithPlan: Math.round(plan.dispatched),
     acceptRatio: ratio(plan.accepted, none.accepted),
     dispatchRatio: ratio(plan.dispatched, none.dispatched),
+    cpuMicrosPerMessageWithoutPlan: Math.round(none.cpuMicros),
+    cpuMicrosPerMessageWithPlan: Math.round(plan.cpuMicros),
+    cpuEfficiencyRatio: ratio(none.cpuMicros, plan.cpuMicros),
     emergencyStopToFirstFromMs: stop.firstFromAfterMs,
     acceptedAfterStopSentToNew: stop.acceptedAfterStopSentToNew,
   }),

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
+import { stopWorker } from './worker-stop.js';
 
 /** The WAL may grow to this many pages (4 KiB each) before the writer checkpoints again itself. */
 const WAL_LIMIT_PAGES = 65_536;
@@ -58,17 +59,7 @@ export class SqliteCheckpointer {
 
   /** Stops the worker (its connection closed); before the writer's connection closes. */
   stop(): Promise<void> {
-    this.stopped ??= new Promise<void>((resolve) => {
-      const timer = setTimeout(() => void this.worker.terminate().then(() => resolve()), 2000);
-      timer.unref();
-      this.worker.once('exit', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      // Held until it has closed its connection: a process otherwise idle must wait for it.
-      this.worker.ref();
-      this.worker.postMessage('stop');
-    });
+    this.stopped ??= stopWorker(this.worker);
     return this.stopped;
   }
 }

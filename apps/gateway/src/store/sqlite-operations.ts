@@ -15,6 +15,7 @@ import type {
   ShadowValidationRecord,
   SideQuery,
 } from './operations-store.js';
+import { readsOnConnection, type SqliteRead } from './sqlite-reader.js';
 
 type Row = Record<string, unknown>;
 type Write = <T>(what: string, run: () => T) => Promise<T>;
@@ -53,6 +54,8 @@ export class SqliteOperations implements OperationsStore {
   constructor(
     private readonly db: Database.Database,
     private readonly write: Write,
+    /** Long reads (analysis, charts): off the event loop where the store has a file. */
+    private readonly read: SqliteRead = readsOnConnection(db),
   ) {
     this.statements = {
       upsertControl: db.prepare(
@@ -214,13 +217,15 @@ export class SqliteOperations implements OperationsStore {
     query: Pick<SideQuery, 'migrationId' | 'providers' | 'since' | 'until'>,
   ): Promise<string[]> {
     if (query.providers.length === 0) return [];
-    const rows = this.db
-      .prepare(
-        `SELECT DISTINCT destination FROM messages INDEXED BY messages_migration
+    const rows = (await this.read.all(
+      `SELECT DISTINCT destination FROM messages INDEXED BY messages_migration
          WHERE migration_id = ? AND created_at >= ? AND created_at < ? AND destination IS NOT NULL
            AND provider_id IN (${placeholders(query.providers.length)})`,
-      )
-      .all(query.migrationId, query.since, query.until, ...query.providers) as Array<{ destination: string }>;
+      query.migrationId,
+      query.since,
+      query.until,
+      ...query.providers,
+    )) as Array<{ destination: string }>;
     return rows.map((row) => row.destination);
   }
 
@@ -234,9 +239,8 @@ export class SqliteOperations implements OperationsStore {
       : '';
     const destinationValues = destinations ?? [];
 
-    const attempts = this.db
-      .prepare(
-        `SELECT COUNT(*) AS sends,
+    const attempts = (await this.read.get(
+      `SELECT COUNT(*) AS sends,
            COALESCE(SUM(a.outcome IN ('failed', 'ambiguous') AND COALESCE(a.error_kind, '') <> 'permanent'), 0) AS errors,
            COALESCE(SUM(a.error_kind = 'permanent'), 0) AS permanent,
            COALESCE(SUM(a.outcome = 'ambiguous'), 0) AS ambiguous
@@ -244,8 +248,12 @@ export class SqliteOperations implements OperationsStore {
          ${destinations ? 'JOIN messages AS m ON m.id = a.message_id' : ''}
          WHERE a.migration_id = ? AND a.started_at >= ? AND a.started_at < ? AND a.outcome <> 'in-flight'
            AND a.provider_id IN (${providers}) ${destinationClause}`,
-      )
-      .get(query.migrationId, query.since, query.until, ...query.providers, ...destinationValues) as Row;
+      query.migrationId,
+      query.since,
+      query.until,
+      ...query.providers,
+      ...destinationValues,
+    )) as Row;
     sample.sends = attempts.sends as number;
     sample.sendErrors = attempts.errors as number;
     sample.permanentErrors = attempts.permanent as number;
@@ -254,9 +262,8 @@ export class SqliteOperations implements OperationsStore {
     const sent = `m.migration_id = ? AND m.created_at >= ? AND m.created_at < ? AND m.sent_at IS NOT NULL
       AND m.provider_id IN (${providers}) ${destinationClause}`;
     const settledUntil = Math.min(query.until, query.settledBefore);
-    const settled = this.db
-      .prepare(
-        `SELECT COUNT(*) AS settled,
+    const settled = (await this.read.get(
+      `SELECT COUNT(*) AS settled,
            COALESCE(SUM(m.delivered_at IS NOT NULL), 0) AS delivered,
            COALESCE(SUM(CASE WHEN m.delivered_at IS NOT NULL THEN m.delivered_at - m.created_at > @slow
              WHEN m.status IN ('queued', 'sent', 'unknown') THEN @now - m.created_at > @slow ELSE 0 END), 0) AS slow,
@@ -264,15 +271,14 @@ export class SqliteOperations implements OperationsStore {
            COALESCE(SUM(m.cost_amount IS NOT NULL AND m.delivered_at IS NOT NULL), 0) AS cost_delivered,
            COUNT(DISTINCT m.cost_currency) AS currencies, MIN(m.cost_currency) AS currency
          FROM messages AS m INDEXED BY messages_migration WHERE ${sent}`,
-      )
-      .get(
-        { slow: query.slowAfterMs, now: query.now },
-        query.migrationId,
-        query.since,
-        settledUntil,
-        ...query.providers,
-        ...destinationValues,
-      ) as Row;
+
+      { slow: query.slowAfterMs, now: query.now },
+      query.migrationId,
+      query.since,
+      settledUntil,
+      ...query.providers,
+      ...destinationValues,
+    )) as Row;
     sample.settled = settled.settled as number;
     sample.delivered = settled.delivered as number;
     sample.slow = settled.slow as number;
@@ -284,16 +290,19 @@ export class SqliteOperations implements OperationsStore {
     };
 
     // One sort for both percentiles (nearest rank): positions ceil(n / 2) and ceil(n * 0.95).
-    const percentiles = this.db
-      .prepare(
-        `SELECT time, position, count FROM (
+    const percentiles = (await this.read.all(
+      `SELECT time, position, count FROM (
            SELECT m.delivered_at - m.created_at AS time,
              ROW_NUMBER() OVER (ORDER BY m.delivered_at - m.created_at) AS position, COUNT(*) OVER () AS count
            FROM messages AS m INDEXED BY messages_migration WHERE ${sent} AND m.delivered_at IS NOT NULL)
          WHERE position = MAX(1, (count * 50 + 99) / 100) OR position = MAX(1, (count * 95 + 99) / 100)
          ORDER BY position`,
-      )
-      .all(query.migrationId, query.since, query.until, ...query.providers, ...destinationValues) as Array<{
+      query.migrationId,
+      query.since,
+      query.until,
+      ...query.providers,
+      ...destinationValues,
+    )) as Array<{
       time: number;
       position: number;
       count: number;
@@ -304,22 +313,27 @@ export class SqliteOperations implements OperationsStore {
       sample.deliveryTimes = { count, p50Ms: at(rank(count, 0.5)), p95Ms: at(rank(count, 0.95)) };
     }
 
-    const shadow = this.db
-      .prepare(
-        `SELECT COUNT(*) AS count, COALESCE(SUM(accepted), 0) AS accepted FROM shadow_validations
+    const shadow = (await this.read.get(
+      `SELECT COUNT(*) AS count, COALESCE(SUM(accepted), 0) AS accepted FROM shadow_validations
          WHERE migration_id = ? AND at >= ? AND at < ? AND provider_id IN (${providers})`,
-      )
-      .get(query.migrationId, query.since, query.until, ...query.providers) as {
+      query.migrationId,
+      query.since,
+      query.until,
+      ...query.providers,
+    )) as {
       count: number;
       accepted: number;
     };
     if (shadow.count > 0) {
-      const p95 = this.db
-        .prepare(
-          `SELECT latency_ms FROM shadow_validations WHERE migration_id = ? AND at >= ? AND at < ?
+      const p95 = (await this.read.get(
+        `SELECT latency_ms FROM shadow_validations WHERE migration_id = ? AND at >= ? AND at < ?
              AND provider_id IN (${providers}) ORDER BY latency_ms LIMIT 1 OFFSET ?`,
-        )
-        .get(query.migrationId, query.since, query.until, ...query.providers, rank(shadow.count, 0.95)) as {
+        query.migrationId,
+        query.since,
+        query.until,
+        ...query.providers,
+        rank(shadow.count, 0.95),
+      )) as {
         latency_ms: number;
       };
       sample.validations = { count: shadow.count, wouldAccept: shadow.accepted, p95Ms: p95.latency_ms };
@@ -349,42 +363,39 @@ export class SqliteOperations implements OperationsStore {
       return found;
     };
     const range = [query.migrationId, query.since, query.until, ...query.providers];
-    for (const row of this.db
-      .prepare(
-        `SELECT CAST((started_at - @since) / @bucket AS INTEGER) AS bucket, COUNT(*) AS sends,
+    for (const row of (await this.read.all(
+      `SELECT CAST((started_at - @since) / @bucket AS INTEGER) AS bucket, COUNT(*) AS sends,
            SUM(outcome IN ('failed', 'ambiguous') AND COALESCE(error_kind, '') <> 'permanent') AS errors
          FROM attempts INDEXED BY attempts_migration
          WHERE migration_id = ? AND started_at >= ? AND started_at < ? AND outcome <> 'in-flight'
            AND provider_id IN (${providers}) GROUP BY bucket`,
-      )
-      .all({ since: query.since, bucket: query.bucketMs }, ...range) as Row[]) {
+      { since: query.since, bucket: query.bucketMs },
+      ...range,
+    )) as Row[]) {
       const item = point(row.bucket as number);
       item.sends = row.sends as number;
       item.sendErrors = row.errors as number;
     }
-    for (const row of this.db
-      .prepare(
-        `SELECT CAST((created_at - @since) / @bucket AS INTEGER) AS bucket, COUNT(*) AS settled,
+    for (const row of (await this.read.all(
+      `SELECT CAST((created_at - @since) / @bucket AS INTEGER) AS bucket, COUNT(*) AS settled,
            SUM(delivered_at IS NOT NULL) AS delivered,
            COALESCE(SUM(CASE WHEN cost_amount IS NOT NULL THEN CAST(cost_amount AS REAL) END), 0) AS cost_total,
            SUM(cost_amount IS NOT NULL AND delivered_at IS NOT NULL) AS cost_delivered
          FROM messages INDEXED BY messages_migration
          WHERE migration_id = ? AND created_at >= ? AND created_at < ? AND sent_at IS NOT NULL
            AND created_at < @settledBefore AND provider_id IN (${providers}) GROUP BY bucket`,
-      )
-      .all(
-        { since: query.since, bucket: query.bucketMs, settledBefore: query.settledBefore },
-        ...range,
-      ) as Row[]) {
+
+      { since: query.since, bucket: query.bucketMs, settledBefore: query.settledBefore },
+      ...range,
+    )) as Row[]) {
       const item = point(row.bucket as number);
       item.settled = row.settled as number;
       item.delivered = row.delivered as number;
       item.costTotal = row.cost_total as number;
       item.costDelivered = row.cost_delivered as number;
     }
-    for (const row of this.db
-      .prepare(
-        `WITH times AS (
+    for (const row of (await this.read.all(
+      `WITH times AS (
            SELECT CAST((created_at - @since) / @bucket AS INTEGER) AS bucket, delivered_at - created_at AS time
            FROM messages INDEXED BY messages_migration
            WHERE migration_id = ? AND created_at >= ? AND created_at < ? AND delivered_at IS NOT NULL
@@ -393,8 +404,9 @@ export class SqliteOperations implements OperationsStore {
            SELECT bucket, time, ROW_NUMBER() OVER (PARTITION BY bucket ORDER BY time) AS position,
              COUNT(*) OVER (PARTITION BY bucket) AS count FROM times)
          SELECT bucket, MIN(time) AS p95 FROM ranked WHERE position * 100 >= count * 95 GROUP BY bucket`,
-      )
-      .all({ since: query.since, bucket: query.bucketMs }, ...range) as Row[]) {
+      { since: query.since, bucket: query.bucketMs },
+      ...range,
+    )) as Row[]) {
       point(row.bucket as number).p95DeliveryMs = row.p95 as number;
     }
     return [...points.values()].sort((left, right) => left.at - right.at);

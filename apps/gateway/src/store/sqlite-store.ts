@@ -48,6 +48,7 @@ import type { SessionRecord } from './session-store.js';
 import { SqliteCheckpointer } from './sqlite-checkpointer.js';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
 import { SqliteOperations } from './sqlite-operations.js';
+import { SqliteReader } from './sqlite-reader.js';
 import { SqliteSessions } from './sqlite-sessions.js';
 import { GroupCommitWriter } from './sqlite-writer.js';
 import { StoreUnavailableError } from './store-error.js';
@@ -177,6 +178,7 @@ export class SqliteMessageStore implements MessageStore {
   /** A write of the batch being committed queued messages: dispatchers are woken after the commit. */
   private queuedInBatch = false;
   private readonly checkpointer: SqliteCheckpointer | undefined;
+  private readonly reader: SqliteReader | undefined;
   /** Dispatcher instances this process runs (registered by `renewLease`). */
   private readonly running = new Set<string>();
 
@@ -194,6 +196,7 @@ export class SqliteMessageStore implements MessageStore {
       if (options.checkpoints === 'background' && !options.readonly && options.path !== ':memory:') {
         this.db.pragma('cache_size = -65536');
         this.checkpointer = new SqliteCheckpointer(this.db, options.path);
+        this.reader = new SqliteReader(this.db, options.path);
       }
     } catch (error) {
       throw new StoreUnavailableError(`cannot open ${options.path}: ${(error as Error).message}`, error);
@@ -421,7 +424,7 @@ export class SqliteMessageStore implements MessageStore {
         'INSERT INTO store_probe (id, at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at',
       ),
     };
-    this.operations = new SqliteOperations(db, (what, run) => this.write(what, run));
+    this.operations = new SqliteOperations(db, (what, run) => this.write(what, run), this.reader);
     this.sessions = new SqliteSessions(db, (what, run) => this.write(what, run));
   }
 
@@ -1034,6 +1037,7 @@ export class SqliteMessageStore implements MessageStore {
   async close(): Promise<void> {
     // Writes already issued are committed before the file closes.
     this.writer.flush();
+    if (this.reader) await this.reader.stop();
     if (this.checkpointer) await this.checkpointer.stop();
     if (this.db.open) this.db.close();
   }
