@@ -179,7 +179,7 @@ describe('sqlite store with background checkpoints', () => {
     }
     // The worker does: the database file takes the pages written to the WAL.
     let size = before;
-    for (let tries = 0; tries < 100 && size <= before; tries++) {
+    for (let tries = 0; tries < 400 && size <= before; tries++) {
       await new Promise((resolve) => setTimeout(resolve, 50));
       size = statSync(path).size;
     }
@@ -234,6 +234,8 @@ describe("sqlite store: a migration's analysis off the event loop", () => {
         1000,
       );
     }
+    // The worker has started (a worker that cannot start would leave the reads on the connection).
+    await (file as unknown as { reader: { online: Promise<void> } }).reader.online;
     const fromFile = await analysis(file);
     expect(fromFile.settled).toBe(1);
     expect(fromFile).toEqual(await analysis(memory));

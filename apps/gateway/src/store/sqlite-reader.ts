@@ -65,12 +65,21 @@ export class SqliteReader implements SqliteRead {
   private failed = false;
   private stopped: Promise<void> | undefined;
   private readonly fallback: SqliteRead;
+  /** Settles once the worker runs, or with why it cannot (its reads then run on the connection). */
+  readonly online: Promise<void>;
 
   constructor(db: Database.Database, path: string) {
     this.fallback = readsOnConnection(db);
     const driver = createRequire(import.meta.url).resolve('better-sqlite3');
     this.worker = new Worker(WORKER, { eval: true, workerData: { driver, path } });
     this.worker.unref();
+    this.online = new Promise<void>((resolve, reject) => {
+      this.worker.once('online', resolve);
+      this.worker.once('error', reject);
+      this.worker.once('exit', () => reject(new Error('[msg] [store] the reader thread stopped')));
+    });
+    // Nobody need wait for it: a worker that cannot start hands its reads back.
+    this.online.catch(() => {});
     this.worker.on('message', (answer: { id: number; rows?: unknown; error?: string }) => {
       const pending = this.pending.get(answer.id);
       if (!pending) return;
