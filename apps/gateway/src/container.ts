@@ -3,7 +3,10 @@ import 'reflect-metadata';
 import type { Logger, Router } from '@msg/core';
 import { type DependencyContainer, container as rootContainer } from 'tsyringe';
 import type { CallbackWorker } from './callbacks/callback-worker.js';
+import type { BulkRollout } from './campaigns/bulk-rollout.js';
+import type { CampaignRunner } from './campaigns/campaign-runner.js';
 import type { LoadedConfig } from './config/load-config.js';
+import type { Charges } from './costs/charges.js';
 import type { BacklogMonitor } from './dispatch/backlog-monitor.js';
 import type { Dispatcher } from './dispatch/dispatcher.js';
 import type { EventKeySource } from './ingress/sendgrid-event-key.js';
@@ -26,6 +29,9 @@ const CallbackWorkerToken: unique symbol = Symbol.for('msg.CallbackWorker');
 const MigrationControlToken: unique symbol = Symbol.for('msg.MigrationControl');
 const ActivityToken: unique symbol = Symbol.for('msg.ProviderActivity');
 const EventKeyToken: unique symbol = Symbol.for('msg.EventKey');
+const CampaignRunnerToken: unique symbol = Symbol.for('msg.CampaignRunner');
+const BulkRolloutToken: unique symbol = Symbol.for('msg.BulkRollout');
+const ChargesToken: unique symbol = Symbol.for('msg.Charges');
 
 /** Explicit tokens: interfaces have no runtime identity, and no decorator metadata is needed. */
 export const Tokens = {
@@ -43,6 +49,9 @@ export const Tokens = {
   Activity: ActivityToken,
   /** The key that signs SendGrid-format events; registered only when an API key has SendGrid ingress. */
   EventKey: EventKeyToken,
+  CampaignRunner: CampaignRunnerToken,
+  BulkRollout: BulkRolloutToken,
+  Charges: ChargesToken,
 } as const;
 
 /** What each token resolves to. */
@@ -60,6 +69,9 @@ export interface Services {
   [Tokens.MigrationControl]: MigrationControl;
   [Tokens.Activity]: ProviderActivity;
   [Tokens.EventKey]: EventKeySource;
+  [Tokens.CampaignRunner]: CampaignRunner;
+  [Tokens.BulkRollout]: BulkRollout;
+  [Tokens.Charges]: Charges;
 }
 
 export type Token = keyof Services;

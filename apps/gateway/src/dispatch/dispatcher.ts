@@ -32,6 +32,15 @@ export interface DispatcherOptions {
   onSent?: (stored: StoredMessage, routed: RoutedSend) => void;
   /** An attempt still in flight this long has its start written (see `SlowAttempts`). */
   slowAttemptMs?: number;
+  /** What an accepted send costs (debited with its outcome), and who follows spend once it is stored. */
+  costs?: SendCosts;
+}
+
+export interface SendCosts {
+  /** Micro-units of the credit currency, or undefined when neither the provider nor the price table says. */
+  costOf(stored: StoredMessage, routed: RoutedSend): number | undefined;
+  /** The outcome with this cost was stored. */
+  settled(providerId: string, micros: number): void;
 }
 
 const CLAIM_RETRY_MS = 1000;
@@ -258,7 +267,9 @@ export class Dispatcher {
           metrics.cost.inc({ provider: routed.provider, currency: cost.currency }, Number(cost.amount));
         }
         this.options.onSent?.(stored, routed);
-        await this.finish(stored, successOutcome(stored.id, routed, round), routed.provider);
+        const outcome = successOutcome(stored.id, routed, round);
+        outcome.costMicros = this.options.costs?.costOf(stored, routed);
+        await this.finish(stored, outcome, routed.provider);
       } else {
         const outcome = await this.failed(stored, failure, round, controller.signal.aborted);
         if (outcome) await this.finish(stored, outcome, undefined);
@@ -309,6 +320,33 @@ export class Dispatcher {
     return outcome;
   }
 
+  /**
+   * Stores the outcome of a message this instance sent outside its own slots (a campaign's bulk
+   * request), exactly as its own sends' outcomes are stored: receipts plan, callback, cost.
+   */
+  async finishSent(
+    stored: StoredMessage,
+    outcome: DispatchOutcome,
+    sentThrough: string | undefined,
+  ): Promise<void> {
+    this.options.metrics.dispatched.inc({ result: sentThrough ? 'sent' : 'failed' });
+    try {
+      await this.finish(stored, outcome, sentThrough);
+    } finally {
+      this.finished(stored.id);
+    }
+  }
+
+  /** Work the drain waits for (a campaign's bulk request), like the dispatcher's own sends. */
+  hold(work: Promise<unknown>): void {
+    this.track(work);
+  }
+
+  /** Whether the dispatcher is stopping: nothing new may start. */
+  get isStopping(): boolean {
+    return this.stopping;
+  }
+
   /** Stores the outcome with its attempts and callback, in one commit, retried until it lands. */
   private async finish(
     stored: StoredMessage,
@@ -328,6 +366,7 @@ export class Dispatcher {
     });
     const write = () => this.options.store.finishDispatch(stored.id, outcome, finishedAt);
     if (await this.persist(`store the outcome of ${stored.id}`, write)) {
+      if (sentThrough && outcome.costMicros) this.options.costs?.settled(sentThrough, outcome.costMicros);
       if (outcome.callback) this.options.onCallbackQueued?.();
       if (outcome.receiptDueAt !== undefined && outcome.receiptDueAt <= now()) this.options.onReceiptDue?.();
     }

@@ -1,8 +1,11 @@
 import type { Channel, Logger, Router } from '@msg/core';
 import { CallbackTargetPolicy } from '../callbacks/callback-target.js';
 import type { CallbackWorker } from '../callbacks/callback-worker.js';
+import type { BulkRollout } from '../campaigns/bulk-rollout.js';
+import type { CampaignRunner } from '../campaigns/campaign-runner.js';
 import type { GatewayConfig } from '../config/config-schema.js';
 import { type GatewayContainer, Tokens } from '../container.js';
+import type { Charges } from '../costs/charges.js';
 import type { BacklogMonitor } from '../dispatch/backlog-monitor.js';
 import type { Dispatcher } from '../dispatch/dispatcher.js';
 import type { EventKeySource } from '../ingress/sendgrid-event-key.js';
@@ -27,6 +30,8 @@ export interface GatewayRuntime {
   activity: ProviderActivity;
   providers: ReadonlyMap<string, HostedProvider>;
   channels: ReadonlyMap<string, Channel>;
+  campaigns: CampaignRunner;
+  bulkRollout: BulkRollout;
 }
 
 export interface Lifecycle {
@@ -51,6 +56,8 @@ export class ServerContext {
   readonly intake: MessageIntake;
   /** The SendGrid event key, when an API key has SendGrid ingress. */
   readonly eventKey: EventKeySource | undefined;
+  /** Prices, credit accounts and the 402 of a short balance. */
+  readonly charges: Charges;
   private current: GatewayRuntime | undefined;
 
   constructor(
@@ -67,7 +74,9 @@ export class ServerContext {
     this.redact = (text) => secrets.redact(text);
     this.callbackTargets = new CallbackTargetPolicy(this.config.callbacks);
     this.eventKey = container.has(Tokens.EventKey) ? container.get(Tokens.EventKey) : undefined;
+    this.charges = container.get(Tokens.Charges);
     this.intake = new MessageIntake({
+      charges: this.charges,
       store: this.store,
       metrics: this.metrics,
       config: this.config,
@@ -90,6 +99,8 @@ export class ServerContext {
         activity: this.container.get(Tokens.Activity),
         providers: new Map(providers.map((hosted) => [hosted.entry.id, hosted])),
         channels: new Map(providers.map((hosted) => [hosted.entry.id, hosted.provider.channel])),
+        campaigns: this.container.get(Tokens.CampaignRunner),
+        bulkRollout: this.container.get(Tokens.BulkRollout),
       };
       return this.current;
     }

@@ -41,7 +41,9 @@ import type {
   SideQuery,
 } from './operations-store.js';
 import { recipientsOf } from './recipients.js';
+import { SqliteCampaigns } from './sqlite-campaigns.js';
 import { SqliteCheckpointer } from './sqlite-checkpointer.js';
+import { SqliteLedger } from './sqlite-ledger.js';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
 import { SqliteOperations } from './sqlite-operations.js';
 import { GroupCommitWriter } from './sqlite-writer.js';
@@ -93,6 +95,13 @@ function toMessage(row: Row): StoredMessage {
     retryRound: optional(row.retry_round),
     retryReason: optional(row.retry_reason),
     nextAttemptAt: optional(row.next_attempt_at),
+    campaignId: optional(row.campaign_id),
+    charge:
+      row.charge_account != null
+        ? { account: row.charge_account as string, heldMicros: (row.charge_held as number | null) ?? 0 }
+        : undefined,
+    chargedMicros: optional(row.charged),
+    bulkId: optional(row.bulk_id),
   };
 }
 
@@ -166,6 +175,8 @@ export class SqliteMessageStore implements MessageStore {
   private readonly db: Database.Database;
   private readonly statements;
   private readonly operations: SqliteOperations;
+  readonly ledger: SqliteLedger;
+  readonly campaigns: SqliteCampaigns;
   private readonly writer: GroupCommitWriter;
   private readonly queuedListeners = new Set<() => void>();
   /** A write of the batch being committed queued messages: dispatchers are woken after the commit. */
@@ -205,9 +216,9 @@ export class SqliteMessageStore implements MessageStore {
     this.statements = {
       insertMessage: db.prepare(
         `INSERT INTO messages (id, channel, payload, status, dispatch_state, api_key_id, idempotency_key, callback_url,
-           ingress, override_provider, created_at, updated_at, claimed_by)
+           ingress, override_provider, created_at, updated_at, claimed_by, campaign_id, charge_account, charge_held)
          VALUES (@id, @channel, @payload, @status, @dispatchState, @apiKeyId, @idempotencyKey, @callbackUrl,
-           @ingress, @overrideProvider, @createdAt, @updatedAt, @claimedBy)`,
+           @ingress, @overrideProvider, @createdAt, @updatedAt, @claimedBy, @campaignId, @chargeAccount, @chargeHeld)`,
       ),
       getMessage: db.prepare('SELECT * FROM messages WHERE id = ?'),
       insertRecipient: db.prepare(
@@ -319,6 +330,7 @@ export class SqliteMessageStore implements MessageStore {
              THEN COALESCE(delivered_at, @now) ELSE delivered_at END
          WHERE id = @id`,
       ),
+      settle: db.prepare('UPDATE messages SET charged = ?, bulk_id = ? WHERE id = ?'),
       attempts: db.prepare('SELECT * FROM attempts WHERE message_id = ? ORDER BY sequence'),
       events: db.prepare('SELECT * FROM events WHERE message_id = ? ORDER BY id'),
       // What receipts need of a message, without its payload.
@@ -400,6 +412,14 @@ export class SqliteMessageStore implements MessageStore {
       ),
     };
     this.operations = new SqliteOperations(db, (what, run) => this.write(what, run));
+    this.ledger = new SqliteLedger(db, (what, run) => this.write(what, run));
+    this.campaigns = new SqliteCampaigns(db, {
+      write: (what, run) => this.write(what, run),
+      ledger: this.ledger,
+      insertMessage: (message, claimedBy) =>
+        this.insertMessage(message, serialize(message.message), claimedBy),
+      toMessage,
+    });
   }
 
   private afterCommit(): void {
@@ -470,11 +490,23 @@ export class SqliteMessageStore implements MessageStore {
           idempotency.expiresAt,
         );
       }
+      this.reserveFor(message);
       this.insertMessage(message, payload, claim?.instanceId);
       if (claim)
         return { outcome: 'created', message: { ...message, dispatchState: 'in-flight', attemptCount: 0 } };
       return { outcome: 'created', message };
     });
+  }
+
+  /** Inside a write: a message's own reservation (a campaign's messages share the campaign's). */
+  private reserveFor(message: StoredMessage): void {
+    if (!message.charge || message.campaignId !== undefined) return;
+    this.ledger.reserveInWrite(
+      message.charge.account,
+      message.charge.heldMicros,
+      { messageId: message.id },
+      message.createdAt,
+    );
   }
 
   /** Inside a write: a new message, queued (waking dispatchers after the commit) or claimed by `claimedBy`. */
@@ -493,6 +525,9 @@ export class SqliteMessageStore implements MessageStore {
       createdAt: message.createdAt,
       updatedAt: message.updatedAt,
       claimedBy: claimedBy ?? null,
+      campaignId: message.campaignId ?? null,
+      chargeAccount: message.charge?.account ?? null,
+      chargeHeld: message.charge?.heldMicros ?? null,
     });
     for (const recipient of recipientsOf(message.message)) {
       this.statements.insertRecipient.run(recipient, message.createdAt, message.id);
@@ -505,6 +540,7 @@ export class SqliteMessageStore implements MessageStore {
     // One write: if any insert fails, the write fails whole (see GroupCommitWriter).
     await this.write('store the messages', () => {
       messages.forEach((message, index) => {
+        this.reserveFor(message);
         this.insertMessage(message, payloads[index] as string);
       });
     });
@@ -648,6 +684,25 @@ export class SqliteMessageStore implements MessageStore {
           ? (current.status as DeliveryStatus)
           : outcome.status;
       const awaiting = !settled(status);
+      const accepted = outcome.providerMessageId !== undefined;
+      if (current && current.charged == null && current.dispatch_state !== 'done') {
+        const held = (current.charge_held as number | null) ?? 0;
+        const debit = accepted ? (outcome.costMicros ?? held) : undefined;
+        this.ledger.settleInWrite(
+          {
+            messageId,
+            account: (current.charge_account as string | null) ?? undefined,
+            heldMicros: held,
+            debitMicros: debit,
+            providerId: outcome.providerId,
+            migrationSide: outcome.migration?.side,
+            campaignId: (current.campaign_id as string | null) ?? undefined,
+            apiKeyId: current.api_key_id as string,
+          },
+          now,
+        );
+        this.statements.settle.run(debit ?? 0, outcome.bulkId ?? null, messageId);
+      }
       this.statements.finish.run({
         id: messageId,
         status,
