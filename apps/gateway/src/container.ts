@@ -7,6 +7,7 @@ import type { BulkRollout } from './campaigns/bulk-rollout.js';
 import type { CampaignRunner } from './campaigns/campaign-runner.js';
 import type { LoadedConfig } from './config/load-config.js';
 import type { Charges } from './costs/charges.js';
+import type { DeliveredRates } from './costs/delivered-rates.js';
 import type { BacklogMonitor } from './dispatch/backlog-monitor.js';
 import type { Dispatcher } from './dispatch/dispatcher.js';
 import type { EventKeySource } from './ingress/sendgrid-event-key.js';
@@ -32,6 +33,7 @@ const EventKeyToken: unique symbol = Symbol.for('msg.EventKey');
 const CampaignRunnerToken: unique symbol = Symbol.for('msg.CampaignRunner');
 const BulkRolloutToken: unique symbol = Symbol.for('msg.BulkRollout');
 const ChargesToken: unique symbol = Symbol.for('msg.Charges');
+const DeliveredRatesToken: unique symbol = Symbol.for('msg.DeliveredRates');
 
 /** Explicit tokens: interfaces have no runtime identity, and no decorator metadata is needed. */
 export const Tokens = {
@@ -52,6 +54,7 @@ export const Tokens = {
   CampaignRunner: CampaignRunnerToken,
   BulkRollout: BulkRolloutToken,
   Charges: ChargesToken,
+  DeliveredRates: DeliveredRatesToken,
 } as const;
 
 /** What each token resolves to. */
@@ -72,6 +75,7 @@ export interface Services {
   [Tokens.CampaignRunner]: CampaignRunner;
   [Tokens.BulkRollout]: BulkRollout;
   [Tokens.Charges]: Charges;
+  [Tokens.DeliveredRates]: DeliveredRates;
 }
 
 export type Token = keyof Services;

@@ -20,6 +20,7 @@ import type { GatewayConfig } from './config/config-schema.js';
 import type { LoadedConfig } from './config/load-config.js';
 import { GatewayContainer, Tokens } from './container.js';
 import { Charges } from './costs/charges.js';
+import { DeliveredRates } from './costs/delivered-rates.js';
 import { SpendLimits } from './costs/spend-limits.js';
 import { BacklogMonitor } from './dispatch/backlog-monitor.js';
 import { Dispatcher, type SendCosts } from './dispatch/dispatcher.js';
@@ -130,6 +131,7 @@ export function createGateway(loaded: LoadedConfig, options: GatewayOptions = {}
     .value(Tokens.Clock, now)
     .value(Tokens.Metrics, new GatewayMetrics())
     .value(Tokens.Charges, new Charges(config))
+    .value(Tokens.DeliveredRates, new DeliveredRates())
     .factory(Tokens.MessageStore, () =>
       typeof options.store === 'function'
         ? options.store()
@@ -223,6 +225,7 @@ export function createGateway(loaded: LoadedConfig, options: GatewayOptions = {}
       // The router reads its control state from this copy; the store keeps the durable truth.
       const routerState = new MemoryRouterStateStore();
       const alerts = new Alerts(config.alerts.endpoints, now);
+      const deliveredRates = container.get(Tokens.DeliveredRates);
       const spendLimits = new SpendLimits(config.costs, store, alerts, logger, now);
       await spendLimits
         .load()
@@ -234,6 +237,8 @@ export function createGateway(loaded: LoadedConfig, options: GatewayOptions = {}
         now,
         onListenerError: (error) => logger.warn('router listener failed', { error }),
         overSpendLimit: spendLimits.over,
+        price: (provider, message) => container.get(Tokens.Charges).prices.cost(provider, message),
+        deliveredRate: deliveredRates.rate,
       });
       container.value(Tokens.Router, router);
       const callbacks = new CallbackWorker({
@@ -311,6 +316,7 @@ export function createGateway(loaded: LoadedConfig, options: GatewayOptions = {}
         now,
         onCallbackQueued: () => callbacks.kick(),
         receiptWindowMs: config.receipts.windowMs,
+        onAdvanced: deliveredRates.record.bind(deliveredRates),
       };
       // Receipts that arrive over a provider's own connection (SMPP) are stored like webhook events.
       unsubscribeReceipts = subscribeDeliveryEvents(providers, ingest);

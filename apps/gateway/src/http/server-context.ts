@@ -6,6 +6,7 @@ import type { CampaignRunner } from '../campaigns/campaign-runner.js';
 import type { GatewayConfig } from '../config/config-schema.js';
 import { type GatewayContainer, Tokens } from '../container.js';
 import type { Charges } from '../costs/charges.js';
+import type { DeliveredRates } from '../costs/delivered-rates.js';
 import type { BacklogMonitor } from '../dispatch/backlog-monitor.js';
 import type { Dispatcher } from '../dispatch/dispatcher.js';
 import type { EventKeySource } from '../ingress/sendgrid-event-key.js';
@@ -58,6 +59,8 @@ export class ServerContext {
   readonly eventKey: EventKeySource | undefined;
   /** Prices, credit accounts and the 402 of a short balance. */
   readonly charges: Charges;
+  /** Providers' recent delivered rates, fed by receipts. */
+  readonly deliveredRates: DeliveredRates;
   private current: GatewayRuntime | undefined;
 
   constructor(
@@ -75,6 +78,7 @@ export class ServerContext {
     this.callbackTargets = new CallbackTargetPolicy(this.config.callbacks);
     this.eventKey = container.has(Tokens.EventKey) ? container.get(Tokens.EventKey) : undefined;
     this.charges = container.get(Tokens.Charges);
+    this.deliveredRates = container.get(Tokens.DeliveredRates);
     this.intake = new MessageIntake({
       charges: this.charges,
       store: this.store,

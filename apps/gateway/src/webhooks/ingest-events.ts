@@ -1,4 +1,4 @@
-import type { DeliveryEvent, Logger } from '@msg/core';
+import type { DeliveryEvent, DeliveryStatus, Logger } from '@msg/core';
 import { type StatusChange, statusCallback } from '../callbacks/callback-body.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type {
@@ -18,6 +18,8 @@ export interface IngestContext {
   onCallbackQueued: () => void;
   /** A receipt matches only a send this recent (`receipts.windowMs`). */
   receiptWindowMs: number;
+  /** A receipt moved a message of the provider forward (the `least-cost` strategy's delivered rates). */
+  onAdvanced?: ((providerId: string, status: DeliveryStatus) => void) | undefined;
 }
 
 export type IngestOutcome = 'stored' | 'duplicate' | 'unknown-message';
@@ -98,6 +100,7 @@ export async function ingestEvents(
     } else if (result.advanced) {
       if (result.message.callbackUrl) callbacks = true;
       receiptMetrics(context.metrics, providerId, result.message, result.status, receivedAt);
+      context.onAdvanced?.(providerId, result.status);
     }
     context.metrics.webhookEvents.inc({ provider: providerId, outcome: result.outcome });
     return result.outcome;

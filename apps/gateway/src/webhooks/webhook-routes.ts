@@ -68,6 +68,7 @@ export async function webhookRoutes(app: FastifyInstance, context: ServerContext
           now: context.now,
           onCallbackQueued: () => callbacks.kick(),
           receiptWindowMs: context.config.receipts.windowMs,
+          onAdvanced: context.deliveredRates.record.bind(context.deliveredRates),
         },
         replay,
       );

@@ -191,8 +191,11 @@ export function decideOnRoute(input: DecisionInput): RoutingDecision {
   let candidates: string[] = [];
   for (const group of [primary, secondary]) {
     if (group.length === 0) continue;
-    const ordering = orderProviders(route.strategy, group, input.strategy);
-    if (group.length > 1) reasons.push(ordering.reason);
+    const ordering = orderProviders(route.strategy, group, input.strategy, {
+      message,
+      qualityFloor: route.qualityFloor,
+    });
+    if (group.length > 1 || route.strategy === 'least-cost') reasons.push(ordering.reason);
     for (const entry of ordering.providers) candidates.push(entry.id);
   }
 

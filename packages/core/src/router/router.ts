@@ -55,6 +55,10 @@ export interface RouterOptions {
    * provider is left out of every decision (reason `spend-limit`), as a halted one is.
    */
   overSpendLimit?: (providerId: string) => boolean;
+  /** `least-cost` routes: what a message costs through a provider (any unit), undefined when unknown. */
+  price?: (providerId: string, message: Message) => number | undefined;
+  /** `least-cost` routes: a provider's recent delivered rate (0-1) from receipts, undefined without any. */
+  deliveredRate?: (providerId: string) => number | undefined;
 }
 
 export interface RouterSendOptions {
@@ -293,7 +297,14 @@ export class Router {
     for (const [key, value] of Object.entries(this.config.health?.weights ?? {})) {
       if (value !== undefined) weights[key as keyof HealthWeights] = value;
     }
-    this.strategy = { random: this.random, weights, load: (id) => this.loadOf(id) };
+    this.strategy = {
+      random: this.random,
+      weights,
+      load: (id) => this.loadOf(id),
+      price: options.price,
+      deliveredRate: options.deliveredRate,
+      breakerClosed: (id) => this.runtimes.get(id)?.circuit.state === 'closed',
+    };
 
     this.unsubscribe = this.store.subscribe((change) => {
       // Another instance's breaker moved: adopt its state, so that the fleet skips a dead provider together.
