@@ -36,7 +36,13 @@ describe('campaign credits across kill -9 (separate process)', () => {
       JSON.stringify({
         server: { host: '127.0.0.1', port: 0 },
         apiKeys: [
-          { id: 'shop', key: KEY, scopes: ['send', 'read'], rateLimitPerMinute: 10_000_000, creditAccount: 'acme' },
+          {
+            id: 'shop',
+            key: KEY,
+            scopes: ['send', 'read'],
+            rateLimitPerMinute: 10_000_000,
+            creditAccount: 'acme',
+          },
           { id: 'ops', key: ADMIN, scopes: ['admin'] },
         ],
         store: { driver: 'sqlite', path: storePath },
@@ -58,9 +64,17 @@ describe('campaign credits across kill -9 (separate process)', () => {
     const first = await startChild(config);
     children.push(first.process);
     const pool = new Pool(first.url, { connections: 8 });
-    expect((await call(pool, 'POST', '/v1/credits/acme/top-ups', ADMIN, { amount: '100.00' })).status).toBe(201);
-    const recipients = Array.from({ length: RECIPIENTS }, (_, index) => `+26097${String(1_000_000 + index).slice(-7)}`);
-    const created = await call(pool, 'POST', '/v1/campaigns', KEY, { template: { text: 'Sale' }, recipients });
+    expect((await call(pool, 'POST', '/v1/credits/acme/top-ups', ADMIN, { amount: '100.00' })).status).toBe(
+      201,
+    );
+    const recipients = Array.from(
+      { length: RECIPIENTS },
+      (_, index) => `+26097${String(1_000_000 + index).slice(-7)}`,
+    );
+    const created = await call(pool, 'POST', '/v1/campaigns', KEY, {
+      template: { text: 'Sale' },
+      recipients,
+    });
     expect(created.status).toBe(201);
     const id = created.body.id as string;
     expect((await call(pool, 'POST', `/v1/campaigns/${id}/start`, KEY)).status).toBe(200);
@@ -79,7 +93,8 @@ describe('campaign credits across kill -9 (separate process)', () => {
       const view = await call(pool, 'GET', `/v1/campaigns/${id}`, KEY);
       const sent = view.body.progress?.byStatus?.sent ?? 0;
       if (sent >= 600 && view.body.progress.unfinished > 0) break;
-      if (Date.now() > deadline) throw new Error(`the campaign did not get going: ${JSON.stringify(view.body.progress)}`);
+      if (Date.now() > deadline)
+        throw new Error(`the campaign did not get going: ${JSON.stringify(view.body.progress)}`);
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     first.process.kill('SIGKILL');
@@ -104,12 +119,18 @@ describe('campaign credits across kill -9 (separate process)', () => {
     second.process.kill('SIGTERM');
     expect(await second.exited).toBe(0);
 
-    const accepted = new Set(existsSync(acceptedFile) ? readFileSync(acceptedFile, 'utf8').split('\n').filter(Boolean) : []);
+    const accepted = new Set(
+      existsSync(acceptedFile) ? readFileSync(acceptedFile, 'utf8').split('\n').filter(Boolean) : [],
+    );
     const db = new Database(storePath, { readonly: true });
     try {
-      const ledger = db.prepare(`SELECT SUM(amount) AS sum FROM credit_ledger WHERE account = 'acme'`).get() as any;
+      const ledger = db
+        .prepare(`SELECT SUM(amount) AS sum FROM credit_ledger WHERE account = 'acme'`)
+        .get() as any;
       const account = db.prepare(`SELECT * FROM credit_accounts WHERE account = 'acme'`).get() as any;
-      const debits = db.prepare(`SELECT -SUM(amount) AS sum, COUNT(*) AS count FROM credit_ledger WHERE kind = 'debit'`).get() as any;
+      const debits = db
+        .prepare(`SELECT -SUM(amount) AS sum, COUNT(*) AS count FROM credit_ledger WHERE kind = 'debit'`)
+        .get() as any;
       const debited = db
         .prepare(`SELECT id, charged FROM messages WHERE provider_message_id IS NOT NULL`)
         .all() as Array<{ id: string; charged: number }>;
@@ -126,10 +147,14 @@ describe('campaign credits across kill -9 (separate process)', () => {
       expect(notAccepted).toEqual([]);
       // What the provider accepted but the gateway did not debit was in flight at the kill: its
       // outcome is unknown to the gateway (ambiguous), recorded as such, never silently dropped.
-      const unknown = [...accepted].filter((messageId) => !debited.some((message) => message.id === messageId));
+      const unknown = [...accepted].filter(
+        (messageId) => !debited.some((message) => message.id === messageId),
+      );
       const restarted = new Set(
         (
-          db.prepare(`SELECT DISTINCT message_id FROM attempts WHERE error_code = 'MSG_RESTART_IN_FLIGHT'`).all() as Array<{
+          db
+            .prepare(`SELECT DISTINCT message_id FROM attempts WHERE error_code = 'MSG_RESTART_IN_FLIGHT'`)
+            .all() as Array<{
             message_id: string;
           }>
         ).map((row) => row.message_id),
@@ -137,7 +162,9 @@ describe('campaign credits across kill -9 (separate process)', () => {
       expect(unknown.filter((messageId) => !restarted.has(messageId))).toEqual([]);
       // One message per recipient, never two.
       const perRecipient = db
-        .prepare(`SELECT COUNT(*) AS count, COUNT(DISTINCT message_id) AS messages FROM campaign_recipients WHERE campaign_id = ?`)
+        .prepare(
+          `SELECT COUNT(*) AS count, COUNT(DISTINCT message_id) AS messages FROM campaign_recipients WHERE campaign_id = ?`,
+        )
         .get(id) as any;
       expect(perRecipient).toEqual({ count: RECIPIENTS, messages: RECIPIENTS });
       expect(second.stderr()).toMatch(/recovered messages from the store/);

@@ -4,7 +4,7 @@ import type { PriceTable } from '../costs/price-table.js';
 import { dispatchRound, failureOutcome, successOutcome } from '../dispatch/dispatch-outcome.js';
 import type { Dispatcher, SendCosts } from '../dispatch/dispatcher.js';
 import type { CampaignRecord } from '../store/campaign-store.js';
-import type { MessageStore, StoredMessage } from '../store/message-store.js';
+import type { AttemptRecord, MessageStore, StoredMessage } from '../store/message-store.js';
 import { untilStored } from '../store/until-stored.js';
 import type { BulkRollout } from './bulk-rollout.js';
 import { campaignMessage } from './campaign-messages.js';
@@ -171,9 +171,9 @@ export class CampaignRunner {
 
   /**
    * One bulk request's messages (claimed in flight by this instance): each outcome is stored as a
-   * single send's would be. A message the batch did not settle (not batched, or failed for a
-   * reason its route retries or fails over on) goes back to the queue with its batch attempt
-   * stored, and the dispatcher sends it on its own, continuing its attempts.
+   * single send's would be. A message the request never carried (no batch API, throttled) goes
+   * back to the queue; one that failed in it for a reason its route retries or fails over on is
+   * sent on its own at once, its batch attempt first (`Dispatcher.sendAfter`).
    */
   private async sendBatch(campaign: CampaignRecord, chunk: readonly StoredMessage[]): Promise<void> {
     const { router, dispatcher, logger } = this.options;
@@ -203,24 +203,22 @@ export class CampaignRunner {
           return;
         }
         if (!outcome) return this.requeue(stored, []);
-        const failed = failureOutcome(stored.id, outcome.error, round);
+        const prior = outcome.error.attempts[0];
         if (outcome.single) {
-          // A send on its own follows: an ambiguous batch attempt may then be delivered twice.
-          const attempts = (failed.attempts ?? []).map((attempt) =>
-            attempt.outcome === 'ambiguous' ? { ...attempt, possibleDuplicate: true } : attempt,
-          );
-          return this.requeue(stored, attempts);
+          // Never called (no batch API, throttled): the queue's dispatcher sends it like any message.
+          if (!prior) return this.requeue(stored, []);
+          // Called and failed for a reason its route goes on from: on its own, from that attempt.
+          dispatcher.sendAfter(stored, prior);
+          return;
         }
+        const failed = failureOutcome(stored.id, outcome.error, round);
         failed.bulkId = outcome.bulkId;
         await dispatcher.finishSent(stored, failed, undefined);
       }),
     );
   }
 
-  private async requeue(
-    stored: StoredMessage,
-    attempts: NonNullable<ReturnType<typeof failureOutcome>['attempts']>,
-  ): Promise<void> {
+  private async requeue(stored: StoredMessage, attempts: readonly AttemptRecord[]): Promise<void> {
     const { store, logger, now } = this.options;
     try {
       await untilStored(

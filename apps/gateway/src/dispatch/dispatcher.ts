@@ -1,4 +1,4 @@
-import { type Logger, type RoutedSend, type Router, RoutingError } from '@msg/core';
+import { type Attempt, type Logger, type RoutedSend, type Router, RoutingError } from '@msg/core';
 import { statusCallback } from '../callbacks/callback-body.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { ReceiptPlan } from '../receipts/receipt-plan.js';
@@ -44,6 +44,14 @@ export interface SendCosts {
 }
 
 const CLAIM_RETRY_MS = 1000;
+
+/** A send's attempts after an earlier call outside it (a bulk request): that call first, the rest renumbered. */
+function afterPrior(prior: Attempt, attempts: readonly Attempt[]): Attempt[] {
+  // Sent again after an ambiguous call: the recipient may get it twice.
+  const first =
+    prior.errorKind === 'ambiguous' && attempts.length > 0 ? { ...prior, possibleDuplicate: true } : prior;
+  return [first, ...attempts.map((attempt) => ({ ...attempt, number: attempt.number + 1 }))];
+}
 
 /**
  * Sends messages from the store, which is the queue: nothing holds the ids of queued messages in
@@ -238,7 +246,18 @@ export class Dispatcher {
     }
   }
 
-  private async dispatch(stored: StoredMessage): Promise<void> {
+  /**
+   * Sends a message this instance holds in flight (a campaign's, claimed for a bulk request) on
+   * its own, after its call in the bulk request failed: `prior` is that call, the first of its
+   * attempts; the route goes on from there as after any failed attempt. It takes a slot like the
+   * dispatcher's own sends, and ends the same way (outcome, retry round, recovery).
+   */
+  sendAfter(stored: StoredMessage, prior: Attempt): void {
+    this.active++;
+    this.track(this.dispatch(stored, prior));
+  }
+
+  private async dispatch(stored: StoredMessage, prior?: Attempt): Promise<void> {
     const { router, metrics, now } = this.options;
     const controller = new AbortController();
     this.controllers.set(stored.id, controller);
@@ -251,9 +270,14 @@ export class Dispatcher {
       routed = await router.send(stored.message, {
         signal: controller.signal,
         override: stored.overrideProvider ? { provider: stored.overrideProvider } : undefined,
+        tried: prior?.trigger ? { provider: prior.provider, trigger: prior.trigger } : undefined,
       });
+      if (prior) routed = { ...routed, attempts: afterPrior(prior, routed.attempts) };
     } catch (error) {
       failure = error;
+      if (prior && RoutingError.isInstance(error)) {
+        (error as { attempts: readonly Attempt[] }).attempts = afterPrior(prior, error.attempts);
+      }
     } finally {
       this.controllers.delete(stored.id);
       this.persisting++;

@@ -66,6 +66,13 @@ export interface RouterSendOptions {
   override?: RoutingOverride | undefined;
   /** The provider earlier parts or tries of this message went to: it goes first unless it fails. */
   affinity?: string | undefined;
+  /**
+   * A call this message already had outside `send` (its request in a `sendBatch`), and why it
+   * failed: on a route that fails over on that reason, the provider counts as left once, so the
+   * next candidate goes first and it is called again only when no other is left (with
+   * `retries: 'before-failover'` it is retried first, as after any failure).
+   */
+  tried?: { provider: string; trigger: FailoverTrigger } | undefined;
 }
 
 export interface RoutedSend {
@@ -440,8 +447,25 @@ export class Router {
       // Providers that failed for a reason that may pass: tried again only once every other
       // candidate has failed too, so a failure costs no waiting while another provider can take it.
       const later: ProviderTurn[] = [];
+      const tried = options.tried;
       for (const providerId of decision.candidates) {
         const turn = newTurn(providerId, this.runtimes.get(providerId) as ProviderRuntime);
+        if (tried?.provider === providerId && !waitFirst && route.failoverOn.has(tried.trigger)) {
+          // Left once already: tried again after the others, as a failure that may pass is.
+          turn.calls = 1;
+          turn.trigger = tried.trigger;
+          turn.skipped = false;
+          const { policy } = turn.runtime;
+          if (tried.trigger === 'transient' && policy.retry.maxRetries > 0) {
+            turn.transientRetries = 1;
+            turn.retryAt = this.now() + this.backoff(policy, 0);
+          } else if (tried.trigger === 'rate-limited') {
+            turn.retryAt = Math.max(this.now(), turn.runtime.pausedUntil);
+            turn.waitsForPause = true;
+          }
+          if (turn.retryAt !== undefined) later.push(turn);
+          continue;
+        }
         const result = await this.runTurn(context, turn, {
           waitForPause: waitFirst,
           retryInPlace: waitFirst,

@@ -137,3 +137,33 @@ describe('least-cost strategy', () => {
     ).toThrow(/qualityFloor: must be a number from 0 to 1/);
   });
 });
+
+describe('send after a call outside it (tried)', () => {
+  it('goes on to the next provider, and back to the tried one only when the policy retries', async () => {
+    const first = scriptedProvider('first');
+    const second = scriptedProvider('second', { fallback: failure('second', 'transient') });
+    const router = new Router({
+      config: { routes: [{ id: 'sms', providers: ['first', 'second'] }] },
+      providers: [first, second],
+      sleep: () => Promise.resolve(),
+    });
+    const routed = await router.send(sms(), { tried: { provider: 'first', trigger: 'transient' } });
+    expect(routed.provider).toBe('first');
+    expect(routed.attempts.map((attempt) => [attempt.provider, attempt.retry])).toEqual([
+      ['second', 0],
+      ['first', 1],
+    ]);
+  });
+
+  it('retries the tried provider first on a before-failover route', async () => {
+    const first = scriptedProvider('first');
+    const second = scriptedProvider('second');
+    const router = new Router({
+      config: { routes: [{ id: 'sms', providers: ['first', 'second'], retries: 'before-failover' }] },
+      providers: [first, second],
+    });
+    const routed = await router.send(sms(), { tried: { provider: 'first', trigger: 'transient' } });
+    expect(routed.provider).toBe('first');
+    expect(second.calls).toHaveLength(0);
+  });
+});
