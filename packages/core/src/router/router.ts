@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { ProviderError, ValidationError } from '../errors.js';
 import { CHANNELS, type Channel, type Message } from '../message.js';
 import {
@@ -623,6 +624,8 @@ export class Router {
   ): Promise<void> {
     const provider = runtime.provider as Provider<Channel>;
     const controller = new AbortController();
+    // One bulk call may make many requests on this signal (one per distinct text): not a leak.
+    setMaxListeners(0, controller.signal);
     const onAbort = () => controller.abort(signal?.reason);
     signal?.addEventListener('abort', onAbort, { once: true });
     const startedAt = this.now();
