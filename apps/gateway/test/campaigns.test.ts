@@ -1,6 +1,7 @@
 // biome-ignore-all lint/suspicious/noExplicitAny: response bodies are asserted on.
 import { FormData, request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
+import { Tokens } from '../src/container.js';
 import { ADMIN_KEY, API_KEY, eventually, startGateway, type TestGateway } from './helpers.js';
 
 const running: TestGateway[] = [];
@@ -253,5 +254,56 @@ describe('campaigns', () => {
     const second = await target.call('POST', '/v1/messages', { body: { to: '+260971234568', text: 'x' } });
     expect(second.status).toBe(402);
     expect(second.body.error.detail.shortfall).toBe('0.005000');
+  });
+});
+
+describe('campaign uploads that fail', () => {
+  it('keeps nothing of an upload cut off midway', async () => {
+    const target = await gateway();
+    const { connect } = await import('node:net');
+    const url = new URL(target.url);
+    const boundary = 'cutoffboundary';
+    const head = [
+      `--${boundary}`,
+      'Content-Disposition: form-data; name="campaign"',
+      '',
+      JSON.stringify({ template: { text: 'Hi' } }),
+      `--${boundary}`,
+      'Content-Disposition: form-data; name="recipients"; filename="list.csv"',
+      'Content-Type: text/csv',
+      '',
+      `to\n${numbers(5000).join('\n')}\n`,
+    ].join('\r\n');
+    const socket = connect(Number(url.port), url.hostname);
+    await new Promise((resolve) => socket.once('connect', resolve));
+    socket.write(
+      `POST /v1/campaigns HTTP/1.1\r\nHost: ${url.host}\r\nAuthorization: Bearer ${API_KEY}\r\n` +
+        `Content-Type: multipart/form-data; boundary=${boundary}\r\nContent-Length: ${head.length + 100_000}\r\n\r\n${head}`,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    socket.destroy();
+    const store = target.gateway.container.get(Tokens.MessageStore);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    // The request's own clean-up removed it: nothing is left for the next start to discard.
+    expect(await store.campaigns.discardUnfinishedUploads()).toBe(0);
+    const listed = await target.call('GET', '/v1/campaigns');
+    expect(listed.body.campaigns).toEqual([]);
+    expect(target.logger.lines.some((line) => line.level === 'error')).toBe(false);
+  });
+
+  it('reports a list of invalid numbers with their lines, and refuses one with no valid recipient', async () => {
+    const target = await gateway();
+    const lines = Array.from({ length: 3000 }, (_, index) => `0${index}`);
+    const refused = await upload(
+      target,
+      { template: { text: 'Hi' } },
+      { name: 'bad.csv', type: 'text/csv', content: `to\n${lines.join('\n')}\n` },
+    );
+    expect(refused.status).toBe(400);
+    expect(refused.body.error.code).toBe('no_valid_recipients');
+    expect(refused.body.error.detail.report).toMatchObject({ lines: 3000, invalid: 3000, recipients: 0 });
+    expect(refused.body.error.detail.report.invalidLines).toHaveLength(1000);
+    expect(refused.body.error.detail.report.invalidLines[0]).toMatchObject({ line: 2, value: '00' });
+    expect((await target.call('GET', '/v1/campaigns')).body.campaigns).toEqual([]);
   });
 });
