@@ -634,38 +634,13 @@ export class Router {
     let failure: ProviderError | undefined;
     runtime.inFlight += chunk.length;
     try {
-      results = await runtime.circuit.execute(
-        () =>
-          new Promise<BatchItemResult[]>((resolve, reject) => {
-            const timer = setTimeout(() => {
-              const error = new ProviderError({
-                kind: 'ambiguous',
-                provider: provider.id,
-                providerCode: TIMEOUT_ERROR_CODE,
-                message: `no answer to a batch within ${runtime.policy.timeoutMs} ms; it may have been delivered`,
-              });
-              controller.abort(error);
-              reject(error);
-            }, runtime.policy.timeoutMs);
-            try {
-              (provider.sendBatch as NonNullable<Provider<Channel>['sendBatch']>)(
-                chunk.map((item) => item.message) as never,
-                { signal: controller.signal },
-              ).then(
-                (value) => {
-                  clearTimeout(timer);
-                  resolve(value);
-                },
-                (error: unknown) => {
-                  clearTimeout(timer);
-                  reject(networkError(error, provider.id, controller.signal));
-                },
-              );
-            } catch (error) {
-              clearTimeout(timer);
-              reject(pluginException(error, provider.id));
-            }
-          }),
+      results = await runtime.circuit.execute(() =>
+        this.callWithTimeout(runtime, controller, 'a batch', () =>
+          (provider.sendBatch as NonNullable<Provider<Channel>['sendBatch']>)(
+            chunk.map((item) => item.message) as never,
+            { signal: controller.signal },
+          ),
+        ),
       );
     } catch (caught) {
       failure = (caught as { isBrokenCircuitError?: boolean } | undefined)?.isBrokenCircuitError
@@ -1052,7 +1027,11 @@ export class Router {
     }
     runtime.inFlight++;
     try {
-      const result = await runtime.circuit.execute(() => this.callWithTimeout(runtime, message, controller));
+      const result = await runtime.circuit.execute(() =>
+        this.callWithTimeout(runtime, controller, undefined, () =>
+          (provider as Provider<Channel>).send(message as never, { signal: controller.signal }),
+        ),
+      );
       const endedAt = this.now();
       runtime.health.record(endedAt, true, endedAt - startedAt);
       const attempt: Attempt = {
@@ -1098,25 +1077,28 @@ export class Router {
     }
   }
 
-  private callWithTimeout(
+  /** One call to the provider within its timeout: past it, the call is aborted and ambiguous. */
+  private callWithTimeout<T>(
     runtime: ProviderRuntime,
-    message: Message,
     controller: AbortController,
-  ): Promise<SendResult> {
+    /** What is waited for, in the timeout's message (`a batch`); a send names nothing. */
+    what: string | undefined,
+    call: () => Promise<T>,
+  ): Promise<T> {
     const { provider, policy } = runtime;
-    return new Promise<SendResult>((resolve, reject) => {
+    return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => {
         const error = new ProviderError({
           kind: 'ambiguous',
           provider: provider.id,
           providerCode: TIMEOUT_ERROR_CODE,
-          message: `no answer within ${policy.timeoutMs} ms; it may have been delivered`,
+          message: `no answer${what ? ` to ${what}` : ''} within ${policy.timeoutMs} ms; it may have been delivered`,
         });
         controller.abort(error);
         reject(error);
       }, policy.timeoutMs);
       try {
-        (provider as Provider<Channel>).send(message as never, { signal: controller.signal }).then(
+        call().then(
           (result) => {
             clearTimeout(timer);
             resolve(result);
