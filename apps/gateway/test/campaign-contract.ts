@@ -163,6 +163,35 @@ export function describeCampaignStore(name: string, open: () => Promise<MessageS
         debitedMicros: 12_500,
       });
       expect(await store.campaigns.completeIfDone('c1', 7000)).toBe(false);
+      // Progress follows the messages without reading them: an outcome, then a receipt.
+      expect(await store.campaigns.progress('c1')).toEqual({
+        pending: 1,
+        cancelled: 0,
+        messages: 2,
+        byStatus: { sent: 1, failed: 1 },
+        costMicros: 12_500,
+      });
+      await store.recordReceipts({
+        providerId: 'p',
+        receipts: [
+          {
+            messageId: 'c1-m1',
+            event: {
+              providerId: 'p',
+              providerMessageId: 'x1',
+              status: 'delivered',
+              providerStatus: 'DELIVRD',
+              occurredAt: 6500,
+              receivedAt: 6500,
+              eventKey: 'c1-m1-delivered',
+            },
+          },
+        ],
+        sentSince: 0,
+        replay: undefined,
+        callback: () => undefined,
+      });
+      expect((await store.campaigns.progress('c1')).byStatus).toEqual({ delivered: 1, failed: 1 });
       const cancelled = await store.campaigns.cancel('c1', 7000);
       expect(cancelled).toBe(true);
       expect(await store.ledger.balance('acme')).toEqual({
@@ -182,12 +211,12 @@ export function describeCampaignStore(name: string, open: () => Promise<MessageS
           result.costMicros,
         ]),
       ).toEqual([
-        [1, 'queued', 'sent', 'B1', 12_500],
+        [1, 'queued', 'delivered', 'B1', 12_500],
         [2, 'queued', 'failed', undefined, 0],
         [3, 'cancelled', undefined, undefined, undefined],
       ]);
       expect(await store.campaigns.aggregates('c1')).toEqual({
-        byStatus: { failed: 1, sent: 1 },
+        byStatus: { failed: 1, delivered: 1 },
         byProvider: { p: 2 },
         byErrorKind: { permanent: 1 },
       });

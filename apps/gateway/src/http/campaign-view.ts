@@ -42,11 +42,15 @@ export function campaignView(
   };
   const { progress } = extra;
   if (progress) {
-    const perSecond = progress.sentLastMinute / 60;
+    // Since the start: finished messages over the time it has run (pauses included).
+    const finished = progress.messages - (extra.unfinished ?? 0);
+    const elapsed = ((campaign.finishedAt ?? extra.now) - (campaign.startedAt ?? extra.now)) / 1000;
+    const perSecond = elapsed > 0 ? finished / elapsed : 0;
     const remaining = progress.pending + (extra.unfinished ?? 0);
     const running = campaign.state === 'running';
     view.progress = {
       pending: progress.pending,
+      messages: progress.messages,
       unfinished: extra.unfinished,
       cancelled: progress.cancelled,
       byStatus: progress.byStatus,

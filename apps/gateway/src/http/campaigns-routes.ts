@@ -71,7 +71,7 @@ export async function registerCampaignRoutes(app: FastifyInstance, context: Serv
       now: now(),
       ...(started
         ? {
-            progress: await campaigns.progress(campaign.id, now()),
+            progress: await campaigns.progress(campaign.id),
             unfinished: await campaigns.unfinished(campaign.id),
           }
         : {}),

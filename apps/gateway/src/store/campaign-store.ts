@@ -99,11 +99,11 @@ export interface CampaignProgress {
   /** Recipients whose message is not created yet (held back by the window, the rate or a pause). */
   pending: number;
   cancelled: number;
+  /** Messages created so far. */
+  messages: number;
   /** Messages by status (`queued`, `sent`, `delivered`, `failed`…). */
   byStatus: Record<string, number>;
-  /** Messages whose provider accepted them in the last minute. */
-  sentLastMinute: number;
-  /** Debited for the campaign's accepted messages so far, in micro-units. */
+  /** The cost of the campaign's accepted messages so far, in micro-units. */
   costMicros: number;
 }
 
@@ -194,7 +194,8 @@ export interface CampaignStore {
   cancel(campaignId: string, now: number): Promise<boolean>;
   /** `running` with nothing pending or unfinished → `completed`, releasing what is left of its reservation. */
   completeIfDone(campaignId: string, now: number): Promise<boolean>;
-  progress(campaignId: string, now: number): Promise<CampaignProgress>;
+  /** Read from counters kept as messages move: its cost does not grow with the campaign. */
+  progress(campaignId: string): Promise<CampaignProgress>;
   aggregates(campaignId: string): Promise<CampaignAggregates>;
   /** Per-recipient results in sequence order after `afterSequence`. */
   results(campaignId: string, afterSequence: number, limit: number): Promise<CampaignResult[]>;

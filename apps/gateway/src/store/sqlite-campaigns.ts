@@ -17,6 +17,13 @@ type Row = Record<string, unknown>;
 
 export const CANCELLED_ERROR_CODE = 'MSG_CAMPAIGN_CANCELLED';
 
+/** Where a campaign message stands, as its counters are keyed. */
+export interface CountKey {
+  status: string;
+  providerId?: string | null | undefined;
+  errorKind?: string | null | undefined;
+}
+
 export interface SqliteCampaignsContext {
   write: <T>(what: string, run: () => T) => Promise<T>;
   ledger: SqliteLedger;
@@ -41,12 +48,6 @@ function toCampaign(row: Row): CampaignRecord {
     startedAt: (row.started_at as number | null) ?? undefined,
     finishedAt: (row.finished_at as number | null) ?? undefined,
   };
-}
-
-function counts(rows: Row[], key: string): Record<string, number> {
-  const result: Record<string, number> = {};
-  for (const row of rows) result[String(row[key] ?? 'none')] = row.count as number;
-  return result;
 }
 
 /** Campaigns on the message store's SQLite database, in its transactions (see `SqliteMessageStore`). */
@@ -105,9 +106,6 @@ export class SqliteCampaigns implements CampaignStore {
         `SELECT COUNT(*) AS count FROM campaign_recipients INDEXED BY campaign_recipients_pending
          WHERE campaign_id = ? AND state = 'pending'`,
       ),
-      cancelledCount: db.prepare(
-        `SELECT COUNT(*) AS count FROM campaign_recipients WHERE campaign_id = ? AND state = 'cancelled'`,
-      ),
       cancelRecipients: db.prepare(
         `UPDATE campaign_recipients SET state = 'cancelled' WHERE campaign_id = ? AND state = 'pending'`,
       ),
@@ -123,20 +121,14 @@ export class SqliteCampaigns implements CampaignStore {
       finish: db.prepare(
         `UPDATE campaigns SET state = ?, materialized = reserved, finished_at = ?, updated_at = ? WHERE id = ?`,
       ),
-      byStatus: db.prepare(
-        'SELECT status, COUNT(*) AS count FROM messages WHERE campaign_id = ? GROUP BY status',
+      count: db.prepare(
+        `INSERT INTO campaign_counts (campaign_id, status, provider_id, error_kind, messages, cost)
+         VALUES (@campaignId, @status, @providerId, @errorKind, @messages, @cost)
+         ON CONFLICT (campaign_id, status, provider_id, error_kind)
+         DO UPDATE SET messages = messages + excluded.messages, cost = cost + excluded.cost`,
       ),
-      byProvider: db.prepare(
-        'SELECT provider_id, COUNT(*) AS count FROM messages WHERE campaign_id = ? GROUP BY provider_id',
-      ),
-      byErrorKind: db.prepare(
-        `SELECT error_kind, COUNT(*) AS count FROM messages WHERE campaign_id = ? AND error_kind IS NOT NULL
-         GROUP BY error_kind`,
-      ),
-      recent: db.prepare(
-        'SELECT COUNT(*) AS count, SUM(charged) AS cost FROM messages WHERE campaign_id = ? AND sent_at >= ?',
-      ),
-      cost: db.prepare('SELECT SUM(charged) AS cost FROM messages WHERE campaign_id = ?'),
+      counts: db.prepare('SELECT * FROM campaign_counts WHERE campaign_id = ? AND messages != 0'),
+      countCancelled: db.prepare('UPDATE campaigns SET cancelled = cancelled + ? WHERE id = ?'),
       results: db.prepare(
         `SELECT r.sequence, r.recipient, r.state, r.message_id, m.status, m.provider_id, m.provider_message_id,
            m.bulk_id, m.charged, m.error_kind, m.error_code, m.error_message
@@ -277,10 +269,29 @@ export class SqliteCampaigns implements CampaignStore {
         held += message.charge?.heldMicros ?? 0;
         stored.push(claimedBy ? { ...message, dispatchState: 'in-flight', attemptCount: 0 } : message);
       }
-      if (stored.length > 0)
+      if (stored.length > 0) {
         this.statements.addMaterialized.run(held, messages[0]?.message.createdAt ?? 0, campaignId);
+        this.addCount(campaignId, { status: 'queued' }, stored.length, 0);
+      }
       return stored;
     });
+  }
+
+  private addCount(campaignId: string, key: CountKey, messages: number, cost: number): void {
+    this.statements.count.run({
+      campaignId,
+      status: key.status,
+      providerId: key.providerId ?? '',
+      errorKind: key.errorKind ?? '',
+      messages,
+      cost,
+    });
+  }
+
+  /** Inside a write: a campaign message moved (an outcome, a receipt), with what it cost. */
+  moveInWrite(campaignId: string, from: CountKey, to: CountKey, cost: number): void {
+    this.addCount(campaignId, from, -1, 0);
+    this.addCount(campaignId, to, 1, cost);
   }
 
   async unfinished(campaignId: string): Promise<number> {
@@ -301,10 +312,17 @@ export class SqliteCampaigns implements CampaignStore {
     return this.context.write('cancel a campaign', () => {
       const row = this.statements.get.get(campaignId) as Row | undefined;
       if (!row || !['draft', 'scheduled', 'running', 'paused'].includes(row.state as string)) return false;
-      this.statements.cancelRecipients.run(campaignId);
+      const cancelled = this.statements.cancelRecipients.run(campaignId).changes;
+      this.statements.countCancelled.run(cancelled, campaignId);
       for (const messageRow of this.statements.unclaimed.all(campaignId) as Row[]) {
         const message = this.context.toMessage(messageRow);
         if (this.statements.cancelMessage.run(CANCELLED_ERROR_CODE, now, message.id).changes === 0) continue;
+        this.moveInWrite(
+          campaignId,
+          { status: message.status, providerId: message.providerId, errorKind: message.error?.kind },
+          { status: 'failed', providerId: message.providerId, errorKind: 'routing' },
+          0,
+        );
         if (message.charge) {
           this.context.ledger.releaseInWrite(
             message.charge.account,
@@ -330,23 +348,44 @@ export class SqliteCampaigns implements CampaignStore {
     });
   }
 
-  async progress(campaignId: string, now: number): Promise<CampaignProgress> {
-    const recent = this.statements.recent.get(campaignId, now - 60_000) as Row;
+  async progress(campaignId: string): Promise<CampaignProgress> {
+    const campaign = this.statements.get.get(campaignId) as Row | undefined;
+    const rows = this.statements.counts.all(campaignId) as Row[];
+    const byStatus: Record<string, number> = {};
+    let messages = 0;
+    let costMicros = 0;
+    for (const row of rows) {
+      const status = row.status as string;
+      byStatus[status] = (byStatus[status] ?? 0) + (row.messages as number);
+      messages += row.messages as number;
+      costMicros += row.cost as number;
+    }
+    const recipients = campaign?.report
+      ? (JSON.parse(campaign.report as string) as { recipients: number }).recipients
+      : 0;
+    const cancelled = (campaign?.cancelled as number | undefined) ?? 0;
+    for (const [status, count] of Object.entries(byStatus)) if (count === 0) delete byStatus[status];
     return {
-      pending: (this.statements.pendingCount.get(campaignId) as { count: number }).count,
-      cancelled: (this.statements.cancelledCount.get(campaignId) as { count: number }).count,
-      byStatus: counts(this.statements.byStatus.all(campaignId) as Row[], 'status'),
-      sentLastMinute: recent.count as number,
-      costMicros: ((this.statements.cost.get(campaignId) as Row).cost as number | null) ?? 0,
+      pending: Math.max(0, recipients - messages - cancelled),
+      cancelled,
+      messages,
+      byStatus,
+      costMicros,
     };
   }
 
   async aggregates(campaignId: string): Promise<CampaignAggregates> {
-    return {
-      byStatus: counts(this.statements.byStatus.all(campaignId) as Row[], 'status'),
-      byProvider: counts(this.statements.byProvider.all(campaignId) as Row[], 'provider_id'),
-      byErrorKind: counts(this.statements.byErrorKind.all(campaignId) as Row[], 'error_kind'),
+    const aggregates: CampaignAggregates = { byStatus: {}, byProvider: {}, byErrorKind: {} };
+    const add = (into: Record<string, number>, key: string, count: number) => {
+      into[key] = (into[key] ?? 0) + count;
     };
+    for (const row of this.statements.counts.all(campaignId) as Row[]) {
+      const count = row.messages as number;
+      add(aggregates.byStatus, row.status as string, count);
+      add(aggregates.byProvider, (row.provider_id as string) || 'none', count);
+      if (row.error_kind) add(aggregates.byErrorKind, row.error_kind as string, count);
+    }
+    return aggregates;
   }
 
   async results(campaignId: string, afterSequence: number, limit: number): Promise<CampaignResult[]> {

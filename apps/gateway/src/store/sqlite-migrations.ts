@@ -221,7 +221,8 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
    DROP INDEX attempts_provider;
    CREATE INDEX webhook_replay_tokens_age ON webhook_replay_tokens (received_at);`,
   // Campaigns, credits and cost: a campaign's recipients (one per number or address, in upload
-  // order) become ordinary messages that name it; credits are an append-only ledger whose sum per
+  // order) become ordinary messages that name it, counted by status, provider and error kind in
+  // campaign_counts as they move (progress never scans a campaign's messages); credits are an append-only ledger whose sum per
   // account is cached in credit_accounts in the same transaction; a message carries what it holds
   // of its account until its send settles it; spend per provider instance and month is kept for
   // the spend limits.
@@ -258,6 +259,16 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
    ALTER TABLE messages ADD COLUMN charge_held INTEGER;
    ALTER TABLE messages ADD COLUMN charged INTEGER;
    CREATE INDEX messages_campaign ON messages (campaign_id, dispatch_state) WHERE campaign_id IS NOT NULL;
+   CREATE TABLE campaign_counts (
+     campaign_id TEXT NOT NULL,
+     status TEXT NOT NULL,
+     provider_id TEXT NOT NULL DEFAULT '',
+     error_kind TEXT NOT NULL DEFAULT '',
+     messages INTEGER NOT NULL DEFAULT 0,
+     cost INTEGER NOT NULL DEFAULT 0,
+     PRIMARY KEY (campaign_id, status, provider_id, error_kind)
+   ) WITHOUT ROWID;
+   ALTER TABLE campaigns ADD COLUMN cancelled INTEGER NOT NULL DEFAULT 0;
    CREATE TABLE credit_ledger (
      id INTEGER PRIMARY KEY AUTOINCREMENT,
      account TEXT NOT NULL,

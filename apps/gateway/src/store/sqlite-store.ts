@@ -331,6 +331,9 @@ export class SqliteMessageStore implements MessageStore {
          WHERE id = @id`,
       ),
       settle: db.prepare('UPDATE messages SET charged = ?, bulk_id = ? WHERE id = ?'),
+      campaignOf: db.prepare(
+        'SELECT campaign_id, status, provider_id, error_kind FROM messages WHERE id = ?',
+      ),
       attempts: db.prepare('SELECT * FROM attempts WHERE message_id = ? ORDER BY sequence'),
       events: db.prepare('SELECT * FROM events WHERE message_id = ? ORDER BY id'),
       // What receipts need of a message, without its payload.
@@ -702,6 +705,18 @@ export class SqliteMessageStore implements MessageStore {
           now,
         );
         this.statements.settle.run(debit ?? 0, outcome.bulkId ?? null, messageId);
+        if (current.campaign_id != null) {
+          this.campaigns.moveInWrite(
+            current.campaign_id as string,
+            {
+              status: current.status as string,
+              providerId: current.provider_id as string | null,
+              errorKind: current.error_kind as string | null,
+            },
+            { status, providerId: outcome.providerId, errorKind: outcome.error?.kind },
+            debit ?? 0,
+          );
+        }
       }
       this.statements.finish.run({
         id: messageId,
@@ -865,6 +880,19 @@ export class SqliteMessageStore implements MessageStore {
   }
 
   private advance(event: EventRecord, callback: CallbackRequest | undefined): void {
+    const counted = this.statements.campaignOf.get(event.messageId) as Row | undefined;
+    if (counted?.campaign_id != null) {
+      const where = {
+        providerId: counted.provider_id as string | null,
+        errorKind: counted.error_kind as string | null,
+      };
+      this.campaigns.moveInWrite(
+        counted.campaign_id as string,
+        { status: counted.status as string, ...where },
+        { status: event.status, ...where },
+        0,
+      );
+    }
     this.statements.advance.run({
       id: event.messageId,
       status: event.status,
