@@ -147,3 +147,32 @@ describe("campaigns through a provider's bulk API (Africa's Talking simulator)",
     expect(report.body.total).toBe('0.050000');
   });
 });
+
+describe('least-cost routing through the gateway', () => {
+  it('sends to the cheapest provider for the destination by the price table, and says so', async () => {
+    const gateway = await startGateway({
+      plugins: [
+        { resolve: '@msg/plugin-console', id: 'dear', options: { silent: true } },
+        { resolve: '@msg/plugin-console', id: 'cheap', options: { silent: true } },
+      ],
+      routing: { routes: [{ id: 'sms', strategy: 'least-cost', providers: ['dear', 'cheap'] }] },
+      costs: {
+        prices: [
+          { provider: 'dear', amount: '0.0300' },
+          { provider: 'cheap', destination: '+260', amount: '0.0100' },
+          { provider: 'cheap', amount: '0.0500' },
+        ],
+      },
+    });
+    running.push(gateway);
+    const zambia = await gateway.call('POST', '/v1/messages?wait=true', {
+      body: { to: '+260971234567', text: 'hi' },
+    });
+    expect(zambia.body.provider).toBe('cheap');
+    expect(zambia.body.routingReason).toContain('least cost cheap 10000 < dear 30000');
+    const kenya = await gateway.call('POST', '/v1/messages?wait=true', {
+      body: { to: '+254711000001', text: 'hi' },
+    });
+    expect(kenya.body.provider).toBe('dear');
+  });
+});
