@@ -146,6 +146,9 @@ describe('send after a call outside it (tried)', () => {
       config: { routes: [{ id: 'sms', providers: ['first', 'second'] }] },
       providers: [first, second],
       sleep: () => Promise.resolve(),
+      // One clock and no jitter: both wait the same backoff, and the one left first goes first.
+      now: () => 1000,
+      random: () => 0.5,
     });
     const routed = await router.send(sms(), { tried: { provider: 'first', trigger: 'transient' } });
     expect(routed.provider).toBe('first');
