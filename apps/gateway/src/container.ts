@@ -3,7 +3,11 @@ import 'reflect-metadata';
 import type { Logger, Router } from '@msg/core';
 import { type DependencyContainer, container as rootContainer } from 'tsyringe';
 import type { CallbackWorker } from './callbacks/callback-worker.js';
+import type { BulkRollout } from './campaigns/bulk-rollout.js';
+import type { CampaignRunner } from './campaigns/campaign-runner.js';
 import type { LoadedConfig } from './config/load-config.js';
+import type { Charges } from './costs/charges.js';
+import type { DeliveredRates } from './costs/delivered-rates.js';
 import type { BacklogMonitor } from './dispatch/backlog-monitor.js';
 import type { Dispatcher } from './dispatch/dispatcher.js';
 import type { EventKeySource } from './ingress/sendgrid-event-key.js';
@@ -28,6 +32,10 @@ const MigrationControlToken: unique symbol = Symbol.for('msg.MigrationControl');
 const ActivityToken: unique symbol = Symbol.for('msg.ProviderActivity');
 const EventKeyToken: unique symbol = Symbol.for('msg.EventKey');
 const IngestToken: unique symbol = Symbol.for('msg.Ingest');
+const CampaignRunnerToken: unique symbol = Symbol.for('msg.CampaignRunner');
+const BulkRolloutToken: unique symbol = Symbol.for('msg.BulkRollout');
+const ChargesToken: unique symbol = Symbol.for('msg.Charges');
+const DeliveredRatesToken: unique symbol = Symbol.for('msg.DeliveredRates');
 
 /** Explicit tokens: interfaces have no runtime identity, and no decorator metadata is needed. */
 export const Tokens = {
@@ -47,6 +55,10 @@ export const Tokens = {
   EventKey: EventKeyToken,
   /** How verified delivery events are stored (webhooks, look-ups, receipts over a connection). */
   Ingest: IngestToken,
+  CampaignRunner: CampaignRunnerToken,
+  BulkRollout: BulkRolloutToken,
+  Charges: ChargesToken,
+  DeliveredRates: DeliveredRatesToken,
 } as const;
 
 /** What each token resolves to. */
@@ -65,6 +77,10 @@ export interface Services {
   [Tokens.Activity]: ProviderActivity;
   [Tokens.EventKey]: EventKeySource;
   [Tokens.Ingest]: IngestContext;
+  [Tokens.CampaignRunner]: CampaignRunner;
+  [Tokens.BulkRollout]: BulkRollout;
+  [Tokens.Charges]: Charges;
+  [Tokens.DeliveredRates]: DeliveredRates;
 }
 
 export type Token = keyof Services;

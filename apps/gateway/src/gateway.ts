@@ -14,11 +14,16 @@ import type { FastifyInstance } from 'fastify';
 import { formatSigner } from './callbacks/callback-signer.js';
 import { CallbackTargetPolicy } from './callbacks/callback-target.js';
 import { CallbackWorker } from './callbacks/callback-worker.js';
+import { BulkRollout } from './campaigns/bulk-rollout.js';
+import { CampaignRunner } from './campaigns/campaign-runner.js';
 import type { GatewayConfig } from './config/config-schema.js';
 import type { LoadedConfig } from './config/load-config.js';
 import { GatewayContainer, Tokens } from './container.js';
+import { Charges } from './costs/charges.js';
+import { DeliveredRates } from './costs/delivered-rates.js';
+import { SpendLimits } from './costs/spend-limits.js';
 import { BacklogMonitor } from './dispatch/backlog-monitor.js';
-import { Dispatcher } from './dispatch/dispatcher.js';
+import { Dispatcher, type SendCosts } from './dispatch/dispatcher.js';
 import { recoverMessages } from './dispatch/recovery.js';
 import { pruneFinished } from './dispatch/retention.js';
 import { releaseDueRetries } from './dispatch/retry-release.js';
@@ -125,6 +130,8 @@ export function createGateway(loaded: LoadedConfig, options: GatewayOptions = {}
     .value(Tokens.Logger, logger)
     .value(Tokens.Clock, now)
     .value(Tokens.Metrics, new GatewayMetrics())
+    .value(Tokens.Charges, new Charges(config))
+    .value(Tokens.DeliveredRates, new DeliveredRates())
     .factory(Tokens.MessageStore, () =>
       typeof options.store === 'function'
         ? options.store()
@@ -140,6 +147,7 @@ export function createGateway(loaded: LoadedConfig, options: GatewayOptions = {}
   let shadow: ShadowValidator | undefined;
   let unsubscribeRouter: (() => void) | undefined;
   let opened: MessageStore | undefined;
+  let campaignRunner: CampaignRunner | undefined;
   // Ends every wait for the store when the gateway stops.
   const stopSignal = new AbortController();
 
@@ -221,12 +229,21 @@ export function createGateway(loaded: LoadedConfig, options: GatewayOptions = {}
       });
       // The router reads its control state from this copy; the store keeps the durable truth.
       const routerState = new MemoryRouterStateStore();
+      const alerts = new Alerts(config.alerts.endpoints, now);
+      const deliveredRates = container.get(Tokens.DeliveredRates);
+      const spendLimits = new SpendLimits(config.costs, store, alerts, logger, now);
+      await spendLimits
+        .load()
+        .catch((error: unknown) => logger.warn("cannot read this month's provider spend", { error }));
       const router = new Router({
         config: routerConfig,
         providers: providers.map((hosted) => hosted.provider),
         store: routerState,
         now,
         onListenerError: (error) => logger.warn('router listener failed', { error }),
+        overSpendLimit: spendLimits.over,
+        price: (provider, message) => container.get(Tokens.Charges).prices.cost(provider, message),
+        deliveredRate: deliveredRates.rate,
       });
       container.value(Tokens.Router, router);
       const callbacks = new CallbackWorker({
@@ -266,7 +283,6 @@ export function createGateway(loaded: LoadedConfig, options: GatewayOptions = {}
         metrics,
         now,
       });
-      const alerts = new Alerts(config.alerts.endpoints, now);
       const migrations = new MigrationControl({
         store,
         router,
@@ -308,6 +324,7 @@ export function createGateway(loaded: LoadedConfig, options: GatewayOptions = {}
         receiptWindowMs: config.receipts.windowMs,
         holdUnmatchedMs: config.receipts.holdUnmatchedMs,
         onHeld: () => heldReceipts?.kick(),
+        onAdvanced: deliveredRates.record.bind(deliveredRates),
       };
       container.value(Tokens.Ingest, ingest);
       // Receipts that arrive over a provider's own connection (SMPP) are stored like webhook events.
@@ -339,6 +356,11 @@ export function createGateway(loaded: LoadedConfig, options: GatewayOptions = {}
       await store
         .renewLease(instanceId, now() + leaseMs, now())
         .catch((error: unknown) => logger.warn('cannot register the dispatch lease yet', { error }));
+      const charges = container.get(Tokens.Charges);
+      const sendCosts: SendCosts = {
+        costOf: (stored, routed) => charges.costOf(stored.message, routed.provider, routed.result),
+        settled: (provider, micros) => spendLimits.record(provider, micros),
+      };
       const dispatcher = new Dispatcher({
         store,
         router,
@@ -352,8 +374,30 @@ export function createGateway(loaded: LoadedConfig, options: GatewayOptions = {}
         receipts: plan,
         onReceiptDue: () => deadlines.kick(),
         onSent: (stored, routed) => shadow?.consider(stored, routed),
+        costs: sendCosts,
       });
       container.value(Tokens.Dispatcher, dispatcher);
+      const bulkRollout = new BulkRollout(store, config.campaigns.bulk);
+      await bulkRollout.load();
+      container.value(Tokens.BulkRollout, bulkRollout);
+      const channelProviders = (channel: string) =>
+        providers.filter((hosted) => hosted.provider.channel === channel).map((hosted) => hosted.entry.id);
+      campaignRunner = new CampaignRunner({
+        store,
+        router,
+        dispatcher,
+        rollout: bulkRollout,
+        prices: charges.prices,
+        costs: sendCosts,
+        config: config.campaigns,
+        providersFor: (campaign) =>
+          campaign.definition.provider
+            ? [campaign.definition.provider]
+            : channelProviders(campaign.definition.template.channel),
+        logger,
+        now,
+      });
+      container.value(Tokens.CampaignRunner, campaignRunner);
       const backlog = new BacklogMonitor(store, config.dispatch.backlog, now, () =>
         dispatcher.deliveryRate.perSecond(),
       );
@@ -421,8 +465,11 @@ export function createGateway(loaded: LoadedConfig, options: GatewayOptions = {}
         signal: stopSignal.signal,
       });
       await backlog.refresh();
+      const discarded = await store.campaigns.discardUnfinishedUploads();
+      if (discarded > 0) logger.warn(`discarded ${discarded} campaign upload(s) cut short by the last stop`);
       // What waits in the store goes out now.
       dispatcher.wake();
+      campaignRunner.start();
       callbacks.start();
       alertWorker.start();
       for (const task of sweeps) task.start();
@@ -440,6 +487,7 @@ export function createGateway(loaded: LoadedConfig, options: GatewayOptions = {}
     lifecycle.stopping = true;
     if (container.has(Tokens.Dispatcher)) container.get(Tokens.Dispatcher).stopClaiming();
     stopSignal.abort();
+    await campaignRunner?.stop();
     await Promise.all(sweeps.map((task) => task.stop()));
     const drained = container.has(Tokens.Dispatcher)
       ? container.get(Tokens.Dispatcher).drain(timeoutMs)

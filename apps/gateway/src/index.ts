@@ -17,6 +17,14 @@ export { GatewayContainer, type Services, Tokens } from './container.js';
 export { createGateway, defaultRouting, type Gateway, type GatewayOptions } from './gateway.js';
 export { createLogger, type LoggerOptions, type LogLevel } from './logger.js';
 export { GatewayMetrics } from './metrics.js';
+export {
+  type AccountBalance,
+  type CampaignRecord,
+  type CampaignStore,
+  InsufficientCreditError,
+  type LedgerEntry,
+  type LedgerStore,
+} from './store/campaign-store.js';
 export type {
   AcceptResult,
   AttemptRecord,

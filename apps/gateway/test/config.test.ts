@@ -65,6 +65,45 @@ describe('config', () => {
     ).toThrow(/receipts\.windowMs: must be at least receipts\.deadlineMs \(10000\)/);
   });
 
+  it('refuses a negative or malformed price and a price or spend limit for an unknown provider', () => {
+    const error = (() => {
+      try {
+        parseConfig(
+          {
+            ...minimal,
+            costs: {
+              prices: [{ provider: 'console', amount: '-0.01' }],
+            },
+          },
+          { env },
+        );
+      } catch (caught) {
+        return caught as ConfigError;
+      }
+      throw new Error('accepted');
+    })();
+    expect(error.issues).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          path: 'costs.prices.0.amount',
+          message: expect.stringMatching(/non-negative/),
+        }),
+      ]),
+    );
+    // The instance ids are checked once the shapes are right.
+    expect(() =>
+      parseConfig(
+        {
+          ...minimal,
+          costs: { prices: [{ provider: 'nowhere', amount: '0.01' }], spendLimits: { ghost: '1' } },
+        },
+        { env },
+      ),
+    ).toThrow(
+      /costs\.prices\.0\.provider: unknown provider instance "nowhere"[\s\S]*costs\.spendLimits\.ghost: unknown provider instance "ghost"/,
+    );
+  });
+
   it('names a missing environment variable with the path that uses it', () => {
     expect(() => parseConfig(minimal, { env: {} })).toThrow(
       /apiKeys\.0\.key: environment variable MSG_API_KEY is not set/,

@@ -132,6 +132,7 @@ export {
 export type { HealthSnapshot } from './router/health.js';
 export { ROLLOUT_BUCKETS, rolloutBucket, rolloutSide, stickyKeyOf } from './router/rollout.js';
 export {
+  type BatchSendOutcome,
   type MigrationStatus,
   type ProviderStatus,
   type RoutedSend,

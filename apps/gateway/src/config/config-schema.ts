@@ -20,6 +20,14 @@ export const apiKeySchema = z
     scopes: z.array(scope).min(1).default(['send', 'read']),
     /** Requests per minute for this key. */
     rateLimitPerMinute: z.number().int().positive().default(6000),
+    /**
+     * The credit account this key's messages and campaigns are charged to, when `credits.enabled`
+     * (keys of one tenant share one); the key's own id when absent.
+     */
+    creditAccount: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9_.-]*$/i, 'letters, digits, ., - and _ only')
+      .optional(),
     /** Provider APIs this key may also be used through (see the README's drop-in ingress). */
     ingress: z
       .object({
@@ -314,6 +322,84 @@ export const gatewayConfigSchema = z
       })
       .strict()
       .default({ sendgrid: {} }),
+    /** Bulk campaigns (`/v1/campaigns`): upload bounds, batching and the bulk path's rollout. */
+    campaigns: z
+      .object({
+        /** Recipients a JSON body may carry inline; more go through a CSV or NDJSON upload. */
+        maxInlineRecipients: z.number().int().positive().max(10_000).default(10_000),
+        /** Recipients one upload may carry (lines past it are refused with their line number). */
+        maxRecipients: z.number().int().positive().default(5_000_000),
+        /** Messages one `sendBatch` call carries at most (also bounded by the plugin's own maximum). */
+        batchSize: z.number().int().positive().max(10_000).default(200),
+        /** Messages of one campaign stored and not yet finished at once: how far ahead of the sends it runs. */
+        window: z.number().int().positive().max(100_000).default(2000),
+        /** Invalid lines kept for the validation report (all are counted). */
+        maxReportedInvalid: z.number().int().min(0).max(100_000).default(1000),
+        /**
+         * The providers' bulk APIs: `enabled` and a sticky share of campaigns (by a hash of the
+         * campaign id) that use them; the others send one by one. Changed at run time by
+         * `PUT /v1/campaigns/bulk-rollout` (audited); this is the start-up value.
+         */
+        bulk: z
+          .object({
+            enabled: z.boolean().default(true),
+            percentage: z.number().int().min(0).max(100).default(100),
+          })
+          .strict()
+          .default({ enabled: true, percentage: 100 }),
+      })
+      .strict()
+      .default({
+        maxInlineRecipients: 10_000,
+        maxRecipients: 5_000_000,
+        batchSize: 200,
+        window: 2000,
+        maxReportedInvalid: 1000,
+        bulk: { enabled: true, percentage: 100 },
+      }),
+    /**
+     * Prices (per SMS segment, or per email) by provider instance and destination: `destination`
+     * is an E.164 prefix (`+26097`), an ISO country (`ZM`), an email domain (`@example.com`) or
+     * `*`; the longest prefix wins, then the country, then `*`. What a provider reports for a send
+     * overrides it. `spendLimits` caps a provider instance's spend per calendar month (UTC).
+     */
+    costs: z
+      .object({
+        currency: z
+          .string()
+          .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code (USD)')
+          .default('USD'),
+        prices: z
+          .array(
+            z
+              .object({
+                provider: z.string().min(1),
+                destination: z.string().min(1).default('*'),
+                amount: z
+                  .string()
+                  .regex(
+                    /^\d{1,12}(\.\d{1,6})?$/,
+                    'must be a non-negative decimal with up to 6 places (0.0125)',
+                  ),
+              })
+              .strict(),
+          )
+          .default([]),
+        spendLimits: z
+          .record(z.string(), z.string().regex(/^\d{1,12}(\.\d{1,6})?$/, 'must be a non-negative decimal'))
+          .default({}),
+      })
+      .strict()
+      .default({ currency: 'USD', prices: [], spendLimits: {} }),
+    /**
+     * Prepaid credits: each API key's account (`apiKeys[].creditAccount`, else its id) is charged
+     * for what providers accept. A message or campaign reserves its estimated cost when accepted
+     * (402 with the shortfall when the balance cannot cover it), the send settles the actual cost.
+     */
+    credits: z
+      .object({ enabled: z.boolean().default(false) })
+      .strict()
+      .default({ enabled: false }),
     /** How often running migration plans are looked at (their own intervals say when they act). */
     migrations: z
       .object({ tickMs: duration().default(1000) })
@@ -384,6 +470,24 @@ export const gatewayConfigSchema = z
       }
       seen.add(plugin.id);
     });
+    config.costs.prices.forEach((price, index) => {
+      if (!seen.has(price.provider)) {
+        context.addIssue({
+          code: 'custom',
+          path: ['costs', 'prices', index, 'provider'],
+          message: `unknown provider instance "${price.provider}"`,
+        });
+      }
+    });
+    for (const provider of Object.keys(config.costs.spendLimits)) {
+      if (!seen.has(provider)) {
+        context.addIssue({
+          code: 'custom',
+          path: ['costs', 'spendLimits', provider],
+          message: `unknown provider instance "${provider}"`,
+        });
+      }
+    }
     const targets = new CallbackTargetPolicy(config.callbacks);
     const keys = new Set<string>();
     const accounts = new Set<string>();

@@ -1,4 +1,4 @@
-import { type Logger, type RoutedSend, type Router, RoutingError } from '@msg/core';
+import { type Attempt, type Logger, type RoutedSend, type Router, RoutingError } from '@msg/core';
 import { statusCallback } from '../callbacks/callback-body.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { ReceiptPlan } from '../receipts/receipt-plan.js';
@@ -32,9 +32,26 @@ export interface DispatcherOptions {
   onSent?: (stored: StoredMessage, routed: RoutedSend) => void;
   /** An attempt still in flight this long has its start written (see `SlowAttempts`). */
   slowAttemptMs?: number;
+  /** What an accepted send costs (debited with its outcome), and who follows spend once it is stored. */
+  costs?: SendCosts;
+}
+
+export interface SendCosts {
+  /** Micro-units of the credit currency, or undefined when neither the provider nor the price table says. */
+  costOf(stored: StoredMessage, routed: RoutedSend): number | undefined;
+  /** The outcome with this cost was stored. */
+  settled(providerId: string, micros: number): void;
 }
 
 const CLAIM_RETRY_MS = 1000;
+
+/** A send's attempts after an earlier call outside it (a bulk request): that call first, the rest renumbered. */
+function afterPrior(prior: Attempt, attempts: readonly Attempt[]): Attempt[] {
+  // Sent again after an ambiguous call: the recipient may get it twice.
+  const first =
+    prior.errorKind === 'ambiguous' && attempts.length > 0 ? { ...prior, possibleDuplicate: true } : prior;
+  return [first, ...attempts.map((attempt) => ({ ...attempt, number: attempt.number + 1 }))];
+}
 
 /**
  * Sends messages from the store, which is the queue: nothing holds the ids of queued messages in
@@ -229,7 +246,18 @@ export class Dispatcher {
     }
   }
 
-  private async dispatch(stored: StoredMessage): Promise<void> {
+  /**
+   * Sends a message this instance holds in flight (a campaign's, claimed for a bulk request) on
+   * its own, after its call in the bulk request failed: `prior` is that call, the first of its
+   * attempts; the route goes on from there as after any failed attempt. It takes a slot like the
+   * dispatcher's own sends, and ends the same way (outcome, retry round, recovery).
+   */
+  sendAfter(stored: StoredMessage, prior: Attempt): void {
+    this.active++;
+    this.track(this.dispatch(stored, prior));
+  }
+
+  private async dispatch(stored: StoredMessage, prior?: Attempt): Promise<void> {
     const { router, metrics, now } = this.options;
     const controller = new AbortController();
     this.controllers.set(stored.id, controller);
@@ -242,9 +270,14 @@ export class Dispatcher {
       routed = await router.send(stored.message, {
         signal: controller.signal,
         override: stored.overrideProvider ? { provider: stored.overrideProvider } : undefined,
+        tried: prior?.trigger ? { provider: prior.provider, trigger: prior.trigger } : undefined,
       });
+      if (prior) routed = { ...routed, attempts: afterPrior(prior, routed.attempts) };
     } catch (error) {
       failure = error;
+      if (prior && RoutingError.isInstance(error)) {
+        (error as { attempts: readonly Attempt[] }).attempts = afterPrior(prior, error.attempts);
+      }
     } finally {
       this.controllers.delete(stored.id);
       this.persisting++;
@@ -258,7 +291,9 @@ export class Dispatcher {
           metrics.cost.inc({ provider: routed.provider, currency: cost.currency }, Number(cost.amount));
         }
         this.options.onSent?.(stored, routed);
-        await this.finish(stored, successOutcome(stored.id, routed, round), routed.provider);
+        const outcome = successOutcome(stored.id, routed, round);
+        outcome.costMicros = this.options.costs?.costOf(stored, routed);
+        await this.finish(stored, outcome, routed.provider);
       } else {
         const outcome = await this.failed(stored, failure, round, controller.signal.aborted);
         if (outcome) await this.finish(stored, outcome, undefined);
@@ -309,6 +344,33 @@ export class Dispatcher {
     return outcome;
   }
 
+  /**
+   * Stores the outcome of a message this instance sent outside its own slots (a campaign's bulk
+   * request), exactly as its own sends' outcomes are stored: receipts plan, callback, cost.
+   */
+  async finishSent(
+    stored: StoredMessage,
+    outcome: DispatchOutcome,
+    sentThrough: string | undefined,
+  ): Promise<void> {
+    this.options.metrics.dispatched.inc({ result: sentThrough ? 'sent' : 'failed' });
+    try {
+      await this.finish(stored, outcome, sentThrough);
+    } finally {
+      this.finished(stored.id);
+    }
+  }
+
+  /** Work the drain waits for (a campaign's bulk request), like the dispatcher's own sends. */
+  hold(work: Promise<unknown>): void {
+    this.track(work);
+  }
+
+  /** Whether the dispatcher is stopping: nothing new may start. */
+  get isStopping(): boolean {
+    return this.stopping;
+  }
+
   /** Stores the outcome with its attempts and callback, in one commit, retried until it lands. */
   private async finish(
     stored: StoredMessage,
@@ -328,6 +390,7 @@ export class Dispatcher {
     });
     const write = () => this.options.store.finishDispatch(stored.id, outcome, finishedAt);
     if (await this.persist(`store the outcome of ${stored.id}`, write)) {
+      if (sentThrough && outcome.costMicros) this.options.costs?.settled(sentThrough, outcome.costMicros);
       if (outcome.callback) this.options.onCallbackQueued?.();
       if (outcome.receiptDueAt !== undefined && outcome.receiptDueAt <= now()) this.options.onReceiptDue?.();
     }

@@ -1,7 +1,7 @@
 import type { ValidationIssue } from '@msg/core';
 
 export interface ErrorBody {
-  error: { code: string; message: string; issues?: ValidationIssue[] };
+  error: { code: string; message: string; issues?: ValidationIssue[]; detail?: Record<string, unknown> };
 }
 
 /** An error the API answers with its own status and a stable `code`. */
@@ -12,6 +12,8 @@ export class HttpError extends Error {
     message: string,
     readonly issues?: ValidationIssue[],
     readonly headers: Record<string, string> = {},
+    /** Machine-readable facts of the error (the shortfall of a 402). */
+    readonly detail?: Record<string, unknown>,
   ) {
     super(message);
     this.name = 'HttpError';
@@ -23,6 +25,7 @@ export class HttpError extends Error {
         code: this.code,
         message: this.message,
         ...(this.issues && this.issues.length > 0 ? { issues: this.issues } : {}),
+        ...(this.detail ? { detail: this.detail } : {}),
       },
     };
   }

@@ -2,9 +2,11 @@ import { ValidationError } from '@msg/core';
 import { Ajv, type ErrorObject } from 'ajv';
 import type { CallbackTargetPolicy } from '../callbacks/callback-target.js';
 import type { GatewayConfig } from '../config/config-schema.js';
+import type { Charges } from '../costs/charges.js';
 import type { MessageIngress } from '../ingress/message-ingress.js';
 import { newMessageId } from '../message-id.js';
 import type { GatewayMetrics } from '../metrics.js';
+import { InsufficientCreditError } from '../store/campaign-store.js';
 import type { AcceptResult, MessageStore, StoredMessage } from '../store/message-store.js';
 import { schemaIssues } from './error-handler.js';
 import { HttpError } from './http-error.js';
@@ -29,6 +31,7 @@ export interface IntakeRequest {
 export type Accepted = AcceptResult & { finished?: Promise<boolean> | undefined };
 
 export interface IntakeOptions {
+  charges: Charges;
   store: MessageStore;
   metrics: GatewayMetrics;
   config: GatewayConfig;
@@ -65,8 +68,15 @@ export class MessageIntake {
       idempotencyKey,
       callbackTargets: this.options.callbackTargets,
     });
+    const override = parsed.override?.provider;
+    const providers = override
+      ? [override]
+      : [...runtime.channels].flatMap(([provider, channel]) =>
+          channel === parsed.message.channel ? [provider] : [],
+        );
     return {
       id,
+      charge: this.options.charges.hold(request.apiKeyId, parsed.message, providers),
       channel: parsed.message.channel,
       message: parsed.message,
       status: 'queued',
@@ -121,6 +131,7 @@ export class MessageIntake {
       );
     } catch (error) {
       if (claimed) dispatcher.release();
+      if (error instanceof InsufficientCreditError) throw this.options.charges.refusal(error.shortfall);
       throw error;
     }
     // Waited for before its dispatch can end.
@@ -142,7 +153,12 @@ export class MessageIntake {
     const apiKeyId = messages[0]?.apiKeyId;
     if (apiKeyId === undefined) return;
     this.admit(runtime, apiKeyId, messages.length);
-    await this.options.store.acceptAll(messages);
+    try {
+      await this.options.store.acceptAll(messages);
+    } catch (error) {
+      if (error instanceof InsufficientCreditError) throw this.options.charges.refusal(error.shortfall);
+      throw error;
+    }
     for (const message of messages) this.count(message);
     runtime.backlog.queued(apiKeyId, messages.length);
   }

@@ -1,3 +1,4 @@
+import { formatMicros } from '../costs/money.js';
 import type { AttemptRecord, EventRecord, StoredMessage } from '../store/message-store.js';
 
 const iso = (time: number | undefined) => (time === undefined ? undefined : new Date(time).toISOString());
@@ -47,6 +48,10 @@ export function messageView(
     providerMessageId: message.providerMessageId,
     segments: message.segments,
     cost: message.cost,
+    // What the credit account was debited (micro-units as a decimal), once the send settled.
+    charged: message.chargedMicros === undefined ? undefined : formatMicros(message.chargedMicros),
+    campaignId: message.campaignId,
+    bulkId: message.bulkId,
     error: message.error && { ...message.error, message: redact(message.error.message) },
     possibleDuplicate: attempts.some((attempt) => attempt.possibleDuplicate),
     // Every provider failed for a reason that may pass: rounds so far, and when the next starts.

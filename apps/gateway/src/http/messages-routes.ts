@@ -137,6 +137,7 @@ export function registerMessageRoutes(app: FastifyInstance, context: ServerConte
           }));
           return { index, ...invalidRequest(issues).toBody() };
         }
+        if (error instanceof HttpError) return { index, ...error.toBody() };
         if (StoreUnavailableError.isInstance(error)) {
           return {
             index,
@@ -150,7 +151,15 @@ export function registerMessageRoutes(app: FastifyInstance, context: ServerConte
       const failedWith = (code: string) =>
         results.some((result) => 'error' in result && result.error.code === code);
       const status =
-        accepted > 0 ? 202 : failedWith('store_unavailable') ? 503 : failedWith('internal') ? 500 : 400;
+        accepted > 0
+          ? 202
+          : failedWith('store_unavailable')
+            ? 503
+            : failedWith('internal')
+              ? 500
+              : failedWith('insufficient_credit')
+                ? 402
+                : 400;
       return reply.code(status).send({ accepted, rejected: messages.length - accepted, results });
     },
   );

@@ -34,6 +34,11 @@ const errors = {
       'Rate limit of the key exceeded (`rate_limited`), or the key holds more than its share of a long queue (`backlog_share`); Retry-After says when to come back',
     ...json(ref('Error')),
   },
+  '402': {
+    description:
+      'Credits on and the account cannot cover the reservation (`insufficient_credit`): `detail` has the account, currency, balance, required amount and shortfall; nothing was queued',
+    ...json(ref('Error')),
+  },
   '503': {
     description:
       'Store unavailable, gateway not ready, or the queue past its bound (`backlogged`, with Retry-After): nothing was stored (a stored message is always answered 202)',
@@ -41,6 +46,34 @@ const errors = {
   },
 };
 const secured = { security: [{ bearer: [] }, { session: [] }] };
+const idParameter = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
+
+const campaignSchema = {
+  type: 'object',
+  required: ['template'],
+  properties: {
+    name: { type: 'string', maxLength: 200 },
+    channel: { type: 'string', enum: ['sms', 'email'], description: 'sms when absent' },
+    template: {
+      type: 'object',
+      properties: { text: { type: 'string' }, subject: { type: 'string' }, html: { type: 'string' } },
+      description:
+        '`{{name}}` takes the recipient variable `name`; SMS: text; email: subject and text and/or html',
+    },
+    from: { description: 'SMS sender id or number; email address or { email, name }' },
+    provider: { type: 'string', description: 'Force this provider instance (it must serve the channel)' },
+    ratePerSecond: { type: 'number', description: 'Messages per second at most' },
+    scheduledAt: { type: 'string', format: 'date-time' },
+    callbackUrl: { type: 'string', description: "Each message's status callbacks" },
+    tags: { type: 'array', items: { type: 'string' } },
+    recipients: {
+      type: 'array',
+      maxItems: 10000,
+      items: {},
+      description: 'JSON only: numbers or addresses, or { to, variables } / { to, ...variables }',
+    },
+  },
+};
 
 /** The API as OpenAPI 3.1, from the same schemas that validate requests. */
 export function openApiDocument(version: string) {
@@ -68,6 +101,7 @@ export function openApiDocument(version: string) {
         Batch: batchSchema,
         EmailAddress: emailAddressSchema,
         Error: errorSchema,
+        Campaign: campaignSchema,
         Accepted: {
           type: 'object',
           properties: {
@@ -148,6 +182,162 @@ export function openApiDocument(version: string) {
             '404': { description: 'Unknown message' },
             ...errors,
           },
+        },
+      },
+      '/v1/campaigns': {
+        post: {
+          summary:
+            'Create a campaign (scope send): JSON with inline `recipients` (up to 10,000), or multipart/form-data with a `campaign` JSON field then a CSV (`to` column + variables) or NDJSON file, streamed. Answers the draft with its validation report; a failed upload leaves no campaign',
+          ...secured,
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': { schema: ref('Campaign') },
+              'multipart/form-data': {
+                schema: {
+                  type: 'object',
+                  required: ['campaign', 'recipients'],
+                  properties: {
+                    campaign: {
+                      type: 'string',
+                      description: 'The campaign as JSON, without recipients; before the file',
+                    },
+                    recipients: {
+                      type: 'string',
+                      format: 'binary',
+                      description: 'text/csv (.csv) or application/x-ndjson (.ndjson)',
+                    },
+                  },
+                },
+              },
+            },
+          },
+          responses: {
+            '201': {
+              description:
+                'The draft, with `report` (invalid lines with their line, duplicates, segments, estimated cost)',
+            },
+            '413': { description: 'The file is larger than the upload limit', ...json(ref('Error')) },
+            ...errors,
+          },
+        },
+        get: {
+          summary: "The key's campaigns, newest first, with progress (scope read; monitor sees all)",
+          ...secured,
+          responses: { '200': { description: '{ campaigns }' }, ...errors },
+        },
+      },
+      '/v1/campaigns/{id}': {
+        get: {
+          summary:
+            'A campaign: definition, validation report, bulk path or not, and progress (counts by status, rate, estimated end, cost so far) (scope read)',
+          ...secured,
+          parameters: [idParameter],
+          responses: {
+            '200': { description: 'The campaign' },
+            '404': { description: 'Unknown campaign' },
+            ...errors,
+          },
+        },
+      },
+      '/v1/campaigns/{id}/start': {
+        post: {
+          summary:
+            'Start a draft (scope send): reserves its estimated cost when credits are on (402 with the shortfall), then sends at once or at `scheduledAt`',
+          ...secured,
+          parameters: [idParameter],
+          responses: {
+            '200': { description: 'The campaign' },
+            '409': { description: 'Not a draft', ...json(ref('Error')) },
+            ...errors,
+          },
+        },
+      },
+      '/v1/campaigns/{id}/pause': {
+        post: {
+          summary: 'Hold a running or scheduled campaign (scope send)',
+          ...secured,
+          parameters: [idParameter],
+        },
+      },
+      '/v1/campaigns/{id}/resume': {
+        post: { summary: 'Go on with a paused campaign (scope send)', ...secured, parameters: [idParameter] },
+      },
+      '/v1/campaigns/{id}/cancel': {
+        post: {
+          summary:
+            'End a campaign (scope send): recipients not sent yet are cancelled and what they held is released; messages already at a provider finish',
+          ...secured,
+          parameters: [idParameter],
+        },
+      },
+      '/v1/campaigns/{id}/aggregates': {
+        get: {
+          summary: 'Counts by status, provider and error kind (scope read)',
+          ...secured,
+          parameters: [idParameter],
+        },
+      },
+      '/v1/campaigns/{id}/results': {
+        get: {
+          summary: 'Per-recipient results in upload order, paginated by `after` (scope read)',
+          ...secured,
+          parameters: [
+            idParameter,
+            {
+              name: 'after',
+              in: 'query',
+              schema: { type: 'string', pattern: '^[0-9]+$' },
+              description: 'The last sequence seen',
+            },
+            {
+              name: 'limit',
+              in: 'query',
+              schema: { type: 'string', pattern: '^[0-9]+$' },
+              description: '1-1000, 100',
+            },
+          ],
+        },
+      },
+      '/v1/campaigns/{id}/results.csv': {
+        get: {
+          summary: 'Every per-recipient result as CSV, streamed (scope read)',
+          ...secured,
+          parameters: [idParameter],
+        },
+      },
+      '/v1/campaigns/bulk-rollout': {
+        get: {
+          summary: "The bulk path's rollout: enabled, percentage of campaigns (scope monitor)",
+          ...secured,
+        },
+        put: {
+          summary:
+            "Set the bulk path's rollout (scope admin, audited): `{ enabled, percentage, reason }`; takes effect at the next batch of every running campaign",
+          ...secured,
+        },
+      },
+      '/v1/credits': {
+        get: { summary: "The calling key's credit account: balance, held, debited (scope read)", ...secured },
+      },
+      '/v1/credits/{account}': {
+        get: { summary: 'A credit account (its own keys, or scope monitor)', ...secured },
+      },
+      '/v1/credits/{account}/ledger': {
+        get: { summary: "The account's ledger entries, newest first (`before`, `limit`)", ...secured },
+      },
+      '/v1/credits/{account}/top-ups': {
+        post: {
+          summary: 'Add credit (scope admin): `{ amount: "25.00", reference }`, appended to the ledger',
+          ...secured,
+          responses: { '201': { description: 'The entry and the new balance' }, ...errors },
+        },
+      },
+      '/v1/reports/costs': {
+        get: {
+          summary:
+            'Cost of accepted messages grouped by `groupBy` (provider, side, campaign, day; comma-separated) between `from` and `to` (ISO dates; the last 30 days) (scope read: own messages; monitor: all)',
+          ...secured,
         },
       },
       '/v1/providers': {

@@ -1,8 +1,12 @@
 import type { Channel, Logger, Router } from '@msg/core';
 import { CallbackTargetPolicy } from '../callbacks/callback-target.js';
 import type { CallbackWorker } from '../callbacks/callback-worker.js';
+import type { BulkRollout } from '../campaigns/bulk-rollout.js';
+import type { CampaignRunner } from '../campaigns/campaign-runner.js';
 import type { GatewayConfig } from '../config/config-schema.js';
 import { type GatewayContainer, Tokens } from '../container.js';
+import type { Charges } from '../costs/charges.js';
+import type { DeliveredRates } from '../costs/delivered-rates.js';
 import type { BacklogMonitor } from '../dispatch/backlog-monitor.js';
 import type { Dispatcher } from '../dispatch/dispatcher.js';
 import type { EventKeySource } from '../ingress/sendgrid-event-key.js';
@@ -30,6 +34,8 @@ export interface GatewayRuntime {
   ingest: IngestContext;
   providers: ReadonlyMap<string, HostedProvider>;
   channels: ReadonlyMap<string, Channel>;
+  campaigns: CampaignRunner;
+  bulkRollout: BulkRollout;
 }
 
 export interface Lifecycle {
@@ -54,6 +60,10 @@ export class ServerContext {
   readonly intake: MessageIntake;
   /** The SendGrid event key, when an API key has SendGrid ingress. */
   readonly eventKey: EventKeySource | undefined;
+  /** Prices, credit accounts and the 402 of a short balance. */
+  readonly charges: Charges;
+  /** Providers' recent delivered rates, fed by receipts. */
+  readonly deliveredRates: DeliveredRates;
   private current: GatewayRuntime | undefined;
 
   constructor(
@@ -70,7 +80,10 @@ export class ServerContext {
     this.redact = (text) => secrets.redact(text);
     this.callbackTargets = new CallbackTargetPolicy(this.config.callbacks);
     this.eventKey = container.has(Tokens.EventKey) ? container.get(Tokens.EventKey) : undefined;
+    this.charges = container.get(Tokens.Charges);
+    this.deliveredRates = container.get(Tokens.DeliveredRates);
     this.intake = new MessageIntake({
+      charges: this.charges,
       store: this.store,
       metrics: this.metrics,
       config: this.config,
@@ -94,6 +107,8 @@ export class ServerContext {
         ingest: this.container.get(Tokens.Ingest),
         providers: new Map(providers.map((hosted) => [hosted.entry.id, hosted])),
         channels: new Map(providers.map((hosted) => [hosted.entry.id, hosted.provider.channel])),
+        campaigns: this.container.get(Tokens.CampaignRunner),
+        bulkRollout: this.container.get(Tokens.BulkRollout),
       };
       return this.current;
     }

@@ -4,6 +4,8 @@ import { sendgridIngressRoutes } from '../ingress/sendgrid-ingress-routes.js';
 import { twilioIngressRoutes } from '../ingress/twilio-ingress-routes.js';
 import { webhookRoutes } from '../webhooks/webhook-routes.js';
 import { trackAllowedMethods } from './allowed-methods.js';
+import { registerCampaignRoutes } from './campaigns-routes.js';
+import { registerCreditRoutes } from './credits-routes.js';
 import { registerDashboardRoutes } from './dashboard-routes.js';
 import { answerClientError, createErrorHandler } from './error-handler.js';
 import { HttpError } from './http-error.js';
@@ -73,6 +75,9 @@ export async function buildServer(context: ServerContext): Promise<FastifyInstan
   registerMessageSearchRoutes(app, context);
   registerProviderRoutes(app, context);
   registerMigrationRoutes(app, context);
+  registerCreditRoutes(app, context);
+  // Its own scope: multipart parsing applies to campaign uploads only.
+  await app.register(async (scope) => registerCampaignRoutes(scope, context));
   const { sessions } = context.apiKeys;
   if (context.config.dashboard.enabled && sessions) {
     registerSessionRoutes(app, context, sessions);

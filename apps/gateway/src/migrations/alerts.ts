@@ -11,6 +11,7 @@ export const ALERT_EVENTS = [
   'plan-paused',
   'plan-promoted',
   'plan-aborted',
+  'spend-limit-reached',
 ] as const;
 
 export type AlertEvent = (typeof ALERT_EVENTS)[number];

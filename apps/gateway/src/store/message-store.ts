@@ -1,5 +1,6 @@
 import type { Channel, DeliveryStatus, ErrorKind, Message, MigrationSide } from '@msg/core';
 import type { CallbackFormat, MessageIngress } from '../ingress/message-ingress.js';
+import type { CampaignStore, LedgerStore } from './campaign-store.js';
 import type { OperationsStore } from './operations-store.js';
 import type { SessionStore } from './session-store.js';
 
@@ -49,6 +50,18 @@ export interface StoredMessage {
   attemptCount?: number | undefined;
   /** The migration side the router chose for it, on a route with a migration. */
   migrationSide?: MigrationSide | undefined;
+  /** The campaign it belongs to (one message per campaign recipient). */
+  campaignId?: string | undefined;
+  /**
+   * Credits it holds, with credits on: reserved at accept (a campaign's message takes its share of
+   * the campaign's reservation instead), settled by the outcome's commit: released, and what the
+   * provider accepted debited.
+   */
+  charge?: { account: string; heldMicros: number } | undefined;
+  /** Micro-units debited for it once settled. */
+  chargedMicros?: number | undefined;
+  /** The provider's id of the bulk request it went out in (`sendBatch`). */
+  bulkId?: string | undefined;
 }
 
 export interface AttemptRecord {
@@ -228,6 +241,13 @@ export interface DispatchOutcome {
   migration?: { id: string; side: MigrationSide } | undefined;
   /** Carrier or country (SMS), domain (email): analysis compares the sides over the same destinations. */
   destination?: string | undefined;
+  /** The bulk request it went out in. */
+  bulkId?: string | undefined;
+  /**
+   * What the send costs, in micro-units of the credit currency (the provider's reported cost,
+   * else the price table's): debited in the same transaction when the provider accepted it.
+   */
+  costMicros?: number | undefined;
 }
 
 /** A message going back to wait for another round after every provider failed. */
@@ -249,9 +269,15 @@ export type StoreWriteHealth = { writable: true } | { writable: false; reason: s
  * implements the same interface and passes the same suite.
  */
 export interface MessageStore extends OperationsStore, SessionStore {
+  /** Campaigns and their recipients, in the same database (their messages are this store's). */
+  readonly campaigns: CampaignStore;
+  /** Credits and spend, written in the same transactions as the messages they follow. */
+  readonly ledger: LedgerStore;
   /**
    * Stores a new message, or returns the first result for a repeated idempotency key with the
-   * same request hash; a different hash is a conflict. All or nothing.
+   * same request hash; a different hash is a conflict. All or nothing. A message with a `charge`
+   * reserves it on its account in the same transaction, or throws `InsufficientCreditError`
+   * (nothing stored) when the balance is short.
    */
   accept(
     message: StoredMessage,
@@ -304,7 +330,8 @@ export interface MessageStore extends OperationsStore, SessionStore {
   ensureSecret(name: string, create: () => string, now: number): Promise<string>;
   recordAttempt(attempt: AttemptRecord): Promise<void>;
   /**
-   * Stores the outcome and its attempts. The receipt deadline and the status look-up apply only
+   * Stores the outcome and its attempts; a message holding credits is settled in the same
+   * transaction (released; `costMicros` debited when the provider accepted it). The receipt deadline and the status look-up apply only
    * while the status is not final (a receipt may have come first). `sentAt` is set when the
    * outcome names a provider message id.
    */

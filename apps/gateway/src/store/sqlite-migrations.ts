@@ -243,4 +243,87 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
      expires_at INTEGER NOT NULL,
      last_seen_at INTEGER NOT NULL
    );`,
+  // Campaigns, credits and cost: a campaign's recipients (one per number or address, in upload
+  // order) become ordinary messages that name it, counted by status, provider and error kind in
+  // campaign_counts as they move (progress never scans a campaign's messages); credits are an append-only ledger whose sum per
+  // account is cached in credit_accounts in the same transaction; a message carries what it holds
+  // of its account until its send settles it; spend per provider instance and month is kept for
+  // the spend limits.
+  `CREATE TABLE campaigns (
+     id TEXT PRIMARY KEY,
+     api_key_id TEXT NOT NULL,
+     account TEXT,
+     state TEXT NOT NULL,
+     definition TEXT NOT NULL,
+     report TEXT,
+     bulk INTEGER,
+     reserved INTEGER NOT NULL DEFAULT 0,
+     materialized INTEGER NOT NULL DEFAULT 0,
+     created_at INTEGER NOT NULL,
+     updated_at INTEGER NOT NULL,
+     started_at INTEGER,
+     finished_at INTEGER
+   );
+   CREATE INDEX campaigns_by_key ON campaigns (api_key_id, created_at);
+   CREATE TABLE campaign_recipients (
+     campaign_id TEXT NOT NULL,
+     sequence INTEGER NOT NULL,
+     recipient TEXT NOT NULL,
+     variables TEXT,
+     state TEXT NOT NULL DEFAULT 'pending',
+     message_id TEXT,
+     PRIMARY KEY (campaign_id, sequence)
+   ) WITHOUT ROWID;
+   CREATE UNIQUE INDEX campaign_recipients_unique ON campaign_recipients (campaign_id, recipient);
+   CREATE INDEX campaign_recipients_pending ON campaign_recipients (campaign_id, sequence) WHERE state = 'pending';
+   ALTER TABLE messages ADD COLUMN campaign_id TEXT;
+   ALTER TABLE messages ADD COLUMN bulk_id TEXT;
+   ALTER TABLE messages ADD COLUMN charge_account TEXT;
+   ALTER TABLE messages ADD COLUMN charge_held INTEGER;
+   ALTER TABLE messages ADD COLUMN charged INTEGER;
+   CREATE INDEX messages_campaign ON messages (campaign_id, dispatch_state) WHERE campaign_id IS NOT NULL;
+   CREATE TABLE campaign_counts (
+     campaign_id TEXT NOT NULL,
+     status TEXT NOT NULL,
+     provider_id TEXT NOT NULL DEFAULT '',
+     error_kind TEXT NOT NULL DEFAULT '',
+     messages INTEGER NOT NULL DEFAULT 0,
+     cost INTEGER NOT NULL DEFAULT 0,
+     PRIMARY KEY (campaign_id, status, provider_id, error_kind)
+   ) WITHOUT ROWID;
+   ALTER TABLE campaigns ADD COLUMN cancelled INTEGER NOT NULL DEFAULT 0;
+   CREATE TABLE credit_ledger (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     account TEXT NOT NULL,
+     kind TEXT NOT NULL,
+     amount INTEGER NOT NULL,
+     message_id TEXT,
+     campaign_id TEXT,
+     reference TEXT,
+     created_at INTEGER NOT NULL
+   );
+   CREATE INDEX credit_ledger_account ON credit_ledger (account, id);
+   CREATE TABLE credit_accounts (
+     account TEXT PRIMARY KEY,
+     balance INTEGER NOT NULL DEFAULT 0,
+     held INTEGER NOT NULL DEFAULT 0,
+     debited INTEGER NOT NULL DEFAULT 0
+   );
+   CREATE TABLE provider_spend (
+     provider_id TEXT NOT NULL,
+     month TEXT NOT NULL,
+     amount INTEGER NOT NULL DEFAULT 0,
+     PRIMARY KEY (provider_id, month)
+   );
+   CREATE TABLE message_costs (
+     message_id TEXT PRIMARY KEY,
+     provider_id TEXT NOT NULL,
+     migration_side TEXT,
+     campaign_id TEXT,
+     api_key_id TEXT NOT NULL,
+     day TEXT NOT NULL,
+     at INTEGER NOT NULL,
+     amount INTEGER NOT NULL
+   );
+   CREATE INDEX message_costs_at ON message_costs (at);`,
 ];

@@ -45,7 +45,9 @@ import type {
 } from './operations-store.js';
 import { recipientsOf } from './recipients.js';
 import type { SessionRecord } from './session-store.js';
+import { SqliteCampaigns } from './sqlite-campaigns.js';
 import { SqliteCheckpointer } from './sqlite-checkpointer.js';
+import { SqliteLedger } from './sqlite-ledger.js';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
 import { SqliteOperations } from './sqlite-operations.js';
 import { SqliteReader } from './sqlite-reader.js';
@@ -99,6 +101,13 @@ function toMessage(row: Row): StoredMessage {
     retryRound: optional(row.retry_round),
     retryReason: optional(row.retry_reason),
     nextAttemptAt: optional(row.next_attempt_at),
+    campaignId: optional(row.campaign_id),
+    charge:
+      row.charge_account != null
+        ? { account: row.charge_account as string, heldMicros: (row.charge_held as number | null) ?? 0 }
+        : undefined,
+    chargedMicros: optional(row.charged),
+    bulkId: optional(row.bulk_id),
   };
 }
 
@@ -173,6 +182,8 @@ export class SqliteMessageStore implements MessageStore {
   private readonly statements;
   private readonly operations: SqliteOperations;
   private readonly sessions: SqliteSessions;
+  readonly ledger: SqliteLedger;
+  readonly campaigns: SqliteCampaigns;
   private readonly writer: GroupCommitWriter;
   private readonly queuedListeners = new Set<() => void>();
   /** A write of the batch being committed queued messages: dispatchers are woken after the commit. */
@@ -214,9 +225,9 @@ export class SqliteMessageStore implements MessageStore {
     this.statements = {
       insertMessage: db.prepare(
         `INSERT INTO messages (id, channel, payload, status, dispatch_state, api_key_id, idempotency_key, callback_url,
-           ingress, override_provider, created_at, updated_at, claimed_by)
+           ingress, override_provider, created_at, updated_at, claimed_by, campaign_id, charge_account, charge_held)
          VALUES (@id, @channel, @payload, @status, @dispatchState, @apiKeyId, @idempotencyKey, @callbackUrl,
-           @ingress, @overrideProvider, @createdAt, @updatedAt, @claimedBy)`,
+           @ingress, @overrideProvider, @createdAt, @updatedAt, @claimedBy, @campaignId, @chargeAccount, @chargeHeld)`,
       ),
       getMessage: db.prepare('SELECT * FROM messages WHERE id = ?'),
       insertRecipient: db.prepare(
@@ -328,6 +339,10 @@ export class SqliteMessageStore implements MessageStore {
              THEN COALESCE(delivered_at, @now) ELSE delivered_at END
          WHERE id = @id`,
       ),
+      settle: db.prepare('UPDATE messages SET charged = ?, bulk_id = ? WHERE id = ?'),
+      campaignOf: db.prepare(
+        'SELECT campaign_id, status, provider_id, error_kind FROM messages WHERE id = ?',
+      ),
       attempts: db.prepare('SELECT * FROM attempts WHERE message_id = ? ORDER BY sequence'),
       events: db.prepare('SELECT * FROM events WHERE message_id = ? ORDER BY id'),
       // What receipts need of a message, without its payload.
@@ -424,8 +439,16 @@ export class SqliteMessageStore implements MessageStore {
         'INSERT INTO store_probe (id, at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at',
       ),
     };
-    this.operations = new SqliteOperations(db, (what, run) => this.write(what, run), this.reader);
     this.sessions = new SqliteSessions(db, (what, run) => this.write(what, run));
+    this.operations = new SqliteOperations(db, (what, run) => this.write(what, run), this.reader);
+    this.ledger = new SqliteLedger(db, (what, run) => this.write(what, run));
+    this.campaigns = new SqliteCampaigns(db, {
+      write: (what, run) => this.write(what, run),
+      ledger: this.ledger,
+      insertMessage: (message, claimedBy) =>
+        this.insertMessage(message, serialize(message.message), claimedBy),
+      toMessage,
+    });
   }
 
   private afterCommit(): void {
@@ -496,11 +519,23 @@ export class SqliteMessageStore implements MessageStore {
           idempotency.expiresAt,
         );
       }
+      this.reserveFor(message);
       this.insertMessage(message, payload, claim?.instanceId);
       if (claim)
         return { outcome: 'created', message: { ...message, dispatchState: 'in-flight', attemptCount: 0 } };
       return { outcome: 'created', message };
     });
+  }
+
+  /** Inside a write: a message's own reservation (a campaign's messages share the campaign's). */
+  private reserveFor(message: StoredMessage): void {
+    if (!message.charge || message.campaignId !== undefined) return;
+    this.ledger.reserveInWrite(
+      message.charge.account,
+      message.charge.heldMicros,
+      { messageId: message.id },
+      message.createdAt,
+    );
   }
 
   /** Inside a write: a new message, queued (waking dispatchers after the commit) or claimed by `claimedBy`. */
@@ -519,6 +554,9 @@ export class SqliteMessageStore implements MessageStore {
       createdAt: message.createdAt,
       updatedAt: message.updatedAt,
       claimedBy: claimedBy ?? null,
+      campaignId: message.campaignId ?? null,
+      chargeAccount: message.charge?.account ?? null,
+      chargeHeld: message.charge?.heldMicros ?? null,
     });
     for (const recipient of recipientsOf(message.message)) {
       this.statements.insertRecipient.run(recipient, message.createdAt, message.id);
@@ -531,6 +569,7 @@ export class SqliteMessageStore implements MessageStore {
     // One write: if any insert fails, the write fails whole (see GroupCommitWriter).
     await this.write('store the messages', () => {
       messages.forEach((message, index) => {
+        this.reserveFor(message);
         this.insertMessage(message, payloads[index] as string);
       });
     });
@@ -674,6 +713,37 @@ export class SqliteMessageStore implements MessageStore {
           ? (current.status as DeliveryStatus)
           : outcome.status;
       const awaiting = !settled(status);
+      const accepted = outcome.providerMessageId !== undefined;
+      if (current && current.charged == null && current.dispatch_state !== 'done') {
+        const held = (current.charge_held as number | null) ?? 0;
+        const debit = accepted ? (outcome.costMicros ?? held) : undefined;
+        this.ledger.settleInWrite(
+          {
+            messageId,
+            account: (current.charge_account as string | null) ?? undefined,
+            heldMicros: held,
+            debitMicros: debit,
+            providerId: outcome.providerId,
+            migrationSide: outcome.migration?.side,
+            campaignId: (current.campaign_id as string | null) ?? undefined,
+            apiKeyId: current.api_key_id as string,
+          },
+          now,
+        );
+        this.statements.settle.run(debit ?? 0, outcome.bulkId ?? null, messageId);
+        if (current.campaign_id != null) {
+          this.campaigns.moveInWrite(
+            current.campaign_id as string,
+            {
+              status: current.status as string,
+              providerId: current.provider_id as string | null,
+              errorKind: current.error_kind as string | null,
+            },
+            { status, providerId: outcome.providerId, errorKind: outcome.error?.kind },
+            debit ?? 0,
+          );
+        }
+      }
       this.statements.finish.run({
         id: messageId,
         status,
@@ -872,6 +942,19 @@ export class SqliteMessageStore implements MessageStore {
   }
 
   private advance(event: EventRecord, callback: CallbackRequest | undefined): void {
+    const counted = this.statements.campaignOf.get(event.messageId) as Row | undefined;
+    if (counted?.campaign_id != null) {
+      const where = {
+        providerId: counted.provider_id as string | null,
+        errorKind: counted.error_kind as string | null,
+      };
+      this.campaigns.moveInWrite(
+        counted.campaign_id as string,
+        { status: counted.status as string, ...where },
+        { status: event.status, ...where },
+        0,
+      );
+    }
     this.statements.advance.run({
       id: event.messageId,
       status: event.status,

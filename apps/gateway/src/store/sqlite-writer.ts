@@ -1,3 +1,4 @@
+import { InsufficientCreditError } from './campaign-store.js';
 import type { StoreWriteHealth } from './message-store.js';
 import { StoreUnavailableError } from './store-error.js';
 
@@ -143,9 +144,9 @@ export class GroupCommitWriter {
     }
   }
 
-  private unavailable(what: string, error: unknown): StoreUnavailableError {
-    return StoreUnavailableError.isInstance(error)
-      ? error
-      : new StoreUnavailableError(`cannot ${what}: ${(error as Error).message}`, error);
+  private unavailable(what: string, error: unknown): Error {
+    // A refusal the write itself decided (a short balance) is the caller's answer, not an outage.
+    if (StoreUnavailableError.isInstance(error) || error instanceof InsufficientCreditError) return error;
+    return new StoreUnavailableError(`cannot ${what}: ${(error as Error).message}`, error);
   }
 }

@@ -1,4 +1,4 @@
-import type { DeliveryEvent, Logger } from '@msg/core';
+import type { DeliveryEvent, DeliveryStatus, Logger } from '@msg/core';
 import { type StatusChange, statusCallback } from '../callbacks/callback-body.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type {
@@ -27,6 +27,8 @@ export interface IngestContext {
   holdUnmatchedMs: number;
   /** Called when a receipt was held: the sweep that matches held receipts may run sooner. */
   onHeld?: (() => void) | undefined;
+  /** A receipt moved a message of the provider forward (the `least-cost` strategy's delivered rates). */
+  onAdvanced?: ((providerId: string, status: DeliveryStatus) => void) | undefined;
 }
 
 export type IngestOutcome = 'stored' | 'duplicate' | 'held' | 'unknown-message';
@@ -156,6 +158,7 @@ function countReceipt(
   if (result.outcome !== 'stored' && result.outcome !== 'duplicate') return false;
   if (!result.advanced) return false;
   receiptMetrics(context.metrics, providerId, result.message, result.status, receivedAt);
+  context.onAdvanced?.(providerId, result.status);
   return result.message.callbackUrl !== undefined;
 }
 

@@ -31,8 +31,13 @@ export const DEFAULT_FAILOVER_TRIGGERS: readonly FailoverTrigger[] = FAILOVER_TR
   (trigger) => trigger !== 'permanent',
 );
 
-export type RoutingStrategy = 'failover' | 'weighted' | 'health';
-export const ROUTING_STRATEGIES: readonly RoutingStrategy[] = ['failover', 'weighted', 'health'];
+export type RoutingStrategy = 'failover' | 'weighted' | 'health' | 'least-cost';
+export const ROUTING_STRATEGIES: readonly RoutingStrategy[] = [
+  'failover',
+  'weighted',
+  'health',
+  'least-cost',
+];
 
 export type MigrationSide = 'from' | 'to';
 
@@ -97,6 +102,11 @@ export interface RouteConfig {
   migration?: MigrationConfig;
   /** What makes the router try the next provider; others fail the message at once. */
   failoverOn?: readonly FailoverTrigger[];
+  /**
+   * `least-cost` only: the lowest recent delivered rate (0-1, from receipts) a provider needs to
+   * be chosen for its price; 0.9 when absent. A provider with no recent receipts is not held back.
+   */
+  qualityFloor?: number;
   /**
    * When a provider that failed for a reason that may pass (a transient error, a rate limit) is
    * tried again: `after-failover` (the default) moves the message to the next eligible provider at
@@ -589,7 +599,7 @@ function checkRoute(
   if (!checkObject(value, path, issues)) return;
   checkKeys(
     value,
-    ['id', 'match', 'strategy', 'providers', 'migration', 'failoverOn', 'retries'],
+    ['id', 'match', 'strategy', 'providers', 'migration', 'failoverOn', 'retries', 'qualityFloor'],
     path,
     issues,
   );
@@ -622,6 +632,15 @@ function checkRoute(
     issues.push({
       path: join(path, 'strategy'),
       message: `must be one of ${ROUTING_STRATEGIES.join(', ')}, got ${describe(value.strategy)}`,
+    });
+  }
+  if (
+    value.qualityFloor !== undefined &&
+    (typeof value.qualityFloor !== 'number' || !(value.qualityFloor >= 0 && value.qualityFloor <= 1))
+  ) {
+    issues.push({
+      path: join(path, 'qualityFloor'),
+      message: `must be a number from 0 to 1 (a delivered rate), got ${describe(value.qualityFloor)}`,
     });
   }
   const providers = new Set<string>();

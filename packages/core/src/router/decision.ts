@@ -32,9 +32,10 @@ export interface ExcludedProvider {
   provider: string;
   /**
    * `halted`; `emergency-stop` (the `to` side of a rolled-back migration); `migration-side` (the
-   * other side of a migration whose mode keeps failover on the chosen side).
+   * other side of a migration whose mode keeps failover on the chosen side); `spend-limit` (its
+   * spend this month reached the limit the host set).
    */
-  reason: 'halted' | 'emergency-stop' | 'migration-side';
+  reason: 'halted' | 'emergency-stop' | 'migration-side' | 'spend-limit';
 }
 
 /** Where a message goes and why: `router.decide` returns it, and every send carries one. */
@@ -63,6 +64,8 @@ export interface DecisionInput {
   override?: RoutingOverride | undefined;
   /** The provider earlier parts or tries of this message went to. */
   affinity?: string | undefined;
+  /** Whether the provider's spend this month reached its limit (then it is left out). */
+  overSpendLimit?: ((providerId: string) => boolean) | undefined;
 }
 
 function vipSide(
@@ -158,6 +161,9 @@ export function decideOnRoute(input: DecisionInput): RoutingDecision {
     if (store.isHalted(entry.id)) {
       excluded.push({ provider: entry.id, reason: 'halted' });
       reasons.push(`${entry.id} halted`);
+    } else if (input.overSpendLimit?.(entry.id)) {
+      excluded.push({ provider: entry.id, reason: 'spend-limit' });
+      reasons.push(`${entry.id} skipped (spend-limit)`);
     } else if (compiled === undefined || migration === undefined) {
       primary.push(entry);
     } else if (migration.emergencyStop && compiled.toSet.has(entry.id)) {
@@ -185,8 +191,11 @@ export function decideOnRoute(input: DecisionInput): RoutingDecision {
   let candidates: string[] = [];
   for (const group of [primary, secondary]) {
     if (group.length === 0) continue;
-    const ordering = orderProviders(route.strategy, group, input.strategy);
-    if (group.length > 1) reasons.push(ordering.reason);
+    const ordering = orderProviders(route.strategy, group, input.strategy, {
+      message,
+      qualityFloor: route.qualityFloor,
+    });
+    if (group.length > 1 || route.strategy === 'least-cost') reasons.push(ordering.reason);
     for (const entry of ordering.providers) candidates.push(entry.id);
   }
 
@@ -204,6 +213,8 @@ export function decideOnRoute(input: DecisionInput): RoutingDecision {
   if (forced !== undefined) {
     if (store.isHalted(forced)) {
       reasons.push(`override ${forced} ignored: provider halted`);
+    } else if (input.overSpendLimit?.(forced)) {
+      reasons.push(`override ${forced} ignored: spend-limit`);
     } else if (migration?.emergencyStop && compiled?.toSet.has(forced)) {
       reasons.push(`override ${forced} ignored: migration ${migration.id} emergency stop`);
     } else {

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { ProviderError, ValidationError } from '../errors.js';
 import { CHANNELS, type Channel, type Message } from '../message.js';
 import {
@@ -7,7 +8,7 @@ import {
   modeTransitionError,
 } from '../migration/mode.js';
 import { phoneNumberCountry } from '../phone.js';
-import type { Provider, SendResult } from '../provider.js';
+import type { BatchItemResult, Provider, SendResult } from '../provider.js';
 import { networkError, PLUGIN_EXCEPTION_CODE, pluginException } from '../provider-utils.js';
 import type { Attempt, SkippedProvider } from './attempt.js';
 import { CarrierLookup, ZAMBIA_CARRIERS } from './carriers.js';
@@ -50,6 +51,15 @@ export interface RouterOptions {
   instanceId?: string;
   /** Called when an event listener throws; the message goes on regardless. */
   onListenerError?: (error: unknown) => void;
+  /**
+   * Whether a provider's spend this calendar month reached the host's limit for it: such a
+   * provider is left out of every decision (reason `spend-limit`), as a halted one is.
+   */
+  overSpendLimit?: (providerId: string) => boolean;
+  /** `least-cost` routes: what a message costs through a provider (any unit), undefined when unknown. */
+  price?: (providerId: string, message: Message) => number | undefined;
+  /** `least-cost` routes: a provider's recent delivered rate (0-1) from receipts, undefined without any. */
+  deliveredRate?: (providerId: string) => number | undefined;
 }
 
 export interface RouterSendOptions {
@@ -57,6 +67,13 @@ export interface RouterSendOptions {
   override?: RoutingOverride | undefined;
   /** The provider earlier parts or tries of this message went to: it goes first unless it fails. */
   affinity?: string | undefined;
+  /**
+   * A call this message already had outside `send` (its request in a `sendBatch`), and why it
+   * failed: on a route that fails over on that reason, the provider counts as left once, so the
+   * next candidate goes first and it is called again only when no other is left (with
+   * `retries: 'before-failover'` it is retried first, as after any failure).
+   */
+  tried?: { provider: string; trigger: FailoverTrigger } | undefined;
 }
 
 export interface RoutedSend {
@@ -68,6 +85,29 @@ export interface RoutedSend {
   /** An earlier attempt had an ambiguous outcome: the recipient may get the message twice. */
   possibleDuplicate: boolean;
 }
+
+/** One message's outcome in `Router.sendBatch`. */
+export type BatchSendOutcome =
+  | {
+      messageId: string;
+      ok: true;
+      routed: RoutedSend;
+      /** The bulk request it went out in: the provider's id for it, else one the router made. */
+      bulkId: string;
+    }
+  | {
+      messageId: string;
+      ok: false;
+      /** Carries the batch attempt when the provider was called. */
+      error: RoutingError;
+      /**
+       * Not settled by the batch: never sent in one (no batch API, throttled, breaker open), or it
+       * failed for a reason its route retries or fails over on. Send it on its own with `send`,
+       * which follows the route's order and retries; its batch attempt counts as the first.
+       */
+      single: boolean;
+      bulkId?: string | undefined;
+    };
 
 export interface ProviderStatus {
   id: string;
@@ -214,6 +254,7 @@ export class Router {
   private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   private readonly random: () => number;
   private readonly instanceId: string;
+  private readonly overSpendLimit: ((providerId: string) => boolean) | undefined;
   private readonly unsubscribe: () => void;
 
   constructor(options: RouterOptions) {
@@ -236,6 +277,7 @@ export class Router {
     this.sleep = options.sleep ?? defaultSleep;
     this.random = options.random ?? Math.random;
     this.instanceId = options.instanceId ?? `router-${process.pid}-${++instanceCounter}`;
+    this.overSpendLimit = options.overSpendLimit;
     this.events = new RouterEvents(options.onListenerError);
     this.carriers = new CarrierLookup(this.config.carriers ?? ZAMBIA_CARRIERS);
 
@@ -263,7 +305,14 @@ export class Router {
     for (const [key, value] of Object.entries(this.config.health?.weights ?? {})) {
       if (value !== undefined) weights[key as keyof HealthWeights] = value;
     }
-    this.strategy = { random: this.random, weights, load: (id) => this.loadOf(id) };
+    this.strategy = {
+      random: this.random,
+      weights,
+      load: (id) => this.loadOf(id),
+      price: options.price,
+      deliveredRate: options.deliveredRate,
+      breakerClosed: (id) => this.runtimes.get(id)?.circuit.state === 'closed',
+    };
 
     this.unsubscribe = this.store.subscribe((change) => {
       // Another instance's breaker moved: adopt its state, so that the fleet skips a dead provider together.
@@ -314,6 +363,7 @@ export class Router {
       strategy: this.strategy,
       override,
       affinity: options.affinity,
+      overSpendLimit: this.overSpendLimit,
     });
     if (route.migration) decision.destination = this.destinationOf(message);
     return { route, decision };
@@ -398,8 +448,25 @@ export class Router {
       // Providers that failed for a reason that may pass: tried again only once every other
       // candidate has failed too, so a failure costs no waiting while another provider can take it.
       const later: ProviderTurn[] = [];
+      const tried = options.tried;
       for (const providerId of decision.candidates) {
         const turn = newTurn(providerId, this.runtimes.get(providerId) as ProviderRuntime);
+        if (tried?.provider === providerId && !waitFirst && route.failoverOn.has(tried.trigger)) {
+          // Left once already: tried again after the others, as a failure that may pass is.
+          turn.calls = 1;
+          turn.trigger = tried.trigger;
+          turn.skipped = false;
+          const { policy } = turn.runtime;
+          if (tried.trigger === 'transient' && policy.retry.maxRetries > 0) {
+            turn.transientRetries = 1;
+            turn.retryAt = this.now() + this.backoff(policy, 0);
+          } else if (tried.trigger === 'rate-limited') {
+            turn.retryAt = Math.max(this.now(), turn.runtime.pausedUntil);
+            turn.waitsForPause = true;
+          }
+          if (turn.retryAt !== undefined) later.push(turn);
+          continue;
+        }
         const result = await this.runTurn(context, turn, {
           waitForPause: waitFirst,
           retryInPlace: waitFirst,
@@ -443,6 +510,223 @@ export class Router {
       );
     } finally {
       callerSignal?.removeEventListener('abort', onCallerAbort);
+    }
+  }
+
+  /**
+   * Sends messages through their first provider's bulk API (`sendBatch`), in requests of at most
+   * `maxBatchSize` (and the provider's own maximum), with one outcome per message: the batch may
+   * partly succeed. Each message is decided as `send` decides it (route, sticky rollout,
+   * override); messages whose first choice has no batch API, an open breaker, or no rate-limit
+   * token left come back `single` without a call, as do those that failed for a reason their
+   * route retries or fails over on; the caller sends those with `send`. A permanent failure, or
+   * one the route does not fail over on, is final.
+   */
+  async sendBatch(
+    messages: readonly Message[],
+    options: {
+      signal?: AbortSignal | undefined;
+      override?: RoutingOverride | undefined;
+      maxBatchSize?: number;
+    } = {},
+  ): Promise<BatchSendOutcome[]> {
+    const outcomes = new Map<string, BatchSendOutcome>();
+    const single = (message: Message, error: RoutingError) =>
+      outcomes.set(message.id, { messageId: message.id, ok: false, error, single: true });
+    const groups = new Map<
+      string,
+      Array<{ message: Message; route: CompiledRoute; decision: RoutingDecision }>
+    >();
+    for (const message of messages) {
+      let decided: { route: CompiledRoute; decision: RoutingDecision };
+      try {
+        decided = this.decideWithRoute(message, { override: options.override });
+      } catch (error) {
+        single(
+          message,
+          new RoutingError('MSG_ERR_ROUTING_NO_ROUTE', (error as Error).message, { cause: error }),
+        );
+        continue;
+      }
+      const first = decided.decision.candidates[0];
+      if (first === undefined) {
+        single(
+          message,
+          new RoutingError(
+            'MSG_ERR_ROUTING_NO_PROVIDER',
+            `no provider available: ${decided.decision.reason}`,
+          ),
+        );
+        continue;
+      }
+      const group = groups.get(first);
+      if (group) group.push({ message, ...decided });
+      else groups.set(first, [{ message, ...decided }]);
+    }
+    const calls: Promise<void>[] = [];
+    for (const [providerId, group] of groups) {
+      const runtime = this.runtimes.get(providerId) as ProviderRuntime;
+      const provider = runtime.provider as Provider<Channel>;
+      const size = Math.min(
+        options.maxBatchSize ?? Number.POSITIVE_INFINITY,
+        provider.capabilities.maxBatchSize,
+      );
+      const notBatched = (reason: string) => {
+        for (const item of group) {
+          single(
+            item.message,
+            new RoutingError('MSG_ERR_ROUTING_NO_PROVIDER', `not sent in a batch: ${reason}`, {
+              decision: item.decision,
+            }),
+          );
+        }
+      };
+      if (typeof provider.sendBatch !== 'function' || size < 2) {
+        notBatched(`${providerId} has no batch API`);
+        continue;
+      }
+      if (!runtime.circuit.canCall()) {
+        notBatched(`${providerId}'s breaker is open`);
+        continue;
+      }
+      // One token per message: those over the provider's rate go on their own (and wait or fail over there).
+      let admitted = group;
+      const { rateLimit } = runtime.policy;
+      if (rateLimit !== undefined) {
+        admitted = [];
+        for (const item of group) {
+          const taken = await this.store.takeToken(runtime.rateKey, rateLimit, this.now());
+          if (taken) admitted.push(item);
+          else
+            single(
+              item.message,
+              new RoutingError(
+                'MSG_ERR_ROUTING_NO_PROVIDER',
+                `not sent in a batch: ${providerId} throttled`,
+                { decision: item.decision },
+              ),
+            );
+        }
+      }
+      for (let start = 0; start < admitted.length; start += size) {
+        calls.push(this.sendChunk(runtime, admitted.slice(start, start + size), outcomes, options.signal));
+      }
+    }
+    await Promise.all(calls);
+    return messages.map((message) => outcomes.get(message.id) as BatchSendOutcome);
+  }
+
+  private async sendChunk(
+    runtime: ProviderRuntime,
+    chunk: ReadonlyArray<{ message: Message; route: CompiledRoute; decision: RoutingDecision }>,
+    outcomes: Map<string, BatchSendOutcome>,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
+    const provider = runtime.provider as Provider<Channel>;
+    const controller = new AbortController();
+    // One bulk call may make many requests on this signal (one per distinct text): not a leak.
+    setMaxListeners(0, controller.signal);
+    const onAbort = () => controller.abort(signal?.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const startedAt = this.now();
+    const generatedBulkId = `bulk_${startedAt.toString(36)}_${Math.floor(this.random() * 2 ** 48).toString(36)}`;
+    let results: BatchItemResult[] | undefined;
+    let failure: ProviderError | undefined;
+    runtime.inFlight += chunk.length;
+    try {
+      results = await runtime.circuit.execute(() =>
+        this.callWithTimeout(runtime, controller, 'a batch', () =>
+          (provider.sendBatch as NonNullable<Provider<Channel>['sendBatch']>)(
+            chunk.map((item) => item.message) as never,
+            { signal: controller.signal },
+          ),
+        ),
+      );
+    } catch (caught) {
+      failure = (caught as { isBrokenCircuitError?: boolean } | undefined)?.isBrokenCircuitError
+        ? new ProviderError({
+            kind: 'transient',
+            provider: provider.id,
+            message: 'breaker opened before the batch',
+          })
+        : networkError(caught, provider.id, controller.signal);
+    } finally {
+      runtime.inFlight -= chunk.length;
+      signal?.removeEventListener('abort', onAbort);
+    }
+    const endedAt = this.now();
+    const byId = new Map((results ?? []).map((result) => [result.messageId, result]));
+    for (const item of chunk) {
+      const result = byId.get(item.message.id);
+      const attempt: Attempt = {
+        provider: provider.id,
+        number: 1,
+        retry: 0,
+        startedAt,
+        endedAt,
+        latencyMs: endedAt - startedAt,
+        outcome: result?.ok ? 'succeeded' : 'failed',
+        possibleDuplicate: false,
+      };
+      if (result?.ok) {
+        runtime.health.record(endedAt, true, endedAt - startedAt);
+        attempt.providerMessageId = result.result.providerMessageId;
+        const details = result.result.details;
+        outcomes.set(item.message.id, {
+          messageId: item.message.id,
+          ok: true,
+          bulkId: details?.bulkId ?? details?.bulkReference ?? generatedBulkId,
+          routed: {
+            result: result.result,
+            provider: provider.id,
+            attempts: [attempt],
+            skipped: [],
+            decision: item.decision,
+            possibleDuplicate: false,
+          },
+        });
+        continue;
+      }
+      // A message the answer does not list may have been sent: ambiguous.
+      const error =
+        failure ??
+        (result && !result.ok
+          ? result.error
+          : new ProviderError({
+              kind: 'ambiguous',
+              provider: provider.id,
+              message: 'the batch answer does not list this message',
+            }));
+      if (error.providerCode !== PLUGIN_EXCEPTION_CODE) {
+        runtime.health.record(endedAt, error.kind === 'permanent', endedAt - startedAt);
+      }
+      const trigger: FailoverTrigger = error.providerCode === TIMEOUT_ERROR_CODE ? 'timeout' : error.kind;
+      Object.assign(attempt, {
+        errorKind: error.kind,
+        trigger,
+        errorCode: error.providerCode ?? error.code,
+        error,
+      });
+      const again =
+        item.route.failoverOn.has(trigger) ||
+        (error.kind === 'transient' && runtime.policy.retry.maxRetries > 0) ||
+        error.kind === 'rate-limited';
+      if (error.kind === 'rate-limited') this.pause(runtime, error, 0);
+      outcomes.set(item.message.id, {
+        messageId: item.message.id,
+        ok: false,
+        single: again && error.kind !== 'permanent',
+        bulkId: generatedBulkId,
+        error: new RoutingError(
+          'MSG_ERR_ROUTING_FAILED',
+          `message ${item.message.id} failed in a batch on ${provider.id} (${trigger}): ${error.message}`,
+          {
+            attempts: [attempt],
+            decision: item.decision,
+            cause: error,
+          },
+        ),
+      });
     }
   }
 
@@ -743,7 +1027,11 @@ export class Router {
     }
     runtime.inFlight++;
     try {
-      const result = await runtime.circuit.execute(() => this.callWithTimeout(runtime, message, controller));
+      const result = await runtime.circuit.execute(() =>
+        this.callWithTimeout(runtime, controller, undefined, () =>
+          (provider as Provider<Channel>).send(message as never, { signal: controller.signal }),
+        ),
+      );
       const endedAt = this.now();
       runtime.health.record(endedAt, true, endedAt - startedAt);
       const attempt: Attempt = {
@@ -789,25 +1077,28 @@ export class Router {
     }
   }
 
-  private callWithTimeout(
+  /** One call to the provider within its timeout: past it, the call is aborted and ambiguous. */
+  private callWithTimeout<T>(
     runtime: ProviderRuntime,
-    message: Message,
     controller: AbortController,
-  ): Promise<SendResult> {
+    /** What is waited for, in the timeout's message (`a batch`); a send names nothing. */
+    what: string | undefined,
+    call: () => Promise<T>,
+  ): Promise<T> {
     const { provider, policy } = runtime;
-    return new Promise<SendResult>((resolve, reject) => {
+    return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => {
         const error = new ProviderError({
           kind: 'ambiguous',
           provider: provider.id,
           providerCode: TIMEOUT_ERROR_CODE,
-          message: `no answer within ${policy.timeoutMs} ms; it may have been delivered`,
+          message: `no answer${what ? ` to ${what}` : ''} within ${policy.timeoutMs} ms; it may have been delivered`,
         });
         controller.abort(error);
         reject(error);
       }, policy.timeoutMs);
       try {
-        (provider as Provider<Channel>).send(message as never, { signal: controller.signal }).then(
+        call().then(
           (result) => {
             clearTimeout(timer);
             resolve(result);

@@ -40,6 +40,9 @@ export interface CompiledMigration {
   vipTags: ReadonlyMap<string, MigrationSide>;
 }
 
+/** The delivered rate a `least-cost` route asks of a provider when its config names none. */
+export const DEFAULT_QUALITY_FLOOR = 0.9;
+
 export interface CompiledRoute {
   id: string;
   strategy: RoutingStrategy;
@@ -49,6 +52,8 @@ export interface CompiledRoute {
   failoverOn: ReadonlySet<FailoverTrigger>;
   /** A failed provider is retried before the next one is tried (`retries: before-failover`). */
   retryBeforeFailover: boolean;
+  /** `least-cost`: the delivered rate a provider needs to be chosen for its price. */
+  qualityFloor: number;
   /** `route "zm-mtn" (channel sms, carrier mtn)`, built once. */
   description: string;
   matches: (message: Message, facts: MessageFacts) => boolean;
@@ -197,6 +202,7 @@ export function compileRoutes(
       migration: compileMigration(route),
       failoverOn: new Set(route.failoverOn ?? DEFAULT_FAILOVER_TRIGGERS),
       retryBeforeFailover: route.retries === 'before-failover',
+      qualityFloor: route.qualityFloor ?? DEFAULT_QUALITY_FLOOR,
       description: `route "${route.id}" (${describeMatch(route.match)})`,
       matches: compileMatch(route.match),
     };

@@ -1,3 +1,4 @@
+import type { Message } from '../message.js';
 import type { HealthWeights, RoutingStrategy } from './config.js';
 import type { RouteProviderEntry } from './routes.js';
 
@@ -13,6 +14,59 @@ export interface StrategyContext {
   random: () => number;
   load: (provider: string) => ProviderLoad;
   weights: HealthWeights;
+  /** `least-cost`: what the message costs through the provider (any unit), undefined when unknown. */
+  price?: ((provider: string, message: Message) => number | undefined) | undefined;
+  /** `least-cost`: the provider's recent delivered rate (0-1) from receipts, undefined without any. */
+  deliveredRate?: ((provider: string) => number | undefined) | undefined;
+  /** `least-cost`: whether the provider's breaker is closed. */
+  breakerClosed?: ((provider: string) => boolean) | undefined;
+}
+
+/** What the `least-cost` strategy needs of the message and the route. */
+export interface CostInput {
+  message: Message;
+  qualityFloor: number;
+}
+
+const percent = (rate: number) => `${Math.round(rate * 1000) / 10}%`;
+
+/**
+ * Cheapest first among the providers whose breaker is closed and whose recent delivered rate is
+ * at or above the floor (a provider with no receipts yet is not held back); a provider with no
+ * price comes after those with one. The others follow in the route's order, as failover only.
+ */
+function leastCostOrder(
+  entries: readonly RouteProviderEntry[],
+  context: StrategyContext,
+  input: CostInput,
+): Ordering {
+  const eligible: Array<{ entry: RouteProviderEntry; price: number | undefined; index: number }> = [];
+  const held: RouteProviderEntry[] = [];
+  const notes: string[] = [];
+  entries.forEach((entry, index) => {
+    if (context.breakerClosed && !context.breakerClosed(entry.id)) {
+      held.push(entry);
+      notes.push(`${entry.id} breaker not closed`);
+      return;
+    }
+    const rate = context.deliveredRate?.(entry.id);
+    if (rate !== undefined && rate < input.qualityFloor) {
+      held.push(entry);
+      notes.push(`${entry.id} delivered ${percent(rate)} < floor ${percent(input.qualityFloor)}`);
+      return;
+    }
+    eligible.push({ entry, price: context.price?.(entry.id, input.message), index });
+  });
+  eligible.sort(
+    (left, right) =>
+      (left.price ?? Number.POSITIVE_INFINITY) - (right.price ?? Number.POSITIVE_INFINITY) ||
+      left.index - right.index,
+  );
+  const ranked = eligible
+    .map((item) => `${item.entry.id} ${item.price === undefined ? 'no price' : item.price}`)
+    .join(' < ');
+  const reason = `least cost ${ranked || 'none eligible'}${notes.length > 0 ? ` (${notes.join('; ')}: failover only)` : ''}`;
+  return { providers: [...eligible.map((item) => item.entry), ...held], reason };
 }
 
 export interface Ordering {
@@ -91,7 +145,9 @@ export function orderProviders(
   strategy: RoutingStrategy,
   entries: readonly RouteProviderEntry[],
   context: StrategyContext,
+  cost?: CostInput,
 ): Ordering {
+  if (strategy === 'least-cost' && cost && entries.length > 0) return leastCostOrder(entries, context, cost);
   if (entries.length <= 1) {
     return { providers: [...entries], reason: entries[0] ? `only ${entries[0].id}` : 'no provider' };
   }
