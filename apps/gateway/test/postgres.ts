@@ -1,0 +1,48 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { describe } from 'vitest';
+import { openPostgresStore, type PostgresMessageStore } from '../src/store/postgres/postgres-store.js';
+
+/** The server the PostgreSQL tests run on; `.ci/run` sets it, and without it they skip loudly. */
+export const POSTGRES_URL = process.env.MSG_TEST_POSTGRES_URL;
+
+/** `describe`, or a visible skip saying why when no PostgreSQL server is configured. */
+export const describePostgres: typeof describe.skip = POSTGRES_URL
+  ? describe
+  : (((name: string) => {
+      console.warn(`[msg] skipping "${name}": MSG_TEST_POSTGRES_URL is not set`);
+      describe.skip(`${name} (skipped: MSG_TEST_POSTGRES_URL is not set)`, () => {});
+    }) as unknown as typeof describe.skip);
+
+/** A schema of its own for each store a test opens: parallel test files never meet. */
+export const testSchema = () => `msg_test_${randomBytes(6).toString('hex')}`;
+
+export async function dropSchema(schema: string): Promise<void> {
+  const client = new pg.Client({ connectionString: POSTGRES_URL });
+  await client.connect();
+  try {
+    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  } finally {
+    await client.end();
+  }
+}
+
+/** A store on a fresh schema, dropped again when the store closes. */
+export async function openTestStore(
+  options: { schema?: string; poolSize?: number; drop?: boolean } = {},
+): Promise<PostgresMessageStore> {
+  const schema = options.schema ?? testSchema();
+  const store = await openPostgresStore({
+    url: POSTGRES_URL as string,
+    schema,
+    poolSize: options.poolSize ?? 4,
+    pg,
+  });
+  if (options.drop === false) return store;
+  const close = store.close.bind(store);
+  store.close = async () => {
+    await close();
+    await dropSchema(schema);
+  };
+  return store;
+}
