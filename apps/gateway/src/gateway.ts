@@ -98,10 +98,16 @@ function twilioAuthTokens(config: GatewayConfig): Map<string, string> {
   );
 }
 
-export function openStore(config: GatewayConfig, directory: string): MessageStore {
-  if (config.store.driver === 'memory') return new SqliteMessageStore({ path: ':memory:' });
-  const path = isAbsolute(config.store.path) ? config.store.path : resolve(directory, config.store.path);
-  return new SqliteMessageStore({ path, synchronous: config.store.synchronous, checkpoints: 'background' });
+export async function openStore(config: GatewayConfig, directory: string): Promise<MessageStore> {
+  const store = config.store;
+  if (store.driver === 'memory') return new SqliteMessageStore({ path: ':memory:' });
+  if (store.driver === 'postgres') {
+    // Loaded only here: a gateway on SQLite never needs `pg`.
+    const { openPostgresStore } = await import('./store/postgres/postgres-store.js');
+    return openPostgresStore({ url: store.url, poolSize: store.poolSize, schema: store.schema });
+  }
+  const path = isAbsolute(store.path) ? store.path : resolve(directory, store.path);
+  return new SqliteMessageStore({ path, synchronous: store.synchronous, checkpoints: 'background' });
 }
 
 /**
@@ -124,12 +130,7 @@ export function createGateway(loaded: LoadedConfig, options: GatewayOptions = {}
     .value(Tokens.Config, loaded)
     .value(Tokens.Logger, logger)
     .value(Tokens.Clock, now)
-    .value(Tokens.Metrics, new GatewayMetrics())
-    .factory(Tokens.MessageStore, () =>
-      typeof options.store === 'function'
-        ? options.store()
-        : (options.store ?? openStore(config, loaded.directory)),
-    );
+    .value(Tokens.Metrics, new GatewayMetrics());
   const lifecycle: Lifecycle = { ready: false, stopping: false, publicUrl: '' };
   let app: FastifyInstance | undefined;
   let url = '';
@@ -150,7 +151,12 @@ export function createGateway(loaded: LoadedConfig, options: GatewayOptions = {}
   async function openWhenPossible(): Promise<MessageStore> {
     for (let delayMs = 500; ; delayMs = Math.min(delayMs * 2, 10_000)) {
       try {
-        return container.get(Tokens.MessageStore);
+        const store =
+          typeof options.store === 'function'
+            ? options.store()
+            : (options.store ?? (await openStore(config, loaded.directory)));
+        container.value(Tokens.MessageStore, store);
+        return store;
       } catch (error) {
         if (!StoreUnavailableError.isInstance(error) || !isStorageOutage(error)) throw error;
         logger.error('cannot open the store; waiting until it can be written', { error });

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { describe } from 'vitest';
+import { describe, it } from 'vitest';
 import { openPostgresStore, type PostgresMessageStore } from '../src/store/postgres/postgres-store.js';
 
 /** The server the PostgreSQL tests run on; `.ci/run` sets it, and without it they skip loudly. */
@@ -11,7 +11,9 @@ export const describePostgres: typeof describe.skip = POSTGRES_URL
   ? describe
   : (((name: string) => {
       console.warn(`[msg] skipping "${name}": MSG_TEST_POSTGRES_URL is not set`);
-      describe.skip(`${name} (skipped: MSG_TEST_POSTGRES_URL is not set)`, () => {});
+      describe.skip(`${name} (skipped: MSG_TEST_POSTGRES_URL is not set)`, () => {
+        it('needs a PostgreSQL server', () => {});
+      });
     }) as unknown as typeof describe.skip);
 
 /** A schema of its own for each store a test opens: parallel test files never meet. */
@@ -29,11 +31,11 @@ export async function dropSchema(schema: string): Promise<void> {
 
 /** A store on a fresh schema, dropped again when the store closes. */
 export async function openTestStore(
-  options: { schema?: string; poolSize?: number; drop?: boolean } = {},
+  options: { schema?: string; poolSize?: number; drop?: boolean; url?: string } = {},
 ): Promise<PostgresMessageStore> {
   const schema = options.schema ?? testSchema();
   const store = await openPostgresStore({
-    url: POSTGRES_URL as string,
+    url: options.url ?? (POSTGRES_URL as string),
     schema,
     poolSize: options.poolSize ?? 4,
     pg,

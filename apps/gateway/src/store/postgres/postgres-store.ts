@@ -139,6 +139,8 @@ export class PostgresMessageStore implements MessageStore {
   private readonly running = new Set<string>();
   private listener: Client | undefined;
   private closed = false;
+  private leading = false;
+  readonly shared = true;
 
   constructor(
     readonly pool: import('pg').Pool,
@@ -159,7 +161,11 @@ export class PostgresMessageStore implements MessageStore {
       if (notification.payload !== this.token) this.wakeListeners();
     });
     client.on('error', () => {
-      if (this.listener === client) this.listener = undefined;
+      // The session's advisory lock went with the connection.
+      if (this.listener === client) {
+        this.listener = undefined;
+        this.leading = false;
+      }
       client.end().catch(() => {});
       if (!this.closed) setTimeout(() => this.listen().catch(() => this.retryListen()), 1000).unref();
     });
@@ -347,6 +353,18 @@ export class PostgresMessageStore implements MessageStore {
       [instanceId, now, limit],
     );
     return rows.sort(byOrder).map(withAttemptCount);
+  }
+
+  /** A session advisory lock on the listening connection: held until this instance stops or loses it. */
+  async isLeader(): Promise<boolean> {
+    const client = this.listener;
+    if (!client) return false;
+    if (this.leading) return true;
+    const { rows } = await client.query('SELECT pg_try_advisory_lock(hashtext($1)) AS taken', [
+      `msg.leader:${this.schema}`,
+    ]);
+    this.leading = rows[0]?.taken === true && this.listener === client;
+    return this.leading;
   }
 
   onQueued(listener: () => void): () => void {
