@@ -5,9 +5,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import {
   CHANNELS,
   type Logger,
-  MemoryRouterStateStore,
   Router,
   type RouterConfig,
+  type RouterStateStore,
   validateRouterConfig,
 } from '@msg/core';
 import type { FastifyInstance } from 'fastify';
@@ -19,7 +19,7 @@ import type { LoadedConfig } from './config/load-config.js';
 import { GatewayContainer, Tokens } from './container.js';
 import { BacklogMonitor } from './dispatch/backlog-monitor.js';
 import { Dispatcher } from './dispatch/dispatcher.js';
-import { recoverMessages } from './dispatch/recovery.js';
+import { recoverInFlight, recoverMessages } from './dispatch/recovery.js';
 import { pruneFinished } from './dispatch/retention.js';
 import { releaseDueRetries } from './dispatch/retry-release.js';
 import { ApiKeys } from './http/auth.js';
@@ -41,6 +41,7 @@ import { redactingProvider } from './plugins/redacting-provider.js';
 import { expireOverdueReceipts } from './receipts/receipt-deadlines.js';
 import { ReceiptPlan } from './receipts/receipt-plan.js';
 import { reconcileOverdue } from './receipts/reconciler.js';
+import { type GatewayState, openGatewayState } from './state/shared-state.js';
 import type { MessageStore } from './store/message-store.js';
 import { SqliteMessageStore } from './store/sqlite-store.js';
 import { isStorageOutage, StoreUnavailableError } from './store/store-error.js';
@@ -141,6 +142,8 @@ export function createGateway(loaded: LoadedConfig, options: GatewayOptions = {}
   let shadow: ShadowValidator | undefined;
   let unsubscribeRouter: (() => void) | undefined;
   let opened: MessageStore | undefined;
+  let sharedState: GatewayState | undefined;
+  let stopRefresh: (() => void) | undefined;
   // Ends every wait for the store when the gateway stops.
   const stopSignal = new AbortController();
 
@@ -177,6 +180,10 @@ export function createGateway(loaded: LoadedConfig, options: GatewayOptions = {}
     }
     const store = await openWhenPossible();
     opened = store;
+    const gatewayState = await openGatewayState(config, logger);
+    sharedState = gatewayState;
+    // Names this process in the store's leases and in the shared breaker snapshots.
+    const instanceId = `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
     const metrics = container.get(Tokens.Metrics);
     metrics.observeStore(() => store.writeHealth().writable);
     if (config.apiKeys.some((key) => key.ingress?.sendgrid)) {
@@ -192,7 +199,11 @@ export function createGateway(loaded: LoadedConfig, options: GatewayOptions = {}
     const sessions = config.dashboard.enabled
       ? new Sessions({ ttlMs: config.dashboard.sessionTtlMs, idleMs: config.dashboard.idleTimeoutMs, now })
       : undefined;
-    const context = new ServerContext(container, lifecycle, new ApiKeys(config.apiKeys, now, sessions));
+    const context = new ServerContext(
+      container,
+      lifecycle,
+      new ApiKeys(config.apiKeys, now, sessions, gatewayState.limiter),
+    );
     app = await buildServer(context);
     const address = await app.listen({
       host: options.host ?? config.server.host,
@@ -200,6 +211,7 @@ export function createGateway(loaded: LoadedConfig, options: GatewayOptions = {}
     });
     url = address.replace('[::1]', 'localhost');
     lifecycle.publicUrl = config.server.publicUrl ?? url;
+    lifecycle.sharedState = gatewayState.health;
     try {
       // Plugins learn their webhook URL from the bound address, so they load after listening;
       // until then the API answers 503 and /readyz says starting.
@@ -220,12 +232,14 @@ export function createGateway(loaded: LoadedConfig, options: GatewayOptions = {}
       const routerConfig = validateRouterConfig(routing, {
         providers: providers.map((hosted) => hosted.provider),
       });
-      // The router reads its control state from this copy; the store keeps the durable truth.
-      const routerState = new MemoryRouterStateStore();
+      // The router reads its control state from this copy (shared through Redis by a fleet); the
+      // store keeps the durable truth.
+      const routerState = gatewayState.state;
       const router = new Router({
         config: routerConfig,
         providers: providers.map((hosted) => hosted.provider),
         store: routerState,
+        instanceId,
         now,
         onListenerError: (error) => logger.warn('router listener failed', { error }),
       });
@@ -281,6 +295,13 @@ export function createGateway(loaded: LoadedConfig, options: GatewayOptions = {}
       });
       // Runtime control state is back in the router before the first message is routed.
       await migrations.load();
+      if (gatewayState.onReconnect) {
+        // The store is the truth: the shared copy is put back from it now and after every outage
+        // of the shared state, so that a change it missed, or a reset, is not lost.
+        await migrations.reseed();
+        gatewayState.onReconnect(() => migrations.reseed());
+      }
+      if (store.shared) stopRefresh = refreshOnRemoteChanges(routerState, migrations, logger);
       shadow = new ShadowValidator({
         store,
         providers: new Map(providers.map((hosted) => [hosted.entry.id, hosted.provider])),
@@ -328,7 +349,6 @@ export function createGateway(loaded: LoadedConfig, options: GatewayOptions = {}
         }),
       );
       const concurrency = config.dispatch.concurrency;
-      const instanceId = `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
       const leaseMs = config.dispatch.leaseMs;
       // Registered now if the store takes writes; else by the lease task once it does (nothing is
       // claimed meanwhile: claims are writes too).
@@ -367,12 +387,39 @@ export function createGateway(loaded: LoadedConfig, options: GatewayOptions = {}
       stopMetrics = () => {
         for (const stop of stopObserving) stop();
       };
+      const recovery = {
+        store,
+        router,
+        routerConfig,
+        instanceId,
+        policy: config.dispatch.onRestartInFlight,
+        logger,
+        now,
+        signal: stopSignal.signal,
+      };
       sweeps = [
-        new PeriodicTask(() => migrations.tick(), {
-          name: 'migration plans',
-          intervalMs: config.migrations.tickMs,
-          logger,
-        }),
+        new PeriodicTask(
+          async () => {
+            // On a shared store one instance runs the plans, on what the store holds now.
+            if (store.isLeader && !(await store.isLeader())) return false;
+            if (store.shared) await migrations.refresh();
+            return migrations.tick();
+          },
+          { name: 'migration plans', intervalMs: config.migrations.tickMs, logger },
+        ),
+        ...(store.shared
+          ? [
+              sweep('in-flight recovery', async () => {
+                // Another instance died: its lease ended, and its in-flight messages are ours now.
+                const recovered = await recoverInFlight(recovery);
+                if (recovered.redispatched + recovered.failed > 0) {
+                  logger.warn('recovered the in-flight messages of an instance whose lease ended', recovered);
+                  dispatcher.wake();
+                }
+                return false;
+              }),
+            ]
+          : []),
         sweep('retry rounds', releaseDueRetries({ store, now, batchSize })),
         sweep('backlog', async () => {
           await backlog.refresh();
@@ -405,16 +452,7 @@ export function createGateway(loaded: LoadedConfig, options: GatewayOptions = {}
               ),
             ]),
       ];
-      await recoverMessages({
-        store,
-        router,
-        routerConfig,
-        instanceId,
-        policy: config.dispatch.onRestartInFlight,
-        logger,
-        now,
-        signal: stopSignal.signal,
-      });
+      await recoverMessages(recovery);
       await backlog.refresh();
       // What waits in the store goes out now.
       dispatcher.wake();
@@ -449,7 +487,9 @@ export function createGateway(loaded: LoadedConfig, options: GatewayOptions = {}
     await alertWorker?.stop();
     unsubscribeRouter?.();
     stopMetrics?.();
+    stopRefresh?.();
     if (container.has(Tokens.Router)) container.get(Tokens.Router).close();
+    await sharedState?.close();
     if (container.has(Tokens.Providers)) await closeProviders(container.get(Tokens.Providers));
     await opened?.close();
     await container.dispose();
@@ -469,5 +509,29 @@ export function createGateway(loaded: LoadedConfig, options: GatewayOptions = {}
     },
     container,
     callbackSecret,
+  };
+}
+
+/**
+ * Another instance changed control state (through the shared state store): this instance's view
+ * of it (the API's answers, the base of its next change) is read again from the store, at most
+ * once per burst of changes.
+ */
+function refreshOnRemoteChanges(
+  state: RouterStateStore,
+  migrations: MigrationControl,
+  logger: Logger,
+): () => void {
+  let timer: NodeJS.Timeout | undefined;
+  const unsubscribe = state.subscribe((change) => {
+    if (change.type === 'breaker' || timer) return;
+    timer = setTimeout(() => {
+      timer = undefined;
+      migrations.refresh().catch((error: unknown) => logger.warn('cannot re-read control state', { error }));
+    }, 50);
+  });
+  return () => {
+    clearTimeout(timer);
+    unsubscribe();
   };
 }
