@@ -36,7 +36,7 @@ async function expectEachSentOnce(
   const unflagged: string[] = [];
   for (const id of accepted) {
     const message = await store.get(id);
-    if (!message || message.dispatchState !== 'done' || !['delivered', 'failed'].includes(message.status)) {
+    if (message?.dispatchState !== 'done' || !['delivered', 'failed'].includes(message.status)) {
       unsettled.push(`${id}: ${message?.dispatchState}/${message?.status}`);
       continue;
     }
