@@ -51,7 +51,6 @@ function config(name: string, store: Record<string, unknown>, state: Record<stri
       ],
       store,
       state,
-      dispatch: { concurrency: 64, backlog: { maxQueued: 1_000_000 } },
       plugins: [
         { resolve: '@msg/plugin-console', id: 'old', options: { silent: true } },
         { resolve: '@msg/plugin-console', id: 'new', options: { silent: true } },

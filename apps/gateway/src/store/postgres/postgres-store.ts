@@ -81,6 +81,34 @@ const ATTEMPT_COUNT =
 const byOrder = (left: Row, right: Row) =>
   (left.order_at as number) - (right.order_at as number) || (left.seq as number) - (right.seq as number);
 
+/** The message and its recipient-index rows, in one statement. */
+function messageInsert(message: StoredMessage, payload: string, claimedBy?: string): [string, unknown[]] {
+  return [
+    `WITH inserted AS (
+         INSERT INTO messages (${MESSAGE_COLUMNS})
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id)
+       INSERT INTO message_recipients (recipient, created_at, message_id)
+         SELECT recipient, $11, (SELECT id FROM inserted) FROM unnest($14::text[]) AS recipient
+       ON CONFLICT DO NOTHING`,
+    [
+      message.id,
+      message.channel,
+      payload,
+      message.status,
+      claimedBy ? 'in-flight' : message.dispatchState,
+      message.apiKeyId,
+      message.idempotencyKey ?? null,
+      message.callbackUrl ?? null,
+      message.ingress ? JSON.stringify(message.ingress) : null,
+      message.overrideProvider ?? null,
+      message.createdAt,
+      message.updatedAt,
+      claimedBy ?? null,
+      recipientsOf(message.message),
+    ],
+  ];
+}
+
 function withAttemptCount(row: Row): StoredMessage {
   const message = toRevivedMessage(row);
   message.attemptCount = row.attempt_count as number;
@@ -125,8 +153,8 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
 /**
  * The scale-out store on PostgreSQL: many gateway instances share it. Dispatchers claim queued
  * messages with `FOR UPDATE SKIP LOCKED`, each claim under its instance's lease; the in-flight
- * messages of an instance whose lease ended (it died) are taken over by another. Every commit that
- * queues messages also sends a NOTIFY, which wakes the idle dispatchers of every instance.
+ * messages of an instance whose lease ended (it died) are taken over by another. A commit that
+ * queues messages is followed by a NOTIFY, which wakes the idle dispatchers of every instance.
  */
 export class PostgresMessageStore implements MessageStore {
   private readonly connection: PostgresConnection;
@@ -140,6 +168,8 @@ export class PostgresMessageStore implements MessageStore {
   private listener: Client | undefined;
   private closed = false;
   private leading = false;
+  private notifying = false;
+  private notifyAgain = false;
   readonly shared = true;
 
   constructor(
@@ -189,36 +219,35 @@ export class PostgresMessageStore implements MessageStore {
     for (const listener of this.queuedListeners) listener();
   }
 
-  /** After a commit that queued messages: this process's dispatchers now, the others' through NOTIFY. */
-  private async queued(client: Queryable): Promise<void> {
-    await client.query('SELECT pg_notify($1, $2)', [this.channel, this.token]);
+  /**
+   * After a commit that queued messages: this process's dispatchers at once, the other instances'
+   * through a NOTIFY sent after the commit, not inside it. PostgreSQL serialises the commits of
+   * notifying transactions (one lock on the notification queue, held through the commit's flush),
+   * which capped accepts at one per disk flush; a NOTIFY of its own, at most one at a time and one
+   * more waiting, costs the accept nothing and still wakes every idle dispatcher (and if it is lost,
+   * the lease timer wakes them).
+   */
+  private queued(): void {
+    this.wakeListeners();
+    if (this.notifying) {
+      this.notifyAgain = true;
+      return;
+    }
+    this.notifying = true;
+    this.pool
+      .query('SELECT pg_notify($1, $2)', [this.channel, this.token])
+      .catch(() => {})
+      .finally(() => {
+        this.notifying = false;
+        if (this.notifyAgain && !this.closed) {
+          this.notifyAgain = false;
+          this.queued();
+        }
+      });
   }
 
   private insertMessage(client: Queryable, message: StoredMessage, payload: string, claimedBy?: string) {
-    return client.query(
-      `WITH inserted AS (
-         INSERT INTO messages (${MESSAGE_COLUMNS})
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id)
-       INSERT INTO message_recipients (recipient, created_at, message_id)
-         SELECT recipient, $11, (SELECT id FROM inserted) FROM unnest($14::text[]) AS recipient
-       ON CONFLICT DO NOTHING`,
-      [
-        message.id,
-        message.channel,
-        payload,
-        message.status,
-        claimedBy ? 'in-flight' : message.dispatchState,
-        message.apiKeyId,
-        message.idempotencyKey ?? null,
-        message.callbackUrl ?? null,
-        message.ingress ? JSON.stringify(message.ingress) : null,
-        message.overrideProvider ?? null,
-        message.createdAt,
-        message.updatedAt,
-        claimedBy ?? null,
-        recipientsOf(message.message),
-      ],
-    );
+    return client.query(...messageInsert(message, payload, claimedBy));
   }
 
   async accept(
@@ -226,12 +255,30 @@ export class PostgresMessageStore implements MessageStore {
     idempotency?: { key: string; requestHash: string; expiresAt: number },
     claim?: { instanceId: string },
   ): Promise<AcceptResult> {
+    if (idempotency) return this.acceptOnce(message, idempotency, claim);
+    // One statement (the message and its recipient rows), committed on its own: one round trip.
+    await this.connection.run(
+      'store the message',
+      ...messageInsert(message, serialize(message.message), claim?.instanceId),
+    );
+    if (claim)
+      return { outcome: 'created', message: { ...message, dispatchState: 'in-flight', attemptCount: 0 } };
+    if (message.dispatchState === 'queued') this.queued();
+    return { outcome: 'created', message };
+  }
+
+  /** An accept with an idempotency key: the key and the message in one transaction. */
+  private async acceptOnce(
+    message: StoredMessage,
+    idempotency: { key: string; requestHash: string; expiresAt: number },
+    claim?: { instanceId: string },
+  ): Promise<AcceptResult> {
     const payload = serialize(message.message);
     const queued = !claim && message.dispatchState === 'queued';
     const result = await this.connection.transaction(
       'store the message',
       async (client): Promise<AcceptResult> => {
-        if (idempotency) {
+        {
           // Takes the key when it is new or its window ended; a live key (perhaps stored by another
           // instance a moment ago) is read and compared instead.
           const taken = await client.query(
@@ -264,13 +311,12 @@ export class PostgresMessageStore implements MessageStore {
           }
         }
         await this.insertMessage(client, message, payload, claim?.instanceId);
-        if (queued) await this.queued(client);
         if (claim)
           return { outcome: 'created', message: { ...message, dispatchState: 'in-flight', attemptCount: 0 } };
         return { outcome: 'created', message };
       },
     );
-    if (queued && result.outcome === 'created') this.wakeListeners();
+    if (queued && result.outcome === 'created') this.queued();
     return result;
   }
 
@@ -280,9 +326,8 @@ export class PostgresMessageStore implements MessageStore {
       for (const [index, message] of messages.entries()) {
         await this.insertMessage(client, message, payloads[index] as string);
       }
-      await this.queued(client);
     });
-    this.wakeListeners();
+    this.queued();
   }
 
   async ensureSecret(name: string, create: () => string, now: number): Promise<string> {
@@ -553,10 +598,9 @@ export class PostgresMessageStore implements MessageStore {
          FROM due WHERE m.id = due.id RETURNING m.id, due.seq, due.next_attempt_at AS order_at`,
         [now, limit],
       );
-      if (rows.length > 0) await this.queued(client);
       return (rows as Row[]).sort(byOrder).map((row) => row.id as string);
     });
-    if (released.length > 0) this.wakeListeners();
+    if (released.length > 0) this.queued();
     return released;
   }
 
@@ -593,10 +637,9 @@ export class PostgresMessageStore implements MessageStore {
         `UPDATE messages SET dispatch_state = 'queued', claimed_by = NULL, updated_at = $1 WHERE id = $2`,
         [now, messageId],
       );
-      if ((result.rowCount ?? 0) > 0) await this.queued(client);
       return (result.rowCount ?? 0) > 0;
     });
-    if (changed) this.wakeListeners();
+    if (changed) this.queued();
   }
 
   async get(id: string): Promise<StoredMessage | undefined> {
