@@ -105,7 +105,12 @@ export async function openStore(config: GatewayConfig, directory: string): Promi
   if (store.driver === 'postgres') {
     // Loaded only here: a gateway on SQLite never needs `pg`.
     const { openPostgresStore } = await import('./store/postgres/postgres-store.js');
-    return openPostgresStore({ url: store.url, poolSize: store.poolSize, schema: store.schema });
+    return openPostgresStore({
+      url: store.url,
+      poolSize: store.poolSize,
+      schema: store.schema,
+      synchronousCommit: store.synchronousCommit,
+    });
   }
   const path = isAbsolute(store.path) ? store.path : resolve(directory, store.path);
   return new SqliteMessageStore({ path, synchronous: store.synchronous, checkpoints: 'background' });

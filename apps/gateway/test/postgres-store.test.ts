@@ -124,6 +124,14 @@ describePostgres('postgres store shared by several instances', () => {
     expect(taken.map((message) => message.id)).toEqual(['cut-short']);
   });
 
+  it("sets synchronous_commit on the pool's connections as configured", async () => {
+    schema = testSchema();
+    const store = await openTestStore({ schema, drop: false, synchronousCommit: 'off' });
+    opened.push(store);
+    const { rows } = await store.pool.query('SHOW synchronous_commit');
+    expect(rows[0].synchronous_commit).toBe('off');
+  });
+
   it('wakes the dispatchers of other instances through NOTIFY', async () => {
     const [sender, listener] = (await instances(2)) as PostgresMessageStore[];
     const woken = new Promise<void>((resolve) => listener!.onQueued(resolve));

@@ -31,13 +31,20 @@ export async function dropSchema(schema: string): Promise<void> {
 
 /** A store on a fresh schema, dropped again when the store closes. */
 export async function openTestStore(
-  options: { schema?: string; poolSize?: number; drop?: boolean; url?: string } = {},
+  options: {
+    schema?: string;
+    poolSize?: number;
+    drop?: boolean;
+    url?: string;
+    synchronousCommit?: 'on' | 'off';
+  } = {},
 ): Promise<PostgresMessageStore> {
   const schema = options.schema ?? testSchema();
   const store = await openPostgresStore({
     url: options.url ?? (POSTGRES_URL as string),
     schema,
     poolSize: options.poolSize ?? 4,
+    synchronousCommit: options.synchronousCommit,
     pg,
   });
   if (options.drop === false) return store;

@@ -25,7 +25,7 @@ const REDIS_URL =
 const API_KEY = 'bench-key-0123456789abcdef';
 const ADMIN_KEY = 'bench-admin-key-0123456789';
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
-const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 4000);
+const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 3000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CHANGES = Number(process.env.BENCH_CHANGES ?? 40);
 const TAKES = Number(process.env.BENCH_TAKES ?? 5000);
@@ -186,6 +186,7 @@ interface Setup {
   instances: number;
   store: 'sqlite' | 'postgres';
   redis: boolean;
+  synchronousCommit?: 'on' | 'off';
 }
 
 const SETUPS: Setup[] = [
@@ -193,6 +194,8 @@ const SETUPS: Setup[] = [
   { name: 'postgres x1', instances: 1, store: 'postgres', redis: false },
   { name: 'postgres+redis x2', instances: 2, store: 'postgres', redis: true },
   { name: 'postgres+redis x3', instances: 3, store: 'postgres', redis: true },
+  { name: 'postgres x1 async', instances: 1, store: 'postgres', redis: false, synchronousCommit: 'off' },
+  { name: 'postgres+redis x3 async', instances: 3, store: 'postgres', redis: true, synchronousCommit: 'off' },
 ];
 
 async function throughput(setup: Setup): Promise<Round & { rounds: Round[] }> {
@@ -202,7 +205,13 @@ async function throughput(setup: Setup): Promise<Round & { rounds: Round[] }> {
       setup.name.replace(/\W+/g, '-'),
       setup.store === 'sqlite'
         ? { driver: 'sqlite', path: join(work, `${schema}.sqlite`) }
-        : { driver: 'postgres', url: POSTGRES_URL, schema, poolSize: 20 },
+        : {
+            driver: 'postgres',
+            url: POSTGRES_URL,
+            schema,
+            poolSize: 20,
+            synchronousCommit: setup.synchronousCommit ?? 'on',
+          },
       setup.redis ? { driver: 'redis', url: REDIS_URL, keyPrefix: prefix } : { driver: 'memory' },
     );
     // The first starts alone (it creates the schema); the others join it.
@@ -310,6 +319,44 @@ async function tokenBucket() {
 
 const round1 = (value: number) => Math.round(value * 10) / 10;
 
+/**
+ * The anchor for the database: one-row INSERTs, each its own commit, at CONCURRENCY over a pool of
+ * 20, as fast as this PostgreSQL (and its disk's flushes) takes them.
+ */
+async function postgresInserts(synchronousCommit: 'on' | 'off'): Promise<number> {
+  const pool = new pg.Pool({
+    connectionString: POSTGRES_URL,
+    max: 20,
+    options: `-c synchronous_commit=${synchronousCommit}`,
+  });
+  const table = `msg_bench_${randomBytes(5).toString('hex')}`;
+  await pool.query(`CREATE TABLE ${table} (id TEXT PRIMARY KEY, payload TEXT NOT NULL)`);
+  try {
+    let next = 0;
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (next < MESSAGES) {
+          const index = next++;
+          await pool.query(`INSERT INTO ${table} (id, payload) VALUES ($1, $2)`, [
+            String(index),
+            'benchmark message',
+          ]);
+        }
+      }),
+    );
+    return MESSAGES / ((performance.now() - started) / 1000);
+  } finally {
+    await pool.query(`DROP TABLE ${table}`);
+    await pool.end();
+  }
+}
+
+const inserts = { on: await postgresInserts('on'), off: await postgresInserts('off') };
+console.log(
+  `anchor: PostgreSQL one-row commits at ${CONCURRENCY}: ${Math.round(inserts.on)}/s (synchronous_commit on), ${Math.round(inserts.off)}/s (off)`,
+);
+
 const results: Record<string, Round> = {};
 for (const setup of SETUPS) {
   const measured = await throughput(setup);
@@ -329,7 +376,7 @@ console.log(
 );
 const anchor = results['sqlite x1'] as Round;
 const ratio = (name: string, key: keyof Round) =>
-  round1(((results[name] as Round)[key] / anchor[key]) * 100) / 100;
+  Math.round(((results[name] as Round)[key] / anchor[key]) * 100) / 100;
 console.log(
   JSON.stringify({
     benchmark: 'scale-out',
@@ -344,9 +391,22 @@ console.log(
           deliveredEndToEndPerSecond: Math.round(value.deliveredEndToEndPerSecond),
           acceptedVsSqlite: ratio(name, 'acceptedPerSecond'),
           deliveredVsSqlite: ratio(name, 'deliveredEndToEndPerSecond'),
+          ...(name.startsWith('postgres')
+            ? {
+                deliveredPerPostgresCommit:
+                  Math.round(
+                    (value.deliveredEndToEndPerSecond / (name.endsWith('async') ? inserts.off : inserts.on)) *
+                      100,
+                  ) / 100,
+              }
+            : {}),
         },
       ]),
     ),
+    postgresCommitsPerSecond: {
+      synchronousCommitOn: Math.round(inserts.on),
+      synchronousCommitOff: Math.round(inserts.off),
+    },
     controlPropagationMs: {
       p50: round1(spread.p50Ms),
       p99: round1(spread.p99Ms),

@@ -186,6 +186,13 @@ export const gatewayConfigSchema = z
               .string()
               .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case name (letters, digits, underscores)')
               .default('public'),
+            /**
+             * `on`: a commit returns once PostgreSQL flushed it to disk. `off`: once it is in the
+             * server's memory (flushed within a few hundred ms): survives the gateway's crash, not the
+             * database server's, like the embedded store's `synchronous: normal`; several times the
+             * throughput on a disk with slow flushes.
+             */
+            synchronousCommit: z.enum(['on', 'off']).default('on'),
           })
           .strict(),
       ])

@@ -66,6 +66,8 @@ export interface PostgresStoreOptions {
    * instance sends it only after that (the worker died mid-send).
    */
   outboxLeaseMs?: number | undefined;
+  /** PostgreSQL's `synchronous_commit` for this instance's connections (default `on`). */
+  synchronousCommit?: 'on' | 'off' | undefined;
   /** `pg`, when the caller has it already (tests); loaded on demand otherwise. */
   pg?: PgModule | undefined;
 }
@@ -124,7 +126,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   const schema = checkSchemaName(options.schema ?? 'public');
   const config = {
     connectionString: options.url,
-    options: `-c search_path="${schema}"`,
+    options: `-c search_path="${schema}" -c synchronous_commit=${options.synchronousCommit ?? 'on'}`,
     types: numericTypes(pg),
   };
   const pool = new pg.Pool({
