@@ -15,7 +15,17 @@ import type {
   ShadowValidationRecord,
   SideQuery,
 } from './operations-store.js';
-import { json, type Row, rank, toAlert, toAudit, toCheck, toControl, toPlan } from './store-rows.js';
+import {
+  json,
+  type Row,
+  rank,
+  seriesPoints,
+  toAlert,
+  toAudit,
+  toCheck,
+  toControl,
+  toPlan,
+} from './store-rows.js';
 
 type Write = <T>(what: string, run: () => T) => Promise<T>;
 
@@ -289,24 +299,7 @@ export class SqliteOperations implements OperationsStore {
   async series(query: SeriesQuery): Promise<SeriesPoint[]> {
     if (query.providers.length === 0) return [];
     const providers = placeholders(query.providers.length);
-    const points = new Map<number, SeriesPoint>();
-    const point = (bucket: number) => {
-      let found = points.get(bucket);
-      if (!found) {
-        found = {
-          at: query.since + bucket * query.bucketMs,
-          sends: 0,
-          sendErrors: 0,
-          settled: 0,
-          delivered: 0,
-          p95DeliveryMs: undefined,
-          costTotal: 0,
-          costDelivered: 0,
-        };
-        points.set(bucket, found);
-      }
-      return found;
-    };
+    const { point, sorted } = seriesPoints(query);
     const range = [query.migrationId, query.since, query.until, ...query.providers];
     for (const row of this.db
       .prepare(
@@ -356,7 +349,7 @@ export class SqliteOperations implements OperationsStore {
       .all({ since: query.since, bucket: query.bucketMs }, ...range) as Row[]) {
       point(row.bucket as number).p95DeliveryMs = row.p95 as number;
     }
-    return [...points.values()].sort((left, right) => left.at - right.at);
+    return sorted();
   }
 
   async recordShadowValidation(record: ShadowValidationRecord): Promise<void> {

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { canAdvanceStatus, type DeliveryStatus, isDeliveredStatus, type SideSample } from '@msg/core';
+import { canAdvanceStatus, type DeliveryStatus, isDeliveredStatus } from '@msg/core';
 import Database from 'better-sqlite3';
 import { withSequence } from '../callbacks/callback-body.js';
 import type {
@@ -21,18 +21,7 @@ import type {
   StoredMessage,
   StoreWriteHealth,
 } from './message-store.js';
-import type {
-  AuditEntry,
-  AuditQuery,
-  CheckRecord,
-  ControlRecord,
-  OperationWrite,
-  PlanRecord,
-  SeriesPoint,
-  SeriesQuery,
-  ShadowValidationRecord,
-  SideQuery,
-} from './operations-store.js';
+import { OperationsDelegate } from './operations-delegate.js';
 import { recipientsOf } from './recipients.js';
 import { SqliteCheckpointer } from './sqlite-checkpointer.js';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
@@ -79,10 +68,10 @@ export interface SqliteStoreOptions {
  * the in-flight messages of a dispatcher instance this process does not run (one of a process
  * that died, or stopped) are recoverable at once, whatever its lease said.
  */
-export class SqliteMessageStore implements MessageStore {
+export class SqliteMessageStore extends OperationsDelegate implements MessageStore {
   private readonly db: Database.Database;
   private readonly statements;
-  private readonly operations: SqliteOperations;
+  protected readonly operations: SqliteOperations;
   private readonly writer: GroupCommitWriter;
   private readonly queuedListeners = new Set<() => void>();
   /** A write of the batch being committed queued messages: dispatchers are woken after the commit. */
@@ -92,6 +81,7 @@ export class SqliteMessageStore implements MessageStore {
   private readonly running = new Set<string>();
 
   constructor(options: SqliteStoreOptions) {
+    super();
     try {
       if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
       this.db = new Database(options.path, options.readonly ? { readonly: true } : {});
@@ -787,57 +777,6 @@ export class SqliteMessageStore implements MessageStore {
       counts[row.dispatch_state] = row.count;
     }
     return counts;
-  }
-
-  writeOperation(write: OperationWrite, now: number): Promise<void> {
-    return this.operations.writeOperation(write, now);
-  }
-
-  controls(): Promise<ControlRecord[]> {
-    return this.operations.controls();
-  }
-
-  audit(query: AuditQuery): Promise<AuditEntry[]> {
-    return this.operations.audit(query);
-  }
-
-  plans(): Promise<PlanRecord[]> {
-    return this.operations.plans();
-  }
-
-  checkHistory(
-    migrationId: string,
-    options: { limit: number; before?: number | undefined },
-  ): Promise<CheckRecord[]> {
-    return this.operations.checkHistory(migrationId, options);
-  }
-
-  destinations(query: Pick<SideQuery, 'migrationId' | 'providers' | 'since' | 'until'>): Promise<string[]> {
-    return this.operations.destinations(query);
-  }
-
-  sideSample(query: SideQuery): Promise<SideSample> {
-    return this.operations.sideSample(query);
-  }
-
-  series(query: SeriesQuery): Promise<SeriesPoint[]> {
-    return this.operations.series(query);
-  }
-
-  recordShadowValidation(record: ShadowValidationRecord): Promise<void> {
-    return this.operations.recordShadowValidation(record);
-  }
-
-  dueAlerts(now: number, limit: number): Promise<OutboxCallback[]> {
-    return this.operations.dueAlerts(now, limit);
-  }
-
-  alertDone(id: number): Promise<void> {
-    return this.operations.alertDone(id);
-  }
-
-  alertRetry(id: number, nextAttemptAt: number, giveUp: boolean): Promise<void> {
-    return this.operations.alertRetry(id, nextAttemptAt, giveUp);
   }
 
   async purgeIdempotency(now: number): Promise<number> {

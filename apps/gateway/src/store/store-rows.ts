@@ -8,7 +8,14 @@ import type {
   ReceiptTarget,
   StoredMessage,
 } from './message-store.js';
-import type { AuditEntry, CheckRecord, ControlRecord, PlanRecord } from './operations-store.js';
+import type {
+  AuditEntry,
+  CheckRecord,
+  ControlRecord,
+  PlanRecord,
+  SeriesPoint,
+  SeriesQuery,
+} from './operations-store.js';
 
 /** A row as a SQL driver returns it; the SQLite and PostgreSQL adapters share the mappers below. */
 export type Row = Record<string, unknown>;
@@ -197,5 +204,30 @@ export function toCheck(row: Row): CheckRecord {
     verdict: row.verdict as CheckRecord['verdict'],
     checks: JSON.parse(row.checks as string),
     samples: JSON.parse(row.samples as string),
+  };
+}
+
+/** A series' points by bucket, each made empty on first use; `sorted` gives them in time order. */
+export function seriesPoints(query: Pick<SeriesQuery, 'since' | 'bucketMs'>) {
+  const points = new Map<number, SeriesPoint>();
+  return {
+    point(bucket: number): SeriesPoint {
+      let found = points.get(bucket);
+      if (!found) {
+        found = {
+          at: query.since + bucket * query.bucketMs,
+          sends: 0,
+          sendErrors: 0,
+          settled: 0,
+          delivered: 0,
+          p95DeliveryMs: undefined,
+          costTotal: 0,
+          costDelivered: 0,
+        };
+        points.set(bucket, found);
+      }
+      return found;
+    },
+    sorted: () => [...points.values()].sort((left, right) => left.at - right.at),
   };
 }

@@ -14,7 +14,17 @@ import type {
   ShadowValidationRecord,
   SideQuery,
 } from '../operations-store.js';
-import { json, type Row, rank, toAlert, toAudit, toCheck, toControl, toPlan } from '../store-rows.js';
+import {
+  json,
+  type Row,
+  rank,
+  seriesPoints,
+  toAlert,
+  toAudit,
+  toCheck,
+  toControl,
+  toPlan,
+} from '../store-rows.js';
 import type { PostgresConnection } from './postgres-connection.js';
 
 /** Numbered parameters for SQL built piece by piece. */
@@ -256,24 +266,7 @@ export class PostgresOperations implements OperationsStore {
   async series(query: SeriesQuery): Promise<SeriesPoint[]> {
     if (query.providers.length === 0) return [];
     const what = 'read a migration series';
-    const points = new Map<number, SeriesPoint>();
-    const point = (bucket: number) => {
-      let found = points.get(bucket);
-      if (!found) {
-        found = {
-          at: query.since + bucket * query.bucketMs,
-          sends: 0,
-          sendErrors: 0,
-          settled: 0,
-          delivered: 0,
-          p95DeliveryMs: undefined,
-          costTotal: 0,
-          costDelivered: 0,
-        };
-        points.set(bucket, found);
-      }
-      return found;
-    };
+    const { point, sorted } = seriesPoints(query);
     // $1 migration, $2 since, $3 until, $4 providers, $5 bucket size.
     const range = [query.migrationId, query.since, query.until, [...query.providers], query.bucketMs];
     for (const row of await this.connection.read(
@@ -321,7 +314,7 @@ export class PostgresOperations implements OperationsStore {
     )) {
       point(row.bucket as number).p95DeliveryMs = row.p95 as number;
     }
-    return [...points.values()].sort((left, right) => left.at - right.at);
+    return sorted();
   }
 
   async recordShadowValidation(record: ShadowValidationRecord): Promise<void> {

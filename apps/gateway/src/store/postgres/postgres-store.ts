@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { canAdvanceStatus, type DeliveryStatus, isDeliveredStatus, type SideSample } from '@msg/core';
+import { canAdvanceStatus, type DeliveryStatus, isDeliveredStatus } from '@msg/core';
 import type { Client, PoolClient } from 'pg';
 import { withSequence } from '../../callbacks/callback-body.js';
 import type {
@@ -20,18 +20,7 @@ import type {
   StoredMessage,
   StoreWriteHealth,
 } from '../message-store.js';
-import type {
-  AuditEntry,
-  AuditQuery,
-  CheckRecord,
-  ControlRecord,
-  OperationWrite,
-  PlanRecord,
-  SeriesPoint,
-  SeriesQuery,
-  ShadowValidationRecord,
-  SideQuery,
-} from '../operations-store.js';
+import { OperationsDelegate } from '../operations-delegate.js';
 import { recipientsOf } from '../recipients.js';
 import {
   type Row,
@@ -158,9 +147,9 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
  * messages of an instance whose lease ended (it died) are taken over by another. A commit that
  * queues messages is followed by a NOTIFY, which wakes the idle dispatchers of every instance.
  */
-export class PostgresMessageStore implements MessageStore {
+export class PostgresMessageStore extends OperationsDelegate implements MessageStore {
   private readonly connection: PostgresConnection;
-  private readonly operations: PostgresOperations;
+  protected readonly operations: PostgresOperations;
   private readonly queuedListeners = new Set<() => void>();
   /** Names this store object in NOTIFY payloads and outbox leases. */
   private readonly token = randomBytes(8).toString('hex');
@@ -180,6 +169,7 @@ export class PostgresMessageStore implements MessageStore {
     private readonly outboxLeaseMs: number,
     private readonly newClient: () => Client,
   ) {
+    super();
     this.connection = new PostgresConnection(pool);
     this.channel = `msg_queued_${schema}`;
     this.operations = new PostgresOperations(this.connection, this.token, outboxLeaseMs);
@@ -888,57 +878,6 @@ export class PostgresMessageStore implements MessageStore {
       counts[row.dispatch_state as DispatchState] = row.count as number;
     }
     return counts;
-  }
-
-  writeOperation(write: OperationWrite, now: number): Promise<void> {
-    return this.operations.writeOperation(write, now);
-  }
-
-  controls(): Promise<ControlRecord[]> {
-    return this.operations.controls();
-  }
-
-  audit(query: AuditQuery): Promise<AuditEntry[]> {
-    return this.operations.audit(query);
-  }
-
-  plans(): Promise<PlanRecord[]> {
-    return this.operations.plans();
-  }
-
-  checkHistory(
-    migrationId: string,
-    options: { limit: number; before?: number | undefined },
-  ): Promise<CheckRecord[]> {
-    return this.operations.checkHistory(migrationId, options);
-  }
-
-  destinations(query: Pick<SideQuery, 'migrationId' | 'providers' | 'since' | 'until'>): Promise<string[]> {
-    return this.operations.destinations(query);
-  }
-
-  sideSample(query: SideQuery): Promise<SideSample> {
-    return this.operations.sideSample(query);
-  }
-
-  series(query: SeriesQuery): Promise<SeriesPoint[]> {
-    return this.operations.series(query);
-  }
-
-  recordShadowValidation(record: ShadowValidationRecord): Promise<void> {
-    return this.operations.recordShadowValidation(record);
-  }
-
-  dueAlerts(now: number, limit: number): Promise<OutboxCallback[]> {
-    return this.operations.dueAlerts(now, limit);
-  }
-
-  alertDone(id: number): Promise<void> {
-    return this.operations.alertDone(id);
-  }
-
-  alertRetry(id: number, nextAttemptAt: number, giveUp: boolean): Promise<void> {
-    return this.operations.alertRetry(id, nextAttemptAt, giveUp);
   }
 
   async purgeIdempotency(now: number): Promise<number> {
