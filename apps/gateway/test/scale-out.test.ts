@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import { freePort, OwnRedis } from '../../../packages/state-redis/test/redis-server.js';
+import { dropKeys, freePort, OwnRedis } from '../../../packages/state-redis/test/redis-server.js';
 import type { MessageStore } from '../src/store/message-store.js';
 import { startChild } from './helpers.js';
 import { dropSchema, openTestStore, POSTGRES_URL } from './postgres.js';
@@ -62,6 +62,7 @@ describe.skipIf(!ready)('scale-out: three gateway processes on one PostgreSQL an
     const simulator = await countingSimulator(delayMs);
     cleanup.push(() => simulator.close());
     cleanup.push(() => dropSchema(shared.schema));
+    if (!redisUrl) cleanup.push(() => dropKeys(REDIS_URL as string, shared.keyPrefix));
     const config = fleetConfig(shared, simulator.url, dispatch);
     // Started together: the schema migrations and the leases must not race.
     const instances = await Promise.all([startChild(config), startChild(config), startChild(config)]);

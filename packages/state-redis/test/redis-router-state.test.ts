@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { RouterStateChange } from '@msg/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RedisRouterStateStore } from '../src/index.js';
-import { freePort, OwnRedis } from './redis-server.js';
+import { dropKeys, freePort, OwnRedis } from './redis-server.js';
 
 const REDIS_URL = process.env.MSG_TEST_REDIS_URL;
 if (!REDIS_URL) console.warn('[msg] skipping the Redis router state tests: MSG_TEST_REDIS_URL is not set');
@@ -36,6 +36,7 @@ describe.skipIf(!REDIS_URL)('redis router state', () => {
   let prefix = '';
   afterEach(async () => {
     await Promise.all(opened.splice(0).map((store) => store.close()));
+    if (prefix) await dropKeys(REDIS_URL as string, prefix);
   });
   const fresh = () => {
     prefix = `msg-test-${randomBytes(6).toString('hex')}:`;

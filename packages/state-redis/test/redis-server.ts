@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
+import { Redis } from 'ioredis';
 
 /** A free loopback port, for a Redis of the test's own. */
 export async function freePort(): Promise<number> {
@@ -49,5 +50,21 @@ export class OwnRedis {
     if (!child || child.exitCode !== null) return;
     child.kill('SIGKILL');
     await once(child, 'exit');
+  }
+}
+
+/** Deletes every key under `prefix` (a test's own), so that tests leave the shared Redis as they found it. */
+export async function dropKeys(url: string, prefix: string): Promise<void> {
+  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await client.connect();
+    let cursor = '0';
+    do {
+      const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
+      cursor = next;
+      if (keys.length > 0) await client.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    client.disconnect();
   }
 }
