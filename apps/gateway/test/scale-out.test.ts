@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { dropKeys, freePort, OwnRedis } from '../../../packages/state-redis/test/redis-server.js';
 import type { MessageStore } from '../src/store/message-store.js';
-import { startChild } from './helpers.js';
+import { API_KEY, startChild, startGateway } from './helpers.js';
 import { dropSchema, openTestStore, POSTGRES_URL } from './postgres.js';
 import {
   type CountingSimulator,
@@ -229,4 +229,31 @@ describe.skipIf(!ready)('scale-out: three gateway processes on one PostgreSQL an
       'B to be ready again',
     );
   }, 120_000);
+
+  it("holds an API key's rate limit across the instances", async () => {
+    const shared = fleet();
+    cleanup.push(() => dropSchema(shared.schema));
+    cleanup.push(() => dropKeys(REDIS_URL as string, shared.keyPrefix));
+    const config = {
+      apiKeys: [{ id: 'client', key: API_KEY, scopes: ['send', 'read'], rateLimitPerMinute: 6 }],
+      store: { driver: 'postgres', url: POSTGRES_URL, schema: shared.schema, poolSize: 3 },
+      state: { driver: 'redis', url: REDIS_URL, keyPrefix: shared.keyPrefix },
+      plugins: [{ resolve: '@msg/plugin-console', id: 'console', options: { silent: true } }],
+    };
+    const first = await startGateway(config);
+    cleanup.push(() => first.gateway.stop());
+    const second = await startGateway(config);
+    cleanup.push(() => second.gateway.stop());
+    const statuses: number[] = [];
+    for (let index = 0; index < 5; index++) {
+      for (const gateway of [first, second]) {
+        statuses.push(
+          (await gateway.call('POST', '/v1/messages', { body: { to: '+260971234567', text: 'x' } })).status,
+        );
+      }
+    }
+    // Six a minute for the key, whichever instance the requests reach: each instance alone would take six.
+    expect(statuses.filter((status) => status === 202)).toHaveLength(6);
+    expect(statuses.filter((status) => status === 429)).toHaveLength(4);
+  }, 60_000);
 });
