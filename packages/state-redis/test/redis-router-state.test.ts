@@ -102,6 +102,8 @@ describe.skipIf(!REDIS_URL)('redis router state', () => {
       await redis.start();
       await until(() => first.health().connected && second.health().connected, 10_000);
       await until(() => second.getMigration('m')?.percentage === 40, 10_000);
+      // The reconnect listeners run once the state was read again and the waiting writes went out.
+      await until(() => reconnected.length > 0, 10_000);
       expect(reconnected).toEqual(['first']);
     } finally {
       await Promise.all(opened.splice(0).map((store) => store.close()));
