@@ -1,12 +1,19 @@
-import { createConnection, createServer, type Socket } from 'node:net';
 import pg from 'pg';
 import { afterEach, expect, it } from 'vitest';
 import { migratePostgres } from '../src/store/postgres/postgres-connection.js';
 import { POSTGRES_MIGRATIONS } from '../src/store/postgres/postgres-migrations.js';
 import type { PostgresMessageStore } from '../src/store/postgres/postgres-store.js';
 import { StoreUnavailableError } from '../src/store/store-error.js';
+import { startGateway } from './helpers.js';
 import { describeOperationsStore } from './operations-contract.js';
-import { describePostgres, dropSchema, openTestStore, POSTGRES_URL, testSchema } from './postgres.js';
+import {
+  describePostgres,
+  dropSchema,
+  openTestStore,
+  POSTGRES_URL,
+  tcpProxy,
+  testSchema,
+} from './postgres.js';
 import { describeMessageStore, queuedSms } from './store-contract.js';
 
 describePostgres('postgres store contract', () => {
@@ -170,34 +177,35 @@ describePostgres('postgres store shared by several instances', () => {
     await store.close();
     await proxy.down();
   });
-});
 
-/** A TCP proxy to the server that the test can cut (refused and reset connections) and restore. */
-async function tcpProxy(target: URL) {
-  const sockets = new Set<Socket>();
-  const server = createServer((socket) => {
-    const upstream = createConnection(Number(target.port || 5432), target.hostname);
-    for (const end of [socket, upstream]) {
-      sockets.add(end);
-      end.on('error', () => {});
-      end.on('close', () => sockets.delete(end));
+  it('waits at start for a database that cannot be reached, and serves once it can', async () => {
+    const proxy = await tcpProxy(new URL(POSTGRES_URL as string));
+    await proxy.down();
+    schema = testSchema();
+    const url = new URL(POSTGRES_URL as string);
+    url.host = `127.0.0.1:${proxy.port}`;
+    const starting = startGateway({
+      store: { driver: 'postgres', url: url.toString(), schema, poolSize: 2 },
+      plugins: [{ resolve: '@msg/plugin-console', id: 'console', options: { silent: true } }],
+    });
+    const early = await Promise.race([
+      starting.then(
+        () => 'started',
+        (error: Error) => `failed: ${error.message}`,
+      ),
+      new Promise((resolve) => setTimeout(() => resolve('waiting'), 1500)),
+    ]);
+    expect(early).toBe('waiting');
+    await proxy.up();
+    const gateway = await starting;
+    try {
+      const sent = await gateway.call('POST', '/v1/messages?wait=true', {
+        body: { to: '+260971234567', text: 'x' },
+      });
+      expect(sent.body.status).toBe('delivered');
+    } finally {
+      await gateway.gateway.stop();
+      await proxy.down();
     }
-    socket.pipe(upstream).pipe(socket);
-  });
-  const listen = (port: number) =>
-    new Promise<number>((resolve) =>
-      server.listen(port, '127.0.0.1', () => resolve((server.address() as { port: number }).port)),
-    );
-  const port = await listen(0);
-  return {
-    port,
-    down: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
-    up: async () => {
-      await listen(port);
-    },
-  };
-}
+  }, 60_000);
+});

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { createConnection, createServer, type Socket } from 'node:net';
 import pg from 'pg';
 import { describe, it } from 'vitest';
 import { openPostgresStore, type PostgresMessageStore } from '../src/store/postgres/postgres-store.js';
@@ -54,4 +55,34 @@ export async function openTestStore(
     await dropSchema(schema);
   };
   return store;
+}
+
+/** A TCP proxy to the server that the test can cut (refused and reset connections) and restore. */
+export async function tcpProxy(target: URL) {
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    const upstream = createConnection(Number(target.port || 5432), target.hostname);
+    for (const end of [socket, upstream]) {
+      sockets.add(end);
+      end.on('error', () => {});
+      end.on('close', () => sockets.delete(end));
+    }
+    socket.pipe(upstream).pipe(socket);
+  });
+  const listen = (port: number) =>
+    new Promise<number>((resolve) =>
+      server.listen(port, '127.0.0.1', () => resolve((server.address() as { port: number }).port)),
+    );
+  const port = await listen(0);
+  return {
+    port,
+    down: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+    up: async () => {
+      await listen(port);
+    },
+  };
 }

@@ -22,6 +22,7 @@ import type {
 } from '../message-store.js';
 import { OperationsDelegate } from '../operations-delegate.js';
 import { recipientsOf } from '../recipients.js';
+import { StoreUnavailableError } from '../store-error.js';
 import {
   type Row,
   serialize,
@@ -125,11 +126,16 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   });
   // An idle connection the server dropped is replaced on next use; its error must not crash the process.
   pool.on('error', () => {});
+  // A server that cannot be reached (yet) is an outage the gateway waits out, not a bad config.
+  const unavailable = (error: unknown) =>
+    StoreUnavailableError.isInstance(error)
+      ? error
+      : new StoreUnavailableError(`cannot open the PostgreSQL store: ${(error as Error).message}`, error);
   try {
     await migratePostgres(pool, schema);
   } catch (error) {
     await pool.end().catch(() => {});
-    throw error;
+    throw unavailable(error);
   }
   const store = new PostgresMessageStore(
     pool,
@@ -137,7 +143,12 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     options.outboxLeaseMs ?? 60_000,
     () => new pg.Client(config),
   );
-  await store.listen();
+  try {
+    await store.listen();
+  } catch (error) {
+    await store.close();
+    throw unavailable(error);
+  }
   return store;
 }
 
