@@ -104,7 +104,12 @@ export class RedisRouterStateStore implements RouterStateStore {
 
   private watch(): void {
     this.subscriber.on('ready', () => {
-      this.subscriber.subscribe(this.channel).catch((error: unknown) => this.report(error));
+      // A change published before this subscription took effect was missed: it is in the hash,
+      // read once the subscription holds (a change after that arrives as a message).
+      this.subscriber
+        .subscribe(this.channel)
+        .then(() => (this.connection.connected ? this.reload() : undefined))
+        .catch((error: unknown) => this.report(error));
     });
     this.subscriber.on('message', (channel: string, text: string) => {
       if (channel !== this.channel) return;
@@ -136,15 +141,20 @@ export class RedisRouterStateStore implements RouterStateStore {
   /** After (re)connecting: the shared state as it is now, then our writes made meanwhile, then the listeners. */
   private async catchUp(): Promise<void> {
     try {
-      const saved = await this.client.hgetall(this.stateKey);
-      for (const [field, value] of Object.entries(saved)) {
-        if (!this.pending.has(field as Field)) this.apply(field, value);
-      }
+      await this.reload();
       this.connection = { connected: true };
       await this.flush();
       for (const listener of this.reconnectListeners) await listener();
     } catch (error) {
       this.report(error);
+    }
+  }
+
+  /** The shared state as Redis has it now, applied to the copy (fields with a write of ours waiting keep ours). */
+  private async reload(): Promise<void> {
+    const saved = await this.client.hgetall(this.stateKey);
+    for (const [field, value] of Object.entries(saved)) {
+      if (!this.pending.has(field as Field)) this.apply(field, value);
     }
   }
 
