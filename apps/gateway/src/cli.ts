@@ -233,7 +233,7 @@ async function sendgridKey(argv: string[], secrets: Secrets): Promise<void> {
       'msg sendgrid-key: the memory store keeps no key from one start to the next; set ingress.sendgrid.eventSigningKey',
     );
   }
-  const store = configured ? undefined : openStore(config, directory);
+  const store = configured ? undefined : await openStore(config, directory);
   try {
     print((await EventSigningKey.load(configured, store, Date.now())).publicKey);
   } finally {

@@ -5,9 +5,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import {
   CHANNELS,
   type Logger,
-  MemoryRouterStateStore,
   Router,
   type RouterConfig,
+  type RouterStateStore,
   validateRouterConfig,
 } from '@msg/core';
 import type { FastifyInstance } from 'fastify';
@@ -24,7 +24,7 @@ import { DeliveredRates } from './costs/delivered-rates.js';
 import { SpendLimits } from './costs/spend-limits.js';
 import { BacklogMonitor } from './dispatch/backlog-monitor.js';
 import { Dispatcher, type SendCosts } from './dispatch/dispatcher.js';
-import { recoverMessages } from './dispatch/recovery.js';
+import { recoverInFlight, recoverMessages } from './dispatch/recovery.js';
 import { pruneFinished } from './dispatch/retention.js';
 import { releaseDueRetries } from './dispatch/retry-release.js';
 import { ApiKeys } from './http/auth.js';
@@ -46,6 +46,7 @@ import { redactingProvider } from './plugins/redacting-provider.js';
 import { expireOverdueReceipts } from './receipts/receipt-deadlines.js';
 import { ReceiptPlan } from './receipts/receipt-plan.js';
 import { reconcileOverdue } from './receipts/reconciler.js';
+import { type GatewayState, openGatewayState } from './state/shared-state.js';
 import type { MessageStore } from './store/message-store.js';
 import { SqliteMessageStore } from './store/sqlite-store.js';
 import { isStorageOutage, StoreUnavailableError } from './store/store-error.js';
@@ -103,10 +104,21 @@ function twilioAuthTokens(config: GatewayConfig): Map<string, string> {
   );
 }
 
-export function openStore(config: GatewayConfig, directory: string): MessageStore {
-  if (config.store.driver === 'memory') return new SqliteMessageStore({ path: ':memory:' });
-  const path = isAbsolute(config.store.path) ? config.store.path : resolve(directory, config.store.path);
-  return new SqliteMessageStore({ path, synchronous: config.store.synchronous, checkpoints: 'background' });
+export async function openStore(config: GatewayConfig, directory: string): Promise<MessageStore> {
+  const store = config.store;
+  if (store.driver === 'memory') return new SqliteMessageStore({ path: ':memory:' });
+  if (store.driver === 'postgres') {
+    // Loaded only here: a gateway on SQLite never needs `pg`.
+    const { openPostgresStore } = await import('./store/postgres/postgres-store.js');
+    return openPostgresStore({
+      url: store.url,
+      poolSize: store.poolSize,
+      schema: store.schema,
+      synchronousCommit: store.synchronousCommit,
+    });
+  }
+  const path = isAbsolute(store.path) ? store.path : resolve(directory, store.path);
+  return new SqliteMessageStore({ path, synchronous: store.synchronous, checkpoints: 'background' });
 }
 
 /**
@@ -131,12 +143,7 @@ export function createGateway(loaded: LoadedConfig, options: GatewayOptions = {}
     .value(Tokens.Clock, now)
     .value(Tokens.Metrics, new GatewayMetrics())
     .value(Tokens.Charges, new Charges(config))
-    .value(Tokens.DeliveredRates, new DeliveredRates())
-    .factory(Tokens.MessageStore, () =>
-      typeof options.store === 'function'
-        ? options.store()
-        : (options.store ?? openStore(config, loaded.directory)),
-    );
+    .value(Tokens.DeliveredRates, new DeliveredRates());
   const lifecycle: Lifecycle = { ready: false, stopping: false, publicUrl: '' };
   let app: FastifyInstance | undefined;
   let url = '';
@@ -148,6 +155,8 @@ export function createGateway(loaded: LoadedConfig, options: GatewayOptions = {}
   let unsubscribeRouter: (() => void) | undefined;
   let opened: MessageStore | undefined;
   let campaignRunner: CampaignRunner | undefined;
+  let sharedState: GatewayState | undefined;
+  let stopRefresh: (() => void) | undefined;
   // Ends every wait for the store when the gateway stops.
   const stopSignal = new AbortController();
 
@@ -158,7 +167,12 @@ export function createGateway(loaded: LoadedConfig, options: GatewayOptions = {}
   async function openWhenPossible(): Promise<MessageStore> {
     for (let delayMs = 500; ; delayMs = Math.min(delayMs * 2, 10_000)) {
       try {
-        return container.get(Tokens.MessageStore);
+        const store =
+          typeof options.store === 'function'
+            ? options.store()
+            : (options.store ?? (await openStore(config, loaded.directory)));
+        container.value(Tokens.MessageStore, store);
+        return store;
       } catch (error) {
         if (!StoreUnavailableError.isInstance(error) || !isStorageOutage(error)) throw error;
         logger.error('cannot open the store; waiting until it can be written', { error });
@@ -179,6 +193,10 @@ export function createGateway(loaded: LoadedConfig, options: GatewayOptions = {}
     }
     const store = await openWhenPossible();
     opened = store;
+    const gatewayState = await openGatewayState(config, logger);
+    sharedState = gatewayState;
+    // Names this process in the store's leases and in the shared breaker snapshots.
+    const instanceId = `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
     const metrics = container.get(Tokens.Metrics);
     metrics.observeStore(() => store.writeHealth().writable);
     if (config.apiKeys.some((key) => key.ingress?.sendgrid)) {
@@ -199,7 +217,11 @@ export function createGateway(loaded: LoadedConfig, options: GatewayOptions = {}
           now,
         })
       : undefined;
-    const context = new ServerContext(container, lifecycle, new ApiKeys(config.apiKeys, now, sessions));
+    const context = new ServerContext(
+      container,
+      lifecycle,
+      new ApiKeys(config.apiKeys, now, sessions, gatewayState.limiter),
+    );
     app = await buildServer(context);
     const address = await app.listen({
       host: options.host ?? config.server.host,
@@ -207,6 +229,7 @@ export function createGateway(loaded: LoadedConfig, options: GatewayOptions = {}
     });
     url = address.replace('[::1]', 'localhost');
     lifecycle.publicUrl = config.server.publicUrl ?? url;
+    lifecycle.sharedState = gatewayState.health;
     try {
       // Plugins learn their webhook URL from the bound address, so they load after listening;
       // until then the API answers 503 and /readyz says starting.
@@ -227,8 +250,9 @@ export function createGateway(loaded: LoadedConfig, options: GatewayOptions = {}
       const routerConfig = validateRouterConfig(routing, {
         providers: providers.map((hosted) => hosted.provider),
       });
-      // The router reads its control state from this copy; the store keeps the durable truth.
-      const routerState = new MemoryRouterStateStore();
+      // The router reads its control state from this copy (shared through Redis by a fleet); the
+      // store keeps the durable truth.
+      const routerState = gatewayState.state;
       const alerts = new Alerts(config.alerts.endpoints, now);
       const deliveredRates = container.get(Tokens.DeliveredRates);
       const spendLimits = new SpendLimits(config.costs, store, alerts, logger, now);
@@ -239,6 +263,7 @@ export function createGateway(loaded: LoadedConfig, options: GatewayOptions = {}
         config: routerConfig,
         providers: providers.map((hosted) => hosted.provider),
         store: routerState,
+        instanceId,
         now,
         onListenerError: (error) => logger.warn('router listener failed', { error }),
         overSpendLimit: spendLimits.over,
@@ -296,6 +321,13 @@ export function createGateway(loaded: LoadedConfig, options: GatewayOptions = {}
       });
       // Runtime control state is back in the router before the first message is routed.
       await migrations.load();
+      if (gatewayState.onReconnect) {
+        // The store is the truth: the shared copy is put back from it now and after every outage
+        // of the shared state, so that a change it missed, or a reset, is not lost.
+        await migrations.reseed();
+        gatewayState.onReconnect(() => migrations.reseed());
+      }
+      if (store.shared) stopRefresh = refreshOnRemoteChanges(routerState, migrations, logger);
       shadow = new ShadowValidator({
         store,
         providers: new Map(providers.map((hosted) => [hosted.entry.id, hosted.provider])),
@@ -349,7 +381,6 @@ export function createGateway(loaded: LoadedConfig, options: GatewayOptions = {}
       );
       heldReceipts = sweep('held receipts', () => matchHeldReceipts(ingest, batchSize));
       const concurrency = config.dispatch.concurrency;
-      const instanceId = `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
       const leaseMs = config.dispatch.leaseMs;
       // Registered now if the store takes writes; else by the lease task once it does (nothing is
       // claimed meanwhile: claims are writes too).
@@ -415,12 +446,39 @@ export function createGateway(loaded: LoadedConfig, options: GatewayOptions = {}
       stopMetrics = () => {
         for (const stop of stopObserving) stop();
       };
+      const recovery = {
+        store,
+        router,
+        routerConfig,
+        instanceId,
+        policy: config.dispatch.onRestartInFlight,
+        logger,
+        now,
+        signal: stopSignal.signal,
+      };
       sweeps = [
-        new PeriodicTask(() => migrations.tick(), {
-          name: 'migration plans',
-          intervalMs: config.migrations.tickMs,
-          logger,
-        }),
+        new PeriodicTask(
+          async () => {
+            // On a shared store one instance runs the plans, on what the store holds now.
+            if (store.isLeader && !(await store.isLeader())) return false;
+            if (store.shared) await migrations.refresh();
+            return migrations.tick();
+          },
+          { name: 'migration plans', intervalMs: config.migrations.tickMs, logger },
+        ),
+        ...(store.shared
+          ? [
+              sweep('in-flight recovery', async () => {
+                // Another instance died: its lease ended, and its in-flight messages are ours now.
+                const recovered = await recoverInFlight(recovery);
+                if (recovered.redispatched + recovered.failed > 0) {
+                  logger.warn('recovered the in-flight messages of an instance whose lease ended', recovered);
+                  dispatcher.wake();
+                }
+                return false;
+              }),
+            ]
+          : []),
         sweep('retry rounds', releaseDueRetries({ store, now, batchSize })),
         sweep('backlog', async () => {
           await backlog.refresh();
@@ -454,16 +512,7 @@ export function createGateway(loaded: LoadedConfig, options: GatewayOptions = {}
               ),
             ]),
       ];
-      await recoverMessages({
-        store,
-        router,
-        routerConfig,
-        instanceId,
-        policy: config.dispatch.onRestartInFlight,
-        logger,
-        now,
-        signal: stopSignal.signal,
-      });
+      await recoverMessages(recovery);
       await backlog.refresh();
       const discarded = await store.campaigns.discardUnfinishedUploads();
       if (discarded > 0) logger.warn(`discarded ${discarded} campaign upload(s) cut short by the last stop`);
@@ -502,7 +551,9 @@ export function createGateway(loaded: LoadedConfig, options: GatewayOptions = {}
     await alertWorker?.stop();
     unsubscribeRouter?.();
     stopMetrics?.();
+    stopRefresh?.();
     if (container.has(Tokens.Router)) container.get(Tokens.Router).close();
+    await sharedState?.close();
     if (container.has(Tokens.Providers)) await closeProviders(container.get(Tokens.Providers));
     await opened?.close();
     await container.dispose();
@@ -522,5 +573,29 @@ export function createGateway(loaded: LoadedConfig, options: GatewayOptions = {}
     },
     container,
     callbackSecret,
+  };
+}
+
+/**
+ * Another instance changed control state (through the shared state store): this instance's view
+ * of it (the API's answers, the base of its next change) is read again from the store, at most
+ * once per burst of changes.
+ */
+function refreshOnRemoteChanges(
+  state: RouterStateStore,
+  migrations: MigrationControl,
+  logger: Logger,
+): () => void {
+  let timer: NodeJS.Timeout | undefined;
+  const unsubscribe = state.subscribe((change) => {
+    if (change.type === 'breaker' || timer) return;
+    timer = setTimeout(() => {
+      timer = undefined;
+      migrations.refresh().catch((error: unknown) => logger.warn('cannot re-read control state', { error }));
+    }, 50);
+  });
+  return () => {
+    clearTimeout(timer);
+    unsubscribe();
   };
 }

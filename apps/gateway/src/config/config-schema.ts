@@ -186,8 +186,49 @@ export const gatewayConfigSchema = z
           })
           .strict(),
         z.object({ driver: z.literal('memory') }).strict(),
+        /** Scale-out: many gateway instances share one PostgreSQL database (needs the `pg` package). */
+        z
+          .object({
+            driver: z.literal('postgres'),
+            /** `postgres://user:password@host:5432/database`; give it as `${MSG_POSTGRES_URL}`. */
+            url: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL'),
+            /** Connections this instance opens at most. */
+            poolSize: z.number().int().positive().max(1000).default(10),
+            /** The schema the gateway's tables live in (created at first start). */
+            schema: z
+              .string()
+              .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case name (letters, digits, underscores)')
+              .default('public'),
+            /**
+             * `on`: a commit returns once PostgreSQL flushed it to disk. `off`: once it is in the
+             * server's memory (flushed within a few hundred ms): survives the gateway's crash, not the
+             * database server's, like the embedded store's `synchronous: normal`; several times the
+             * throughput on a disk with slow flushes.
+             */
+            synchronousCommit: z.enum(['on', 'off']).default('on'),
+          })
+          .strict(),
       ])
       .default({ driver: 'sqlite', path: './.msg-data/gateway.sqlite', synchronous: 'normal' }),
+    /**
+     * The router's runtime state (breakers, token buckets, the copy of migration control state) and
+     * the API keys' rate limits: `memory` in this process, or `redis` shared by every instance
+     * (needs the `@msg/state-redis` package).
+     */
+    state: z
+      .discriminatedUnion('driver', [
+        z.object({ driver: z.literal('memory') }).strict(),
+        z
+          .object({
+            driver: z.literal('redis'),
+            /** `redis://[:password@]host:6379[/db]`; give it as `${MSG_REDIS_URL}`. */
+            url: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'),
+            /** Prefix of every key and channel: several fleets can share one Redis. */
+            keyPrefix: z.string().min(1).default('msg:'),
+          })
+          .strict(),
+      ])
+      .default({ driver: 'memory' }),
     dispatch: z
       .object({
         concurrency: concurrencySchema.default(CONCURRENCY_DEFAULT),

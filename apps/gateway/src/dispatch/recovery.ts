@@ -45,6 +45,21 @@ const BATCH = 500;
 export async function recoverMessages(
   options: RecoveryOptions,
 ): Promise<{ redispatched: number; failed: number; queued: number }> {
+  const { redispatched, failed } = await recoverInFlight(options);
+  const queued = (await options.store.backlog(options.now())).queued - redispatched;
+  if (redispatched + failed + queued > 0) {
+    options.logger.info('recovered messages from the store', { redispatched, failed, queued });
+  }
+  return { redispatched, failed, queued };
+}
+
+/**
+ * Takes over and resolves, by the rule above, every in-flight message whose instance's lease
+ * ended: at start, and while running on a store that several instances share (one of them died).
+ */
+export async function recoverInFlight(
+  options: RecoveryOptions,
+): Promise<{ redispatched: number; failed: number }> {
   const { store, router, routerConfig, instanceId, policy, logger, now } = options;
   const write = <T>(what: string, run: () => Promise<T>) =>
     untilStored(run, { what, logger, signal: options.signal });
@@ -108,9 +123,5 @@ export async function recoverMessages(
     }
   }
 
-  const queued = (await store.backlog(now())).queued - redispatched;
-  if (redispatched + failed + queued > 0) {
-    logger.info('recovered messages from the store', { redispatched, failed, queued });
-  }
-  return { redispatched, failed, queued };
+  return { redispatched, failed };
 }

@@ -18,6 +18,15 @@ declare module 'fastify' {
   }
 }
 
+/** Token buckets shared by the gateway instances (`@msg/state-redis`); `undefined` when unreachable. */
+export interface SharedRateLimiter {
+  takeTokens(
+    key: string,
+    count: number,
+    limit: { perSecond: number; burst: number },
+  ): Promise<{ taken: boolean; tokens: number } | undefined>;
+}
+
 export interface KeyEntry {
   config: ApiKeyConfig;
   digest: Buffer;
@@ -50,6 +59,8 @@ export class ApiKeys {
     private readonly now: () => number = Date.now,
     /** Dashboard sessions, which the API takes instead of a key; none: keys only. */
     readonly sessions?: Sessions,
+    /** A bucket per key shared by every gateway instance (Redis); this process's own without it. */
+    private readonly shared?: SharedRateLimiter,
   ) {
     this.keys = keys.map((config) => ({
       config,
@@ -90,7 +101,25 @@ export class ApiKeys {
     return found;
   }
 
-  /** Takes `count` tokens; returns the seconds to wait when the bucket is short. */
+  /**
+   * Takes `count` tokens from the key's bucket, the fleet's when one is shared (this process's own
+   * while it cannot be reached); returns the seconds to wait when the bucket is short.
+   */
+  async takeTokens(entry: KeyEntry, count: number): Promise<number | undefined> {
+    if (this.shared) {
+      const perMinute = entry.config.rateLimitPerMinute;
+      const result = await this.shared.takeTokens(`api-key:${entry.config.id}`, count, {
+        perSecond: perMinute / 60,
+        burst: perMinute,
+      });
+      if (result) {
+        return result.taken ? undefined : Math.max(1, Math.ceil(((count - result.tokens) / perMinute) * 60));
+      }
+    }
+    return this.take(entry, count);
+  }
+
+  /** Takes `count` tokens from this process's bucket; returns the seconds to wait when it is short. */
   take(entry: KeyEntry, count: number): number | undefined {
     const perMinute = entry.config.rateLimitPerMinute;
     const now = this.now();
@@ -104,9 +133,9 @@ export class ApiKeys {
   }
 
   /** Takes more tokens for a request that carries several messages (a batch). */
-  takeFor(keyId: string, count: number): number | undefined {
+  async takeFor(keyId: string, count: number): Promise<number | undefined> {
     const entry = this.keys.find((candidate) => candidate.config.id === keyId);
-    return entry && count > 0 ? this.take(entry, count) : undefined;
+    return entry && count > 0 ? this.takeTokens(entry, count) : undefined;
   }
 
   /** The dashboard session a request's cookie names, if it is live. */
@@ -149,7 +178,7 @@ export class ApiKeys {
       } else {
         entry = this.authenticate(presented);
       }
-      request.principal = this.admit(entry, scope);
+      request.principal = await this.admit(entry, scope);
     };
   }
 
@@ -158,7 +187,7 @@ export class ApiKeys {
    * an `HttpError` (401, 403, 429) otherwise. Every API a key is used through (`/v1`, a provider's)
    * goes through here.
    */
-  admit(entry: KeyEntry | undefined, scope: Scope): Principal {
+  async admit(entry: KeyEntry | undefined, scope: Scope): Promise<Principal> {
     if (!entry) {
       throw new HttpError(
         401,
@@ -173,7 +202,7 @@ export class ApiKeys {
     if (!entry.scopes.has(scope)) {
       throw new HttpError(403, 'forbidden', `this API key lacks the "${scope}" scope`);
     }
-    const wait = this.take(entry, 1);
+    const wait = await this.takeTokens(entry, 1);
     if (wait !== undefined) {
       throw new HttpError(
         429,

@@ -94,7 +94,7 @@ export function registerMessageRoutes(app: FastifyInstance, context: ServerConte
     async (request, reply) => {
       const keyId = request.principal?.keyId as string;
       const { messages } = request.body;
-      const wait = context.apiKeys.takeFor(keyId, messages.length - 1);
+      const wait = await context.apiKeys.takeFor(keyId, messages.length - 1);
       if (wait !== undefined) {
         throw new HttpError(
           429,

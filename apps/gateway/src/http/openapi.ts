@@ -427,7 +427,8 @@ export function openApiDocument(version: string) {
           summary: 'Providers loaded, the store open and writable, the queue within its bound',
           responses: {
             '200': {
-              description: 'ready, with the queue (queued, in flight, the concurrency limit, the oldest age)',
+              description:
+                'ready, with the queue (queued, in flight, the concurrency limit, the oldest age); `degraded` (with `sharedState`) while the shared router state (Redis) is unreachable and the instance routes on its last known copy',
             },
             '503': {
               description:

@@ -14,6 +14,7 @@ import type { ProviderActivity } from '../live/provider-activity.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { MigrationControl } from '../migrations/migration-control.js';
 import type { HostedProvider } from '../plugins/plugin-host.js';
+import type { SharedStateHealth } from '../state/shared-state.js';
 import type { MessageStore } from '../store/message-store.js';
 import type { IngestContext } from '../webhooks/ingest-events.js';
 import type { ApiKeys } from './auth.js';
@@ -43,6 +44,8 @@ export interface Lifecycle {
   stopping: boolean;
   /** Base of webhook URLs, as providers reach this gateway. */
   publicUrl: string;
+  /** The shared router state's reachability (Redis), when the fleet shares one. */
+  sharedState?: (() => SharedStateHealth) | undefined;
 }
 
 /** What the HTTP layer is built from: resolved from the container once, not per request. */

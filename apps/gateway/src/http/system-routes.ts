@@ -36,6 +36,16 @@ export function registerSystemRoutes(app: FastifyInstance, context: ServerContex
         .header('retry-after', String(admission.retryAfterSeconds))
         .send({ status: 'backlogged', reason: admission.message, queue });
     }
+    // The shared state (Redis) away: this instance routes on its last known copy, so it stays in
+    // the pool, but says so.
+    const shared = lifecycle.sharedState?.();
+    if (shared && !shared.connected) {
+      return {
+        status: 'degraded',
+        sharedState: { connected: false, reason: shared.reason, since: new Date(shared.since).toISOString() },
+        queue,
+      };
+    }
     return { status: 'ready', queue };
   });
   app.get('/metrics', async (_request, reply) => {

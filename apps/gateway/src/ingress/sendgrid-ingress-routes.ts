@@ -41,7 +41,7 @@ export async function sendgridIngressRoutes(app: FastifyInstance, context: Serve
       typeof header === 'string' && header.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
     const entry = context.apiKeys.authenticate(presented);
     if (entry && !entry.config.ingress?.sendgrid) throw SendgridApiError.single(403, 'access forbidden');
-    request.principal = context.apiKeys.admit(entry, scope);
+    request.principal = await context.apiKeys.admit(entry, scope);
   };
 
   app.post('/mail/send', { onRequest: authenticate('send') }, async (request, reply) => {
@@ -75,7 +75,7 @@ export async function sendgridIngressRoutes(app: FastifyInstance, context: Serve
     // Sandbox mode: SendGrid validates and answers 200 without sending anything.
     if (mail.sandbox) return reply.code(200).send('');
     // The request took one token; each further message takes another, as a `/v1` batch does.
-    const wait = context.apiKeys.takeFor(keyId, prepared.length - 1);
+    const wait = await context.apiKeys.takeFor(keyId, prepared.length - 1);
     if (wait !== undefined) {
       throw SendgridApiError.single(429, 'too many requests', {
         'retry-after': String(wait),

@@ -52,7 +52,7 @@ export async function twilioIngressRoutes(
         'www-authenticate': 'Basic realm="Twilio API"',
       });
     }
-    request.principal = context.apiKeys.admit(entry, scope);
+    request.principal = await context.apiKeys.admit(entry, scope);
   };
 
   app.post<{ Params: { accountSid: string }; Body: string | undefined }>(

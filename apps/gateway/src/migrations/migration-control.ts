@@ -169,6 +169,48 @@ export class MigrationControl {
     this.refreshGauges();
   }
 
+  /**
+   * Re-reads control state and plans from the store, where another gateway instance sharing it may
+   * have changed them (the router's copy follows through the shared state store). Plans the config
+   * brings are installed by `load`, not here.
+   */
+  async refresh(): Promise<void> {
+    const { store } = this.options;
+    const [controls, plans] = await Promise.all([store.controls(), store.plans()]);
+    this.records.clear();
+    for (const record of controls) this.records.set(record.subject, record);
+    for (const record of plans) {
+      if (!this.migrations.has(record.migrationId)) continue;
+      const compiled = compilePlan(record.plan, 'plan', []);
+      if (compiled) this.plansById.set(record.migrationId, { record, compiled });
+    }
+    for (const id of this.plansById.keys()) {
+      if (!plans.some((record) => record.migrationId === id)) this.plansById.delete(id);
+    }
+    this.refreshGauges();
+  }
+
+  /**
+   * Puts the store's control state (the truth) back into the router's state store: after the
+   * shared state store (Redis) lost it or came back from an outage, every instance routes by it.
+   */
+  async reseed(): Promise<void> {
+    await this.refresh();
+    const { state } = this.options;
+    for (const id of this.migrations.keys()) {
+      const record = this.records.get(migrationSubject(id));
+      state.setMigration(
+        id,
+        record
+          ? toMigrationState(record.state)
+          : { mode: undefined, percentage: undefined, resume: undefined },
+      );
+    }
+    for (const { id } of this.options.router.status().providers) {
+      state.setHalted(id, this.records.get(providerSubject(id))?.state.halted === true);
+    }
+  }
+
   /** The mode and percentage in force for a migration, with their source. */
   effective(id: string): EffectiveControl {
     const info = this.info(id);

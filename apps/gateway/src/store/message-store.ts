@@ -402,5 +402,16 @@ export interface MessageStore extends OperationsStore, SessionStore {
   writeHealth(): StoreWriteHealth;
   /** A small real write that tells whether the store can be written again (the health follows it). */
   probeWrite(now: number): Promise<void>;
+  /**
+   * Set by a store that several gateway instances share (PostgreSQL): each instance then recovers
+   * the in-flight messages of a dead one while running, and re-reads control state and plans that
+   * another instance may have changed.
+   */
+  readonly shared?: boolean | undefined;
+  /**
+   * On a shared store: whether this instance is the one that runs the work only one instance may
+   * do (advancing migration plans); it stays so until it stops or loses its connection.
+   */
+  isLeader?(): Promise<boolean>;
   close(): Promise<void>;
 }

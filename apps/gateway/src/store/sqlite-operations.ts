@@ -16,31 +16,21 @@ import type {
   SideQuery,
 } from './operations-store.js';
 import { readsOnConnection, type SqliteRead } from './sqlite-reader.js';
+import {
+  json,
+  type Row,
+  rank,
+  seriesPoints,
+  toAlert,
+  toAudit,
+  toCheck,
+  toControl,
+  toPlan,
+} from './store-rows.js';
 
-type Row = Record<string, unknown>;
 type Write = <T>(what: string, run: () => T) => Promise<T>;
 
-const json = (value: unknown) => (value === undefined ? null : JSON.stringify(value));
-const parsed = (value: unknown) => (typeof value === 'string' ? JSON.parse(value) : undefined);
 const placeholders = (count: number) => Array.from({ length: count }, () => '?').join(', ');
-
-/** The nearest-rank percentile offset (0-based) among `count` ordered values. */
-const rank = (count: number, percentile: number) => Math.max(0, Math.ceil(percentile * count) - 1);
-
-function toAudit(row: Row): AuditEntry {
-  const detail = parsed(row.detail);
-  return {
-    id: row.id as number,
-    at: row.at as number,
-    actor: row.actor as string,
-    action: row.action as string,
-    subject: (row.subject as string | null) ?? undefined,
-    reason: (row.reason as string | null) ?? undefined,
-    before: parsed(row.before),
-    after: parsed(row.after),
-    detail: detail && Object.keys(detail).length > 0 ? detail : undefined,
-  };
-}
 
 /**
  * The operations part of the SQLite store (see `OperationsStore`), on the store's connection and
@@ -152,13 +142,7 @@ export class SqliteOperations implements OperationsStore {
   }
 
   async controls(): Promise<ControlRecord[]> {
-    return (this.statements.controls.all() as Row[]).map((row) => ({
-      subject: row.subject as string,
-      state: JSON.parse(row.state as string),
-      updatedAt: row.updated_at as number,
-      updatedBy: row.updated_by as string,
-      reason: (row.reason as string | null) ?? undefined,
-    }));
+    return (this.statements.controls.all() as Row[]).map(toControl);
   }
 
   async audit(query: AuditQuery): Promise<AuditEntry[]> {
@@ -179,14 +163,7 @@ export class SqliteOperations implements OperationsStore {
   }
 
   async plans(): Promise<PlanRecord[]> {
-    return (this.statements.plans.all() as Row[]).map((row) => ({
-      migrationId: row.migration_id as string,
-      plan: JSON.parse(row.plan as string),
-      state: JSON.parse(row.state as string),
-      origin: row.origin as PlanRecord['origin'],
-      configHash: (row.config_hash as string | null) ?? undefined,
-      updatedAt: row.updated_at as number,
-    }));
+    return (this.statements.plans.all() as Row[]).map(toPlan);
   }
 
   async checkHistory(
@@ -202,15 +179,7 @@ export class SqliteOperations implements OperationsStore {
         ...(options.before === undefined ? [migrationId] : [migrationId, options.before]),
         options.limit,
       ) as Row[];
-    return rows.map((row) => ({
-      id: row.id as number,
-      migrationId: row.migration_id as string,
-      at: row.at as number,
-      step: row.step as number,
-      verdict: row.verdict as CheckRecord['verdict'],
-      checks: JSON.parse(row.checks as string),
-      samples: JSON.parse(row.samples as string),
-    }));
+    return rows.map(toCheck);
   }
 
   async destinations(
@@ -344,24 +313,7 @@ export class SqliteOperations implements OperationsStore {
   async series(query: SeriesQuery): Promise<SeriesPoint[]> {
     if (query.providers.length === 0) return [];
     const providers = placeholders(query.providers.length);
-    const points = new Map<number, SeriesPoint>();
-    const point = (bucket: number) => {
-      let found = points.get(bucket);
-      if (!found) {
-        found = {
-          at: query.since + bucket * query.bucketMs,
-          sends: 0,
-          sendErrors: 0,
-          settled: 0,
-          delivered: 0,
-          p95DeliveryMs: undefined,
-          costTotal: 0,
-          costDelivered: 0,
-        };
-        points.set(bucket, found);
-      }
-      return found;
-    };
+    const { point, sorted } = seriesPoints(query);
     const range = [query.migrationId, query.since, query.until, ...query.providers];
     for (const row of (await this.read.all(
       `SELECT CAST((started_at - @since) / @bucket AS INTEGER) AS bucket, COUNT(*) AS sends,
@@ -409,7 +361,7 @@ export class SqliteOperations implements OperationsStore {
     )) as Row[]) {
       point(row.bucket as number).p95DeliveryMs = row.p95 as number;
     }
-    return [...points.values()].sort((left, right) => left.at - right.at);
+    return sorted();
   }
 
   async recordShadowValidation(record: ShadowValidationRecord): Promise<void> {
@@ -429,15 +381,7 @@ export class SqliteOperations implements OperationsStore {
   }
 
   async dueAlerts(now: number, limit: number): Promise<OutboxCallback[]> {
-    return (this.statements.dueAlerts.all(now, limit) as Row[]).map((row) => ({
-      id: row.id as number,
-      messageId: '',
-      sequence: row.id as number,
-      url: row.url as string,
-      body: row.body as string,
-      attempts: row.attempts as number,
-      nextAttemptAt: row.next_attempt_at as number,
-    }));
+    return (this.statements.dueAlerts.all(now, limit) as Row[]).map(toAlert);
   }
 
   async alertDone(id: number): Promise<void> {

@@ -1,12 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import {
-  canAdvanceStatus,
-  type DeliveryStatus,
-  isDeliveredStatus,
-  isFinalStatus,
-  type SideSample,
-} from '@msg/core';
+import { canAdvanceStatus, type DeliveryStatus, isDeliveredStatus } from '@msg/core';
 import Database from 'better-sqlite3';
 import { withSequence } from '../callbacks/callback-body.js';
 import type {
@@ -25,24 +19,12 @@ import type {
   ReceiptBatch,
   ReceiptResult,
   ReceiptsResult,
-  ReceiptTarget,
   RecipientCursor,
   RetrySchedule,
   StoredMessage,
   StoreWriteHealth,
 } from './message-store.js';
-import type {
-  AuditEntry,
-  AuditQuery,
-  CheckRecord,
-  ControlRecord,
-  OperationWrite,
-  PlanRecord,
-  SeriesPoint,
-  SeriesQuery,
-  ShadowValidationRecord,
-  SideQuery,
-} from './operations-store.js';
+import { OperationsDelegate } from './operations-delegate.js';
 import { recipientsOf } from './recipients.js';
 import type { SessionRecord } from './session-store.js';
 import { SqliteCampaigns } from './sqlite-campaigns.js';
@@ -54,102 +36,19 @@ import { SqliteReader } from './sqlite-reader.js';
 import { SqliteSessions } from './sqlite-sessions.js';
 import { GroupCommitWriter } from './sqlite-writer.js';
 import { StoreUnavailableError } from './store-error.js';
+import {
+  type Row,
+  serialize,
+  settled,
+  toAttempt,
+  toCallback,
+  toEvent,
+  toMessage,
+  toReceiptTarget,
+  toRevivedMessage,
+} from './store-rows.js';
 
 export { StoreUnavailableError };
-
-type Row = Record<string, unknown>;
-
-const optional = <T>(value: unknown): T | undefined => (value ?? undefined) as T | undefined;
-
-/** A status after which no receipt is awaited: final, or the deadline's `unknown`. */
-const settled = (status: DeliveryStatus) => isFinalStatus(status) || status === 'unknown';
-
-function toMessage(row: Row): StoredMessage {
-  const message = JSON.parse(row.payload as string);
-  return {
-    id: row.id as string,
-    channel: row.channel as StoredMessage['channel'],
-    message,
-    status: row.status as DeliveryStatus,
-    dispatchState: row.dispatch_state as DispatchState,
-    apiKeyId: row.api_key_id as string,
-    idempotencyKey: (row.idempotency_key as string | null) ?? undefined,
-    callbackUrl: (row.callback_url as string | null) ?? undefined,
-    ingress: row.ingress ? JSON.parse(row.ingress as string) : undefined,
-    overrideProvider: (row.override_provider as string | null) ?? undefined,
-    providerId: (row.provider_id as string | null) ?? undefined,
-    providerMessageId: (row.provider_message_id as string | null) ?? undefined,
-    routingReason: (row.routing_reason as string | null) ?? undefined,
-    segments: (row.segments as number | null) ?? undefined,
-    cost: row.cost_amount
-      ? { amount: row.cost_amount as string, currency: row.cost_currency as string }
-      : undefined,
-    error: row.error_message
-      ? {
-          kind: row.error_kind as NonNullable<StoredMessage['error']>['kind'],
-          code: (row.error_code as string | null) ?? undefined,
-          message: row.error_message as string,
-        }
-      : undefined,
-    createdAt: row.created_at as number,
-    updatedAt: row.updated_at as number,
-    sentAt: optional(row.sent_at),
-    migrationSide: optional(row.migration_side),
-    receiptDueAt: optional(row.receipt_due_at),
-    reconcileAt: optional(row.reconcile_at),
-    reconcileAttempts: optional(row.reconcile_attempts),
-    retryRound: optional(row.retry_round),
-    retryReason: optional(row.retry_reason),
-    nextAttemptAt: optional(row.next_attempt_at),
-    campaignId: optional(row.campaign_id),
-    charge:
-      row.charge_account != null
-        ? { account: row.charge_account as string, heldMicros: (row.charge_held as number | null) ?? 0 }
-        : undefined,
-    chargedMicros: optional(row.charged),
-    bulkId: optional(row.bulk_id),
-  };
-}
-
-function toReceiptTarget(row: Row): ReceiptTarget {
-  return {
-    id: row.id as string,
-    callbackUrl: optional(row.callback_url),
-    createdAt: row.created_at as number,
-    migrationSide: optional(row.migration_side),
-  };
-}
-
-function toAttempt(row: Row): AttemptRecord {
-  return {
-    messageId: row.message_id as string,
-    sequence: row.sequence as number,
-    providerId: row.provider_id as string,
-    startedAt: row.started_at as number,
-    finishedAt: (row.finished_at as number | null) ?? undefined,
-    latencyMs: (row.latency_ms as number | null) ?? undefined,
-    outcome: row.outcome as AttemptRecord['outcome'],
-    errorKind: (row.error_kind as string | null) ?? undefined,
-    errorCode: (row.error_code as string | null) ?? undefined,
-    errorMessage: (row.error_message as string | null) ?? undefined,
-    providerMessageId: (row.provider_message_id as string | null) ?? undefined,
-    possibleDuplicate: row.possible_duplicate === 1,
-    reason: (row.reason as string | null) ?? undefined,
-  };
-}
-
-// Binary payloads (attachments) survive JSON as base64.
-function serialize(value: unknown): string {
-  return JSON.stringify(value, (_key, item) =>
-    item instanceof Uint8Array ? { $bytes: Buffer.from(item).toString('base64') } : item,
-  );
-}
-function revive(_key: string, item: unknown): unknown {
-  if (item && typeof item === 'object' && '$bytes' in item) {
-    return new Uint8Array(Buffer.from((item as { $bytes: string }).$bytes, 'base64'));
-  }
-  return item;
-}
 
 export interface SqliteStoreOptions {
   /** File path, or `:memory:`. */
@@ -177,10 +76,10 @@ export interface SqliteStoreOptions {
  * the in-flight messages of a dispatcher instance this process does not run (one of a process
  * that died, or stopped) are recoverable at once, whatever its lease said.
  */
-export class SqliteMessageStore implements MessageStore {
+export class SqliteMessageStore extends OperationsDelegate implements MessageStore {
   private readonly db: Database.Database;
   private readonly statements;
-  private readonly operations: SqliteOperations;
+  protected readonly operations: SqliteOperations;
   private readonly sessions: SqliteSessions;
   readonly ledger: SqliteLedger;
   readonly campaigns: SqliteCampaigns;
@@ -194,6 +93,7 @@ export class SqliteMessageStore implements MessageStore {
   private readonly running = new Set<string>();
 
   constructor(options: SqliteStoreOptions) {
+    super();
     try {
       if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
       this.db = new Database(options.path, options.readonly ? { readonly: true } : {});
@@ -676,9 +576,7 @@ export class SqliteMessageStore implements MessageStore {
   }
 
   private revived(row: Row): StoredMessage {
-    const stored = toMessage(row);
-    stored.message = JSON.parse(row.payload as string, revive);
-    return stored;
+    return toRevivedMessage(row);
   }
 
   private upsertAttempt(attempt: AttemptRecord): void {
@@ -824,17 +722,7 @@ export class SqliteMessageStore implements MessageStore {
   }
 
   async events(messageId: string): Promise<EventRecord[]> {
-    return (this.statements.events.all(messageId) as Row[]).map((row) => ({
-      messageId: row.message_id as string,
-      providerId: row.provider_id as string,
-      providerMessageId: row.provider_message_id as string,
-      status: row.status as DeliveryStatus,
-      providerStatus: row.provider_status as string,
-      occurredAt: row.occurred_at as number,
-      receivedAt: row.received_at as number,
-      eventKey: row.event_key as string,
-      detail: row.detail ? JSON.parse(row.detail as string) : undefined,
-    }));
+    return (this.statements.events.all(messageId) as Row[]).map(toEvent);
   }
 
   async recentByRecipient(
@@ -1005,16 +893,7 @@ export class SqliteMessageStore implements MessageStore {
   }
 
   async dueCallbacks(now: number, limit: number): Promise<OutboxCallback[]> {
-    return (this.statements.dueCallbacks.all(now, limit) as Row[]).map((row) => ({
-      id: row.id as number,
-      messageId: row.message_id as string,
-      sequence: row.sequence as number,
-      url: row.url as string,
-      body: row.body as string,
-      format: row.format ? JSON.parse(row.format as string) : undefined,
-      attempts: row.attempts as number,
-      nextAttemptAt: row.next_attempt_at as number,
-    }));
+    return (this.statements.dueCallbacks.all(now, limit) as Row[]).map(toCallback);
   }
 
   async callbackDone(id: number): Promise<void> {
@@ -1036,57 +915,6 @@ export class SqliteMessageStore implements MessageStore {
       counts[row.dispatch_state] = row.count;
     }
     return counts;
-  }
-
-  writeOperation(write: OperationWrite, now: number): Promise<void> {
-    return this.operations.writeOperation(write, now);
-  }
-
-  controls(): Promise<ControlRecord[]> {
-    return this.operations.controls();
-  }
-
-  audit(query: AuditQuery): Promise<AuditEntry[]> {
-    return this.operations.audit(query);
-  }
-
-  plans(): Promise<PlanRecord[]> {
-    return this.operations.plans();
-  }
-
-  checkHistory(
-    migrationId: string,
-    options: { limit: number; before?: number | undefined },
-  ): Promise<CheckRecord[]> {
-    return this.operations.checkHistory(migrationId, options);
-  }
-
-  destinations(query: Pick<SideQuery, 'migrationId' | 'providers' | 'since' | 'until'>): Promise<string[]> {
-    return this.operations.destinations(query);
-  }
-
-  sideSample(query: SideQuery): Promise<SideSample> {
-    return this.operations.sideSample(query);
-  }
-
-  series(query: SeriesQuery): Promise<SeriesPoint[]> {
-    return this.operations.series(query);
-  }
-
-  recordShadowValidation(record: ShadowValidationRecord): Promise<void> {
-    return this.operations.recordShadowValidation(record);
-  }
-
-  dueAlerts(now: number, limit: number): Promise<OutboxCallback[]> {
-    return this.operations.dueAlerts(now, limit);
-  }
-
-  alertDone(id: number): Promise<void> {
-    return this.operations.alertDone(id);
-  }
-
-  alertRetry(id: number, nextAttemptAt: number, giveUp: boolean): Promise<void> {
-    return this.operations.alertRetry(id, nextAttemptAt, giveUp);
   }
 
   createSession(session: SessionRecord, limits: { idleSince: number; max: number }): Promise<void> {

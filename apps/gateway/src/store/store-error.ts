@@ -20,8 +20,12 @@ export class StoreUnavailableError extends MsgError {
   }
 }
 
-/** Causes that pass once an operator or time frees the resource: a full disk, an I/O error, a lock. */
-const OUTAGE = /^(SQLITE_(FULL|IOERR|BUSY|LOCKED|NOMEM|READONLY)|ENOSPC|EDQUOT|EIO$|EROFS)/;
+/**
+ * Causes that pass once an operator or time frees the resource: a full disk, an I/O error, a lock;
+ * a database server that refuses or drops connections, or is out of room (PostgreSQL's classes 08, 53, 57P0).
+ */
+const OUTAGE =
+  /^(SQLITE_(FULL|IOERR|BUSY|LOCKED|NOMEM|READONLY)|ENOSPC|EDQUOT|EIO$|EROFS|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|08\d{3}|53\d{3}|57P0\d)/;
 
 /**
  * Whether the store failed for want of a resource that may come back (a full disk, a file system

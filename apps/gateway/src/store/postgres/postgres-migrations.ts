@@ -1,0 +1,199 @@
+/**
+ * The PostgreSQL schema, ordered and append-only like SQLITE_MIGRATIONS: a released migration is
+ * never edited, only followed by a new one. The first one is the SQLite schema as it stands at
+ * the adapter's first release; times are epoch milliseconds (BIGINT), as there.
+ */
+export const POSTGRES_MIGRATIONS: readonly string[] = [
+  `CREATE TABLE messages (
+     id TEXT PRIMARY KEY,
+     -- Insertion order: claims and receipt matching break ties of equal times by it.
+     seq BIGINT GENERATED ALWAYS AS IDENTITY,
+     channel TEXT NOT NULL,
+     payload TEXT NOT NULL,
+     status TEXT NOT NULL,
+     dispatch_state TEXT NOT NULL,
+     api_key_id TEXT NOT NULL,
+     idempotency_key TEXT,
+     callback_url TEXT,
+     ingress TEXT,
+     override_provider TEXT,
+     provider_id TEXT,
+     provider_message_id TEXT,
+     routing_reason TEXT,
+     segments INTEGER,
+     cost_amount TEXT,
+     cost_currency TEXT,
+     error_kind TEXT,
+     error_code TEXT,
+     error_message TEXT,
+     created_at BIGINT NOT NULL,
+     updated_at BIGINT NOT NULL,
+     sent_at BIGINT,
+     receipt_due_at BIGINT,
+     reconcile_at BIGINT,
+     reconcile_attempts INTEGER NOT NULL DEFAULT 0,
+     retry_round INTEGER NOT NULL DEFAULT 0,
+     retry_reason TEXT,
+     next_attempt_at BIGINT,
+     callback_sequence INTEGER NOT NULL DEFAULT 0,
+     route_id TEXT,
+     migration_id TEXT,
+     migration_side TEXT,
+     destination TEXT,
+     delivered_at BIGINT,
+     claimed_by TEXT
+   );
+   CREATE INDEX messages_dispatch ON messages (dispatch_state, created_at, seq);
+   CREATE INDEX messages_provider ON messages (provider_id, provider_message_id, sent_at);
+   CREATE INDEX messages_retry_due ON messages (next_attempt_at) WHERE dispatch_state = 'waiting';
+   CREATE INDEX messages_receipt_due ON messages (receipt_due_at) WHERE receipt_due_at IS NOT NULL;
+   CREATE INDEX messages_reconcile_due ON messages (reconcile_at) WHERE reconcile_at IS NOT NULL;
+   CREATE INDEX messages_migration ON messages (migration_id, created_at) WHERE migration_id IS NOT NULL;
+   CREATE INDEX messages_queued_by_key ON messages (api_key_id, created_at) WHERE dispatch_state = 'queued';
+   CREATE INDEX messages_in_flight ON messages (claimed_by) WHERE dispatch_state = 'in-flight';
+   CREATE INDEX messages_finished ON messages (created_at) WHERE dispatch_state = 'done';
+   CREATE TABLE attempts (
+     message_id TEXT NOT NULL REFERENCES messages (id),
+     sequence INTEGER NOT NULL,
+     provider_id TEXT NOT NULL,
+     started_at BIGINT NOT NULL,
+     finished_at BIGINT,
+     latency_ms DOUBLE PRECISION,
+     outcome TEXT NOT NULL,
+     error_kind TEXT,
+     error_code TEXT,
+     error_message TEXT,
+     provider_message_id TEXT,
+     possible_duplicate BOOLEAN NOT NULL DEFAULT FALSE,
+     reason TEXT,
+     migration_id TEXT,
+     PRIMARY KEY (message_id, sequence)
+   );
+   CREATE INDEX attempts_migration ON attempts (migration_id, started_at) WHERE migration_id IS NOT NULL;
+   CREATE TABLE events (
+     id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+     message_id TEXT NOT NULL REFERENCES messages (id),
+     provider_id TEXT NOT NULL,
+     provider_message_id TEXT NOT NULL,
+     status TEXT NOT NULL,
+     provider_status TEXT NOT NULL,
+     occurred_at BIGINT NOT NULL,
+     received_at BIGINT NOT NULL,
+     event_key TEXT NOT NULL UNIQUE,
+     detail TEXT
+   );
+   CREATE INDEX events_message ON events (message_id, id);
+   CREATE TABLE idempotency_keys (
+     api_key_id TEXT NOT NULL,
+     key TEXT NOT NULL,
+     request_hash TEXT NOT NULL,
+     message_id TEXT NOT NULL,
+     expires_at BIGINT NOT NULL,
+     PRIMARY KEY (api_key_id, key)
+   );
+   CREATE INDEX idempotency_expiry ON idempotency_keys (expires_at);
+   CREATE TABLE callback_outbox (
+     id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+     message_id TEXT NOT NULL,
+     sequence INTEGER NOT NULL DEFAULT 0,
+     url TEXT NOT NULL,
+     body TEXT NOT NULL,
+     format TEXT,
+     attempts INTEGER NOT NULL DEFAULT 0,
+     next_attempt_at BIGINT NOT NULL,
+     state TEXT NOT NULL DEFAULT 'pending',
+     -- The instance whose worker is sending it, until when: another instance leaves it alone.
+     leased_by TEXT,
+     leased_until BIGINT
+   );
+   CREATE INDEX callback_due ON callback_outbox (state, next_attempt_at);
+   CREATE INDEX callback_message ON callback_outbox (message_id, sequence);
+   CREATE TABLE audit_log (
+     id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+     at BIGINT NOT NULL,
+     actor TEXT NOT NULL,
+     action TEXT NOT NULL,
+     detail TEXT NOT NULL,
+     subject TEXT,
+     reason TEXT,
+     before TEXT,
+     after TEXT
+   );
+   CREATE INDEX audit_subject ON audit_log (subject, id);
+   CREATE INDEX audit_actor ON audit_log (actor, id);
+   CREATE TABLE webhook_replay_tokens (
+     provider_id TEXT NOT NULL,
+     token TEXT NOT NULL,
+     content_hash TEXT NOT NULL,
+     received_at BIGINT NOT NULL,
+     PRIMARY KEY (provider_id, token)
+   );
+   CREATE INDEX webhook_replay_tokens_age ON webhook_replay_tokens (received_at);
+   CREATE TABLE store_probe (id INTEGER PRIMARY KEY, at BIGINT NOT NULL);
+   CREATE TABLE control_state (
+     subject TEXT PRIMARY KEY,
+     state TEXT NOT NULL,
+     updated_at BIGINT NOT NULL,
+     updated_by TEXT NOT NULL,
+     reason TEXT
+   );
+   CREATE TABLE migration_plans (
+     migration_id TEXT PRIMARY KEY,
+     plan TEXT NOT NULL,
+     state TEXT NOT NULL,
+     origin TEXT NOT NULL,
+     config_hash TEXT,
+     updated_at BIGINT NOT NULL
+   );
+   CREATE TABLE migration_checks (
+     id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+     migration_id TEXT NOT NULL,
+     at BIGINT NOT NULL,
+     step INTEGER NOT NULL,
+     verdict TEXT NOT NULL,
+     checks TEXT NOT NULL,
+     samples TEXT NOT NULL
+   );
+   CREATE INDEX migration_checks_by_migration ON migration_checks (migration_id, id);
+   CREATE TABLE shadow_validations (
+     message_id TEXT NOT NULL,
+     migration_id TEXT NOT NULL,
+     provider_id TEXT NOT NULL,
+     at BIGINT NOT NULL,
+     accepted BOOLEAN NOT NULL,
+     latency_ms DOUBLE PRECISION NOT NULL,
+     error_kind TEXT,
+     error_code TEXT,
+     reason TEXT,
+     PRIMARY KEY (message_id, provider_id)
+   );
+   CREATE INDEX shadow_by_migration ON shadow_validations (migration_id, at);
+   CREATE TABLE alert_outbox (
+     id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+     url TEXT NOT NULL,
+     body TEXT NOT NULL,
+     attempts INTEGER NOT NULL DEFAULT 0,
+     next_attempt_at BIGINT NOT NULL,
+     state TEXT NOT NULL DEFAULT 'pending',
+     created_at BIGINT NOT NULL,
+     leased_by TEXT,
+     leased_until BIGINT
+   );
+   CREATE INDEX alert_due ON alert_outbox (state, next_attempt_at);
+   CREATE TABLE gateway_secrets (
+     name TEXT PRIMARY KEY,
+     value TEXT NOT NULL,
+     created_at BIGINT NOT NULL
+   );
+   CREATE TABLE message_recipients (
+     recipient TEXT NOT NULL,
+     created_at BIGINT NOT NULL,
+     message_id TEXT NOT NULL,
+     PRIMARY KEY (recipient, created_at, message_id)
+   );
+   CREATE TABLE dispatch_instances (
+     id TEXT PRIMARY KEY,
+     lease_until BIGINT NOT NULL,
+     started_at BIGINT NOT NULL
+   );`,
+];
