@@ -225,10 +225,10 @@ export class PostgresMessageStore extends OperationsDelegate implements MessageS
   /**
    * After a commit that queued messages: this process's dispatchers at once, the other instances'
    * through a NOTIFY sent after the commit, not inside it. PostgreSQL serialises the commits of
-   * notifying transactions (one lock on the notification queue, held through the commit's flush),
-   * which capped accepts at one per disk flush; a NOTIFY of its own, at most one at a time and one
-   * more waiting, costs the accept nothing and still wakes every idle dispatcher (and if it is lost,
-   * the lease timer wakes them).
+   * notifying transactions (one lock on the notification queue, held through the commit), so a
+   * NOTIFY in every accept would queue the accepts behind each other; a NOTIFY of its own, at most
+   * one at a time and one more waiting, keeps it off the accept's path and still wakes every idle
+   * dispatcher (and if it is lost, the lease timer wakes them).
    */
   private queued(): void {
     this.wakeListeners();
