@@ -4,6 +4,7 @@ import { migratePostgres } from '../src/store/postgres/postgres-connection.js';
 import { POSTGRES_MIGRATIONS } from '../src/store/postgres/postgres-migrations.js';
 import type { PostgresMessageStore } from '../src/store/postgres/postgres-store.js';
 import { StoreUnavailableError } from '../src/store/store-error.js';
+import { describeCampaignStore } from './campaign-contract.js';
 import { startGateway } from './helpers.js';
 import { describeOperationsStore } from './operations-contract.js';
 import {
@@ -19,6 +20,7 @@ import { describeMessageStore, queuedSms } from './store-contract.js';
 describePostgres('postgres store contract', () => {
   describeMessageStore('postgres', () => openTestStore());
   describeOperationsStore('postgres', () => openTestStore());
+  describeCampaignStore('postgres', () => openTestStore());
 });
 
 describePostgres('postgres store shared by several instances', () => {
@@ -55,7 +57,9 @@ describePostgres('postgres store shared by several instances', () => {
     ];
     const failed = migratePostgres(store!.pool, schema, broken);
     await expect(failed).rejects.toBeInstanceOf(StoreUnavailableError);
-    await expect(failed).rejects.toThrow(/migration 2 .*no_such_table/);
+    await expect(failed).rejects.toThrow(
+      new RegExp(`migration ${POSTGRES_MIGRATIONS.length + 1} .*no_such_table`),
+    );
     const tables = await store!.pool.query(
       `SELECT table_name FROM information_schema.tables WHERE table_schema = $1 AND table_name = 'half_done'`,
       [schema],

@@ -1,8 +1,8 @@
 import type { Logger } from '@msg/core';
 import type { GatewayConfig } from '../config/config-schema.js';
 import type { Alerts } from '../migrations/alerts.js';
+import { monthOf } from '../store/campaign-rows.js';
 import type { MessageStore } from '../store/message-store.js';
-import { monthOf } from '../store/sqlite-ledger.js';
 import { formatMicros, parseMicros } from './money.js';
 
 /**

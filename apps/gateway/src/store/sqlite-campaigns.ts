@@ -1,4 +1,14 @@
 import type Database from 'better-sqlite3';
+import {
+  aggregatesOf,
+  CANCELLED_ERROR_CODE,
+  type CountKey,
+  progressOf,
+  toCampaign,
+  toRecipient,
+  toResult,
+  variablesColumn,
+} from './campaign-rows.js';
 import type {
   CampaignAggregates,
   CampaignMessage,
@@ -15,39 +25,12 @@ import type { SqliteLedger } from './sqlite-ledger.js';
 
 type Row = Record<string, unknown>;
 
-export const CANCELLED_ERROR_CODE = 'MSG_CAMPAIGN_CANCELLED';
-
-/** Where a campaign message stands, as its counters are keyed. */
-export interface CountKey {
-  status: string;
-  providerId?: string | null | undefined;
-  errorKind?: string | null | undefined;
-}
-
 export interface SqliteCampaignsContext {
   write: <T>(what: string, run: () => T) => Promise<T>;
   ledger: SqliteLedger;
   /** The message store's own insert, inside a write (recipient index, dispatcher wake-up). */
   insertMessage: (message: StoredMessage, claimedBy: string | undefined) => void;
   toMessage: (row: Row) => StoredMessage;
-}
-
-function toCampaign(row: Row): CampaignRecord {
-  return {
-    id: row.id as string,
-    apiKeyId: row.api_key_id as string,
-    account: (row.account as string | null) ?? undefined,
-    state: row.state as CampaignState,
-    definition: JSON.parse(row.definition as string),
-    report: row.report ? JSON.parse(row.report as string) : undefined,
-    bulk: row.bulk === null ? undefined : row.bulk === 1,
-    reservedMicros: row.reserved as number,
-    materializedMicros: row.materialized as number,
-    createdAt: row.created_at as number,
-    updatedAt: row.updated_at as number,
-    startedAt: (row.started_at as number | null) ?? undefined,
-    finishedAt: (row.finished_at as number | null) ?? undefined,
-  };
 }
 
 /** Campaigns on the message store's SQLite database, in its transactions (see `SqliteMessageStore`). */
@@ -127,7 +110,8 @@ export class SqliteCampaigns implements CampaignStore {
          ON CONFLICT (campaign_id, status, provider_id, error_kind)
          DO UPDATE SET messages = messages + excluded.messages, cost = cost + excluded.cost`,
       ),
-      counts: db.prepare('SELECT * FROM campaign_counts WHERE campaign_id = ? AND messages != 0'),
+      // With the counters no message is left in: the cost of the messages that moved on stays in them.
+      counts: db.prepare('SELECT * FROM campaign_counts WHERE campaign_id = ?'),
       countCancelled: db.prepare('UPDATE campaigns SET cancelled = cancelled + ? WHERE id = ?'),
       results: db.prepare(
         `SELECT r.sequence, r.recipient, r.state, r.message_id, m.status, m.provider_id, m.provider_message_id,
@@ -156,13 +140,11 @@ export class SqliteCampaigns implements CampaignStore {
     return this.context.write('store campaign recipients', () => {
       const duplicates: number[] = [];
       for (const recipient of recipients) {
-        const variables =
-          Object.keys(recipient.variables).length > 0 ? JSON.stringify(recipient.variables) : null;
         const { changes } = this.statements.addRecipient.run(
           campaignId,
           recipient.sequence,
           recipient.recipient,
-          variables,
+          variablesColumn(recipient),
         );
         if (changes === 0) duplicates.push(recipient.sequence);
       }
@@ -248,11 +230,7 @@ export class SqliteCampaigns implements CampaignStore {
   }
 
   async pendingRecipients(campaignId: string, limit: number): Promise<CampaignRecipient[]> {
-    return (this.statements.pending.all(campaignId, limit) as Row[]).map((row) => ({
-      sequence: row.sequence as number,
-      recipient: row.recipient as string,
-      variables: row.variables ? JSON.parse(row.variables as string) : {},
-    }));
+    return (this.statements.pending.all(campaignId, limit) as Row[]).map(toRecipient);
   }
 
   async materialize(
@@ -350,58 +328,14 @@ export class SqliteCampaigns implements CampaignStore {
 
   async progress(campaignId: string): Promise<CampaignProgress> {
     const campaign = this.statements.get.get(campaignId) as Row | undefined;
-    const rows = this.statements.counts.all(campaignId) as Row[];
-    const byStatus: Record<string, number> = {};
-    let messages = 0;
-    let costMicros = 0;
-    for (const row of rows) {
-      const status = row.status as string;
-      byStatus[status] = (byStatus[status] ?? 0) + (row.messages as number);
-      messages += row.messages as number;
-      costMicros += row.cost as number;
-    }
-    const recipients = campaign?.report
-      ? (JSON.parse(campaign.report as string) as { recipients: number }).recipients
-      : 0;
-    const cancelled = (campaign?.cancelled as number | undefined) ?? 0;
-    for (const [status, count] of Object.entries(byStatus)) if (count === 0) delete byStatus[status];
-    return {
-      pending: Math.max(0, recipients - messages - cancelled),
-      cancelled,
-      messages,
-      byStatus,
-      costMicros,
-    };
+    return progressOf(campaign, this.statements.counts.all(campaignId) as Row[]);
   }
 
   async aggregates(campaignId: string): Promise<CampaignAggregates> {
-    const aggregates: CampaignAggregates = { byStatus: {}, byProvider: {}, byErrorKind: {} };
-    const add = (into: Record<string, number>, key: string, count: number) => {
-      into[key] = (into[key] ?? 0) + count;
-    };
-    for (const row of this.statements.counts.all(campaignId) as Row[]) {
-      const count = row.messages as number;
-      add(aggregates.byStatus, row.status as string, count);
-      add(aggregates.byProvider, (row.provider_id as string) || 'none', count);
-      if (row.error_kind) add(aggregates.byErrorKind, row.error_kind as string, count);
-    }
-    return aggregates;
+    return aggregatesOf(this.statements.counts.all(campaignId) as Row[]);
   }
 
   async results(campaignId: string, afterSequence: number, limit: number): Promise<CampaignResult[]> {
-    return (this.statements.results.all(campaignId, afterSequence, limit) as Row[]).map((row) => ({
-      sequence: row.sequence as number,
-      recipient: row.recipient as string,
-      state: row.state as CampaignResult['state'],
-      messageId: (row.message_id as string | null) ?? undefined,
-      status: (row.status as string | null) ?? undefined,
-      providerId: (row.provider_id as string | null) ?? undefined,
-      providerMessageId: (row.provider_message_id as string | null) ?? undefined,
-      bulkId: (row.bulk_id as string | null) ?? undefined,
-      costMicros: (row.charged as number | null) ?? undefined,
-      errorKind: (row.error_kind as string | null) ?? undefined,
-      errorCode: (row.error_code as string | null) ?? undefined,
-      errorMessage: (row.error_message as string | null) ?? undefined,
-    }));
+    return (this.statements.results.all(campaignId, afterSequence, limit) as Row[]).map(toResult);
   }
 }

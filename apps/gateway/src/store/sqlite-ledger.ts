@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { costsQuery, dayOf, monthOf, type Settlement, toCostRow, toEntry } from './campaign-rows.js';
 import {
   type AccountBalance,
   type CostRow,
@@ -10,37 +11,6 @@ import {
 type Row = Record<string, unknown>;
 
 type Write = <T>(what: string, run: () => T) => Promise<T>;
-
-/** `2026-12` of a time (UTC): the month spend limits count. */
-export function monthOf(time: number): string {
-  return new Date(time).toISOString().slice(0, 7);
-}
-
-function toEntry(row: Row): LedgerEntry {
-  return {
-    id: row.id as number,
-    account: row.account as string,
-    kind: row.kind as LedgerEntry['kind'],
-    amountMicros: row.amount as number,
-    messageId: (row.message_id as string | null) ?? undefined,
-    campaignId: (row.campaign_id as string | null) ?? undefined,
-    reference: (row.reference as string | null) ?? undefined,
-    createdAt: row.created_at as number,
-  };
-}
-
-/** What a settled send leaves in the ledger and the cost report. */
-export interface Settlement {
-  messageId: string;
-  account: string | undefined;
-  heldMicros: number;
-  /** Debited: the provider accepted the message (undefined: it did not). */
-  debitMicros: number | undefined;
-  providerId: string | undefined;
-  migrationSide: string | undefined;
-  campaignId: string | undefined;
-  apiKeyId: string;
-}
 
 /**
  * The credit ledger and spend on SQLite. Each entry is appended, never changed; `credit_accounts`
@@ -162,7 +132,7 @@ export class SqliteLedger implements LedgerStore {
         settlement.migrationSide ?? null,
         campaignId ?? null,
         settlement.apiKeyId,
-        new Date(now).toISOString().slice(0, 10),
+        dayOf(now),
         now,
         debitMicros,
       );
@@ -208,23 +178,7 @@ export class SqliteLedger implements LedgerStore {
     groupBy: ReadonlyArray<'provider' | 'side' | 'campaign' | 'day'>;
     apiKeyId?: string | undefined;
   }): Promise<CostRow[]> {
-    const columns = { provider: 'provider_id', side: 'migration_side', campaign: 'campaign_id', day: 'day' };
-    const keys = options.groupBy.map((key) => columns[key]);
-    const select = (['provider', 'side', 'campaign', 'day'] as const)
-      .map((key) => (options.groupBy.includes(key) ? `${columns[key]} AS ${key}` : `NULL AS ${key}`))
-      .join(', ');
-    const sql = `SELECT ${select}, COUNT(*) AS messages, SUM(amount) AS cost FROM message_costs
-      WHERE at >= ? AND at < ?${options.apiKeyId ? ' AND api_key_id = ?' : ''}
-      ${keys.length > 0 ? `GROUP BY ${keys.join(', ')} ORDER BY ${keys.join(', ')}` : ''}`;
-    const parameters: unknown[] = [options.since, options.until];
-    if (options.apiKeyId) parameters.push(options.apiKeyId);
-    return (this.db.prepare(sql).all(...parameters) as Row[]).map((row) => ({
-      provider: (row.provider as string | null) ?? null,
-      side: (row.side as string | null) ?? null,
-      campaign: (row.campaign as string | null) ?? null,
-      day: (row.day as string | null) ?? null,
-      messages: row.messages as number,
-      costMicros: (row.cost as number | null) ?? 0,
-    }));
+    const { sql, parameters } = costsQuery(options, () => '?');
+    return (this.db.prepare(sql).all(...parameters) as Row[]).map(toCostRow);
   }
 }

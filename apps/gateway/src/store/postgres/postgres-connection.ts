@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { Pool, PoolClient, PoolConfig } from 'pg';
+import { InsufficientCreditError } from '../campaign-store.js';
 import type { StoreWriteHealth } from '../message-store.js';
 import { StoreUnavailableError } from '../store-error.js';
 import { POSTGRES_MIGRATIONS } from './postgres-migrations.js';
@@ -124,7 +125,7 @@ export class PostgresConnection {
     }
   }
 
-  private failed(what: string, error: unknown): StoreUnavailableError {
+  private failed(what: string, error: unknown): Error {
     if (isConnectionFailure(error) && this.health.writable) {
       this.health = {
         writable: false,
@@ -135,8 +136,9 @@ export class PostgresConnection {
     return this.unavailable(what, error);
   }
 
-  private unavailable(what: string, error: unknown): StoreUnavailableError {
-    return StoreUnavailableError.isInstance(error)
+  /** A refused reservation is the caller's answer, not an outage: it passes through as it is. */
+  private unavailable(what: string, error: unknown): Error {
+    return StoreUnavailableError.isInstance(error) || error instanceof InsufficientCreditError
       ? error
       : new StoreUnavailableError(`cannot ${what}: ${(error as Error).message}`, error);
   }

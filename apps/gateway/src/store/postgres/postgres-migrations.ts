@@ -196,4 +196,86 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
      lease_until BIGINT NOT NULL,
      started_at BIGINT NOT NULL
    );`,
+  // Campaigns, credits and cost (SQLite's campaigns migration): recipients become messages that
+  // name their campaign, counted in campaign_counts as they move; credits are an append-only ledger
+  // whose sums per account credit_accounts caches in the same transaction (its row is the lock a
+  // reservation takes); a message carries what it holds until its send settles it. Spend per
+  // provider instance and month is spread over a few slots per month, summed when read, so the
+  // settlements of concurrent sends do not all wait on one row.
+  `CREATE TABLE campaigns (
+     id TEXT PRIMARY KEY,
+     api_key_id TEXT NOT NULL,
+     account TEXT,
+     state TEXT NOT NULL,
+     definition TEXT NOT NULL,
+     report TEXT,
+     bulk BOOLEAN,
+     reserved BIGINT NOT NULL DEFAULT 0,
+     materialized BIGINT NOT NULL DEFAULT 0,
+     cancelled INTEGER NOT NULL DEFAULT 0,
+     created_at BIGINT NOT NULL,
+     updated_at BIGINT NOT NULL,
+     started_at BIGINT,
+     finished_at BIGINT
+   );
+   CREATE INDEX campaigns_by_key ON campaigns (api_key_id, created_at);
+   CREATE INDEX campaigns_active ON campaigns (created_at) WHERE state IN ('running', 'scheduled', 'uploading');
+   CREATE TABLE campaign_recipients (
+     campaign_id TEXT NOT NULL,
+     sequence INTEGER NOT NULL,
+     recipient TEXT NOT NULL,
+     variables TEXT,
+     state TEXT NOT NULL DEFAULT 'pending',
+     message_id TEXT,
+     PRIMARY KEY (campaign_id, sequence)
+   );
+   CREATE UNIQUE INDEX campaign_recipients_unique ON campaign_recipients (campaign_id, recipient);
+   CREATE INDEX campaign_recipients_pending ON campaign_recipients (campaign_id, sequence) WHERE state = 'pending';
+   ALTER TABLE messages ADD COLUMN campaign_id TEXT, ADD COLUMN bulk_id TEXT, ADD COLUMN charge_account TEXT,
+     ADD COLUMN charge_held BIGINT, ADD COLUMN charged BIGINT;
+   CREATE INDEX messages_campaign ON messages (campaign_id, dispatch_state) WHERE campaign_id IS NOT NULL;
+   CREATE TABLE campaign_counts (
+     campaign_id TEXT NOT NULL,
+     status TEXT NOT NULL,
+     provider_id TEXT NOT NULL DEFAULT '',
+     error_kind TEXT NOT NULL DEFAULT '',
+     messages BIGINT NOT NULL DEFAULT 0,
+     cost BIGINT NOT NULL DEFAULT 0,
+     PRIMARY KEY (campaign_id, status, provider_id, error_kind)
+   );
+   CREATE TABLE credit_ledger (
+     id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+     account TEXT NOT NULL,
+     kind TEXT NOT NULL,
+     amount BIGINT NOT NULL,
+     message_id TEXT,
+     campaign_id TEXT,
+     reference TEXT,
+     created_at BIGINT NOT NULL
+   );
+   CREATE INDEX credit_ledger_account ON credit_ledger (account, id);
+   CREATE TABLE credit_accounts (
+     account TEXT PRIMARY KEY,
+     balance BIGINT NOT NULL DEFAULT 0,
+     held BIGINT NOT NULL DEFAULT 0,
+     debited BIGINT NOT NULL DEFAULT 0
+   );
+   CREATE TABLE provider_spend (
+     provider_id TEXT NOT NULL,
+     month TEXT NOT NULL,
+     slot INTEGER NOT NULL,
+     amount BIGINT NOT NULL DEFAULT 0,
+     PRIMARY KEY (provider_id, month, slot)
+   );
+   CREATE TABLE message_costs (
+     message_id TEXT PRIMARY KEY,
+     provider_id TEXT NOT NULL,
+     migration_side TEXT,
+     campaign_id TEXT,
+     api_key_id TEXT NOT NULL,
+     day TEXT NOT NULL,
+     at BIGINT NOT NULL,
+     amount BIGINT NOT NULL
+   );
+   CREATE INDEX message_costs_at ON message_costs (at);`,
 ];

@@ -34,6 +34,7 @@ import {
   toReceiptTarget,
   toRevivedMessage,
 } from '../store-rows.js';
+import { addCounts, moveDeltas, PostgresCampaigns } from './postgres-campaigns.js';
 import {
   checkSchemaName,
   loadPg,
@@ -42,6 +43,7 @@ import {
   type PgModule,
   PostgresConnection,
 } from './postgres-connection.js';
+import { PostgresLedger } from './postgres-ledger.js';
 import { PostgresOperations } from './postgres-operations.js';
 
 export interface PostgresStoreOptions {
@@ -65,7 +67,7 @@ export interface PostgresStoreOptions {
 type Queryable = Pick<PoolClient, 'query'>;
 
 const MESSAGE_COLUMNS = `id, channel, payload, status, dispatch_state, api_key_id, idempotency_key, callback_url,
-  ingress, override_provider, created_at, updated_at, claimed_by`;
+  ingress, override_provider, created_at, updated_at, claimed_by, campaign_id, charge_account, charge_held`;
 /** The number of stored attempts, returned with a claimed message so a re-dispatch continues their numbering. */
 const ATTEMPT_COUNT =
   '(SELECT COALESCE(MAX(a.sequence), 0) FROM attempts AS a WHERE a.message_id = m.id) AS attempt_count';
@@ -78,9 +80,9 @@ function messageInsert(message: StoredMessage, payload: string, claimedBy?: stri
   return [
     `WITH inserted AS (
          INSERT INTO messages (${MESSAGE_COLUMNS})
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id)
        INSERT INTO message_recipients (recipient, created_at, message_id)
-         SELECT recipient, $11, (SELECT id FROM inserted) FROM unnest($14::text[]) AS recipient
+         SELECT recipient, $11, (SELECT id FROM inserted) FROM unnest($17::text[]) AS recipient
        ON CONFLICT DO NOTHING`,
     [
       message.id,
@@ -96,6 +98,9 @@ function messageInsert(message: StoredMessage, payload: string, claimedBy?: stri
       message.createdAt,
       message.updatedAt,
       claimedBy ?? null,
+      message.campaignId ?? null,
+      message.charge?.account ?? null,
+      message.charge?.heldMicros ?? null,
       recipientsOf(message.message),
     ],
   ];
@@ -173,6 +178,8 @@ export class PostgresMessageStore extends OperationsDelegate implements MessageS
   private notifying = false;
   private notifyAgain = false;
   readonly shared = true;
+  readonly ledger: PostgresLedger;
+  readonly campaigns: PostgresCampaigns;
 
   constructor(
     readonly pool: import('pg').Pool,
@@ -184,6 +191,14 @@ export class PostgresMessageStore extends OperationsDelegate implements MessageS
     this.connection = new PostgresConnection(pool);
     this.channel = `msg_queued_${schema}`;
     this.operations = new PostgresOperations(this.connection, this.token, outboxLeaseMs);
+    this.ledger = new PostgresLedger(this.connection);
+    this.campaigns = new PostgresCampaigns({
+      connection: this.connection,
+      ledger: this.ledger,
+      insertMessage: (client, message, claimedBy) =>
+        this.insertMessage(client, message, serialize(message.message), claimedBy),
+      queued: () => this.queued(),
+    });
   }
 
   /** LISTENs on its own connection, reconnecting when it is lost (the lease timer wakes dispatchers meanwhile). */
@@ -253,12 +268,25 @@ export class PostgresMessageStore extends OperationsDelegate implements MessageS
     return client.query(...messageInsert(message, payload, claimedBy));
   }
 
+  /** Inside a transaction: a message's own reservation (a campaign's messages share the campaign's). */
+  private async reserveFor(client: Queryable, message: StoredMessage): Promise<void> {
+    if (!message.charge || message.campaignId !== undefined) return;
+    await this.ledger.reserveIn(
+      client,
+      message.charge.account,
+      message.charge.heldMicros,
+      { messageId: message.id },
+      message.createdAt,
+    );
+  }
+
   async accept(
     message: StoredMessage,
     idempotency?: { key: string; requestHash: string; expiresAt: number },
     claim?: { instanceId: string },
   ): Promise<AcceptResult> {
-    if (idempotency) return this.acceptOnce(message, idempotency, claim);
+    // A charged message reserves its credit in the transaction that stores it.
+    if (idempotency || message.charge) return this.acceptOnce(message, idempotency, claim);
     // One statement (the message and its recipient rows), committed on its own: one round trip.
     await this.connection.run(
       'store the message',
@@ -270,10 +298,13 @@ export class PostgresMessageStore extends OperationsDelegate implements MessageS
     return { outcome: 'created', message };
   }
 
-  /** An accept with an idempotency key: the key and the message in one transaction. */
+  /**
+   * An accept with an idempotency key or a charge: the key, the credit reservation and the message
+   * in one transaction (`InsufficientCreditError` when the balance is short: nothing is stored).
+   */
   private async acceptOnce(
     message: StoredMessage,
-    idempotency: { key: string; requestHash: string; expiresAt: number },
+    idempotency: { key: string; requestHash: string; expiresAt: number } | undefined,
     claim?: { instanceId: string },
   ): Promise<AcceptResult> {
     const payload = serialize(message.message);
@@ -281,7 +312,7 @@ export class PostgresMessageStore extends OperationsDelegate implements MessageS
     const result = await this.connection.transaction(
       'store the message',
       async (client): Promise<AcceptResult> => {
-        {
+        if (idempotency) {
           // Takes the key when it is new or its window ended; a live key (perhaps stored by another
           // instance a moment ago) is read and compared instead.
           const taken = await client.query(
@@ -313,6 +344,7 @@ export class PostgresMessageStore extends OperationsDelegate implements MessageS
             return { outcome: 'replayed', message: toMessage(first) };
           }
         }
+        await this.reserveFor(client, message);
         await this.insertMessage(client, message, payload, claim?.instanceId);
         if (claim)
           return { outcome: 'created', message: { ...message, dispatchState: 'in-flight', attemptCount: 0 } };
@@ -327,6 +359,7 @@ export class PostgresMessageStore extends OperationsDelegate implements MessageS
     const payloads = messages.map((message) => serialize(message.message));
     await this.connection.transaction('store the messages', async (client) => {
       for (const [index, message] of messages.entries()) {
+        await this.reserveFor(client, message);
         await this.insertMessage(client, message, payloads[index] as string);
       }
     });
@@ -529,7 +562,11 @@ export class PostgresMessageStore extends OperationsDelegate implements MessageS
     await this.connection.transaction('finish the dispatch', async (client) => {
       // The message's row first (every writer locks it first): a receipt may have come meanwhile.
       const current = (
-        await client.query('SELECT status FROM messages WHERE id = $1 FOR UPDATE', [messageId])
+        await client.query(
+          `SELECT status, dispatch_state, api_key_id, provider_id, error_kind, campaign_id, charge_account, charge_held,
+             charged FROM messages WHERE id = $1 FOR UPDATE`,
+          [messageId],
+        )
       ).rows[0] as Row | undefined;
       for (const attempt of outcome.attempts ?? []) await this.upsertAttempt(client, attempt);
       if (outcome.callback) await this.queueCallback(client, messageId, outcome.callback, now);
@@ -538,13 +575,21 @@ export class PostgresMessageStore extends OperationsDelegate implements MessageS
           ? (current.status as DeliveryStatus)
           : outcome.status;
       const awaiting = !settled(status);
+      // Settled once: the hold released, the cost debited and counted, in this transaction.
+      const settling = current !== undefined && current.charged == null && current.dispatch_state !== 'done';
+      const debit =
+        outcome.providerMessageId !== undefined
+          ? (outcome.costMicros ?? Number(current?.charge_held ?? 0))
+          : undefined;
+      if (settling) await this.settle(client, messageId, current, outcome, status, debit, now);
       await client.query(
         `UPDATE messages SET dispatch_state = 'done', status = $2, provider_id = $3, provider_message_id = $4,
            routing_reason = $5, segments = $6, cost_amount = $7, cost_currency = $8, error_kind = $9, error_code = $10,
            error_message = $11, updated_at = $12, sent_at = COALESCE($13, sent_at), receipt_due_at = $14,
            reconcile_at = $15, next_attempt_at = NULL, retry_reason = NULL, route_id = $16, migration_id = $17,
            migration_side = $18, destination = $19, claimed_by = NULL,
-           delivered_at = CASE WHEN $20 THEN COALESCE(delivered_at, $12) ELSE delivered_at END
+           delivered_at = CASE WHEN $20 THEN COALESCE(delivered_at, $12) ELSE delivered_at END,
+           charged = CASE WHEN $21 THEN $22 ELSE charged END, bulk_id = CASE WHEN $21 THEN $23 ELSE bulk_id END
          WHERE id = $1`,
         [
           messageId,
@@ -567,9 +612,53 @@ export class PostgresMessageStore extends OperationsDelegate implements MessageS
           outcome.migration?.side ?? null,
           outcome.destination ?? null,
           ['delivered', 'opened', 'clicked', 'complained'].includes(status),
+          settling,
+          debit ?? 0,
+          outcome.bulkId ?? null,
         ],
       );
     });
+  }
+
+  /** Inside the outcome's transaction: the ledger and spend (see `PostgresLedger.settleIn`), then the campaign's counters. */
+  private async settle(
+    client: Queryable,
+    messageId: string,
+    current: Row,
+    outcome: DispatchOutcome,
+    status: DeliveryStatus,
+    debit: number | undefined,
+    now: number,
+  ): Promise<void> {
+    const campaignId = (current.campaign_id as string | null) ?? undefined;
+    await this.ledger.settleIn(
+      client,
+      {
+        messageId,
+        account: (current.charge_account as string | null) ?? undefined,
+        heldMicros: Number(current.charge_held ?? 0),
+        debitMicros: debit,
+        providerId: outcome.providerId,
+        migrationSide: outcome.migration?.side,
+        campaignId,
+        apiKeyId: current.api_key_id as string,
+      },
+      now,
+    );
+    if (campaignId === undefined) return;
+    await addCounts(
+      client,
+      moveDeltas(
+        campaignId,
+        {
+          status: current.status as string,
+          providerId: current.provider_id as string | null,
+          errorKind: current.error_kind as string | null,
+        },
+        { status, providerId: outcome.providerId, errorKind: outcome.error?.kind },
+        debit ?? 0,
+      ),
+    );
   }
 
   async scheduleRetry(messageId: string, retry: RetrySchedule, now: number): Promise<void> {
@@ -777,20 +866,40 @@ export class PostgresMessageStore extends OperationsDelegate implements MessageS
     event: EventRecord,
     callback: CallbackRequest | undefined,
   ): Promise<void> {
-    await client.query(
-      `UPDATE messages SET status = $2, updated_at = $3,
-         receipt_due_at = CASE WHEN $4 THEN NULL ELSE receipt_due_at END,
-         reconcile_at = CASE WHEN $4 THEN NULL ELSE reconcile_at END,
-         delivered_at = CASE WHEN $5 THEN COALESCE(delivered_at, $3) ELSE delivered_at END
-       WHERE id = $1`,
-      [
-        event.messageId,
-        event.status,
-        event.receivedAt,
-        settled(event.status),
-        isDeliveredStatus(event.status),
-      ],
-    );
+    // The caller holds the message's lock: `before` is its status until this statement.
+    const moved = (
+      await client.query(
+        `UPDATE messages AS m SET status = $2, updated_at = $3,
+         receipt_due_at = CASE WHEN $4 THEN NULL ELSE m.receipt_due_at END,
+         reconcile_at = CASE WHEN $4 THEN NULL ELSE m.reconcile_at END,
+         delivered_at = CASE WHEN $5 THEN COALESCE(m.delivered_at, $3) ELSE m.delivered_at END
+       FROM (SELECT status FROM messages WHERE id = $1) AS before
+       WHERE m.id = $1 RETURNING m.campaign_id, m.provider_id, m.error_kind, before.status AS before_status`,
+        [
+          event.messageId,
+          event.status,
+          event.receivedAt,
+          settled(event.status),
+          isDeliveredStatus(event.status),
+        ],
+      )
+    ).rows[0] as Row | undefined;
+    // A campaign's counters follow its messages.
+    if (moved?.campaign_id != null) {
+      const where = {
+        providerId: moved.provider_id as string | null,
+        errorKind: moved.error_kind as string | null,
+      };
+      await addCounts(
+        client,
+        moveDeltas(
+          moved.campaign_id as string,
+          { status: moved.before_status as string, ...where },
+          { status: event.status, ...where },
+          0,
+        ),
+      );
+    }
     if (callback) await this.queueCallback(client, event.messageId, callback, event.receivedAt);
   }
 
