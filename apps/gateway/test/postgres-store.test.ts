@@ -1,10 +1,11 @@
 import pg from 'pg';
 import { afterEach, expect, it } from 'vitest';
+import { InsufficientCreditError } from '../src/store/campaign-store.js';
 import { migratePostgres } from '../src/store/postgres/postgres-connection.js';
 import { POSTGRES_MIGRATIONS } from '../src/store/postgres/postgres-migrations.js';
 import type { PostgresMessageStore } from '../src/store/postgres/postgres-store.js';
 import { StoreUnavailableError } from '../src/store/store-error.js';
-import { describeCampaignStore } from './campaign-contract.js';
+import { describeCampaignStore, ledgerSum } from './campaign-contract.js';
 import { startGateway } from './helpers.js';
 import { describeOperationsStore } from './operations-contract.js';
 import {
@@ -133,6 +134,134 @@ describePostgres('postgres store shared by several instances', () => {
     await staying!.renewLease('staying', 60_000, 1_000);
     const taken = await staying!.takeOverInFlight('staying', 2_000, 10);
     expect(taken.map((message) => message.id)).toEqual(['cut-short']);
+  });
+
+  it('reserves credit on one account from several instances at once, never more than its balance', async () => {
+    const stores = (await instances(3)) as PostgresMessageStore[];
+    await stores[0]!.ledger.topUp('shared', 500_000, 'test', 1000);
+    const settled = await Promise.allSettled(
+      Array.from({ length: 60 }, (_, index) =>
+        stores[index % 3]!.accept(
+          queuedSms(`credit-${index}`, {
+            charge: { account: 'shared', heldMicros: 12_500 },
+            createdAt: 2000,
+          }),
+        ),
+      ),
+    );
+    const refused = settled.filter(
+      (outcome) => outcome.status === 'rejected' && outcome.reason instanceof InsufficientCreditError,
+    );
+    expect({
+      accepted: settled.filter((outcome) => outcome.status === 'fulfilled').length,
+      refused: refused.length,
+    }).toEqual({
+      accepted: 40,
+      refused: 20,
+    });
+    expect(await stores[1]!.ledger.balance('shared')).toEqual({
+      account: 'shared',
+      balanceMicros: 0,
+      heldMicros: 500_000,
+      debitedMicros: 0,
+    });
+    expect(await ledgerSum(stores[2]!, 'shared')).toBe(0);
+    expect((await stores[0]!.countByDispatchState()).queued).toBe(40);
+  });
+
+  it('settles every message of a campaign cancelled on one instance while another claims and sends them', async () => {
+    const [canceller, sender] = (await instances(2)) as PostgresMessageStore[];
+    const count = 40;
+    await canceller!.ledger.topUp('acme', 1_000_000, 'test', 1000);
+    await canceller!.campaigns.createCampaign({
+      id: 'race',
+      apiKeyId: 'client',
+      account: 'acme',
+      state: 'uploading',
+      definition: { template: { channel: 'sms', text: 'hi' } },
+      reservedMicros: 0,
+      materializedMicros: 0,
+      createdAt: 1000,
+      updatedAt: 1000,
+    });
+    await canceller!.campaigns.addRecipients(
+      'race',
+      Array.from({ length: count }, (_, index) => ({
+        sequence: index + 1,
+        recipient: `+2609710${String(index).padStart(5, '0')}`,
+        variables: {},
+      })),
+    );
+    await canceller!.campaigns.completeUpload(
+      'race',
+      {
+        lines: count,
+        recipients: count,
+        invalid: 0,
+        duplicates: 0,
+        segments: count,
+        estimatedMicros: count * 10_000,
+        currency: 'USD',
+        invalidLines: [],
+      },
+      1001,
+    );
+    await canceller!.campaigns.start(
+      'race',
+      { state: 'running', bulk: false, reserveMicros: count * 10_000 },
+      1100,
+    );
+    await canceller!.campaigns.materialize(
+      'race',
+      Array.from({ length: count }, (_, index) => ({
+        sequence: index + 1,
+        message: queuedSms(`race-${index}`, {
+          campaignId: 'race',
+          charge: { account: 'acme', heldMicros: 10_000 },
+          createdAt: 1200 + index,
+        }),
+      })),
+      undefined,
+    );
+    await sender!.renewLease('sender', 100_000, 1300);
+    const send = async () => {
+      for (;;) {
+        const claimed = await sender!.claimNext('sender', 3, 1400);
+        if (claimed.length === 0) return;
+        await Promise.all(
+          claimed.map((message) =>
+            sender!.finishDispatch(
+              message.id,
+              { status: 'sent', providerId: 'p', providerMessageId: `x-${message.id}`, costMicros: 7000 },
+              1500,
+            ),
+          ),
+        );
+      }
+    };
+    const [cancelled] = await Promise.all([
+      new Promise((resolve) => setTimeout(resolve, 5)).then(() => canceller!.campaigns.cancel('race', 1450)),
+      send(),
+    ]);
+    expect(cancelled).toBe(true);
+    const progress = await canceller!.campaigns.progress('race');
+    const sent = progress.byStatus.sent ?? 0;
+    // Each message was either sent (and debited) or cancelled (and released): none is left holding.
+    expect(progress).toEqual({
+      pending: 0,
+      cancelled: 0,
+      messages: count,
+      byStatus: { ...(sent > 0 ? { sent } : {}), ...(sent < count ? { failed: count - sent } : {}) },
+      costMicros: sent * 7000,
+    });
+    expect(await canceller!.ledger.balance('acme')).toEqual({
+      account: 'acme',
+      balanceMicros: 1_000_000 - sent * 7000,
+      heldMicros: 0,
+      debitedMicros: sent * 7000,
+    });
+    expect(await ledgerSum(canceller!, 'acme')).toBe(1_000_000 - sent * 7000);
+    expect(await canceller!.countByDispatchState()).toMatchObject({ queued: 0, 'in-flight': 0, done: count });
   });
 
   it("sets synchronous_commit on the pool's connections as configured", async () => {

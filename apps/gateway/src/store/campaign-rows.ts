@@ -1,4 +1,5 @@
 import type {
+  AccountBalance,
   CampaignAggregates,
   CampaignProgress,
   CampaignRecipient,
@@ -135,6 +136,16 @@ export interface Settlement {
   migrationSide: string | undefined;
   campaignId: string | undefined;
   apiKeyId: string;
+}
+
+/** An account's cached sums; an account never topped up has none. */
+export function toBalance(account: string, row: Row | undefined): AccountBalance {
+  return {
+    account,
+    balanceMicros: (row?.balance as number | undefined) ?? 0,
+    heldMicros: (row?.held as number | undefined) ?? 0,
+    debitedMicros: (row?.debited as number | undefined) ?? 0,
+  };
 }
 
 export function toEntry(row: Row): LedgerEntry {

@@ -1,5 +1,13 @@
 import type Database from 'better-sqlite3';
-import { costsQuery, dayOf, monthOf, type Settlement, toCostRow, toEntry } from './campaign-rows.js';
+import {
+  costsQuery,
+  dayOf,
+  monthOf,
+  type Settlement,
+  toBalance,
+  toCostRow,
+  toEntry,
+} from './campaign-rows.js';
 import {
   type AccountBalance,
   type CostRow,
@@ -147,12 +155,7 @@ export class SqliteLedger implements LedgerStore {
 
   async balance(account: string): Promise<AccountBalance> {
     const row = this.statements.account.get(account) as Row | undefined;
-    return {
-      account,
-      balanceMicros: (row?.balance as number | undefined) ?? 0,
-      heldMicros: (row?.held as number | undefined) ?? 0,
-      debitedMicros: (row?.debited as number | undefined) ?? 0,
-    };
+    return toBalance(account, row);
   }
 
   async entries(

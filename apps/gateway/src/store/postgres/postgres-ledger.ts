@@ -1,5 +1,13 @@
 import type { PoolClient } from 'pg';
-import { costsQuery, dayOf, monthOf, type Settlement, toCostRow, toEntry } from '../campaign-rows.js';
+import {
+  costsQuery,
+  dayOf,
+  monthOf,
+  type Settlement,
+  toBalance,
+  toCostRow,
+  toEntry,
+} from '../campaign-rows.js';
 import {
   type AccountBalance,
   type CostRow,
@@ -142,12 +150,7 @@ export class PostgresLedger implements LedgerStore {
       'SELECT * FROM credit_accounts WHERE account = $1',
       [account],
     );
-    return {
-      account,
-      balanceMicros: (row?.balance as number | undefined) ?? 0,
-      heldMicros: (row?.held as number | undefined) ?? 0,
-      debitedMicros: (row?.debited as number | undefined) ?? 0,
-    };
+    return toBalance(account, row);
   }
 
   async entries(
