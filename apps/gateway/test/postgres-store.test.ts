@@ -24,6 +24,53 @@ describePostgres('postgres store contract', () => {
   describeCampaignStore('postgres', () => openTestStore());
 });
 
+/** A running campaign of `count` recipients charged to `acme`, reserving `reserve`. */
+async function startedCampaign(store: PostgresMessageStore, id: string, count: number, reserve: number) {
+  await store.campaigns.createCampaign({
+    id,
+    apiKeyId: 'client',
+    account: 'acme',
+    state: 'uploading',
+    definition: { template: { channel: 'sms', text: 'hi' } },
+    reservedMicros: 0,
+    materializedMicros: 0,
+    createdAt: 1000,
+    updatedAt: 1000,
+  });
+  await store.campaigns.addRecipients(
+    id,
+    Array.from({ length: count }, (_, index) => ({
+      sequence: index + 1,
+      recipient: `+2609710${String(index).padStart(5, '0')}`,
+      variables: {},
+    })),
+  );
+  await store.campaigns.completeUpload(
+    id,
+    {
+      lines: count,
+      recipients: count,
+      invalid: 0,
+      duplicates: 0,
+      segments: count,
+      estimatedMicros: reserve,
+      currency: 'USD',
+      invalidLines: [],
+    },
+    1001,
+  );
+  await store.campaigns.start(id, { state: 'running', bulk: false, reserveMicros: reserve }, 1100);
+}
+
+const chargedMessage = (campaignId: string, index: number, heldMicros: number) => ({
+  sequence: index + 1,
+  message: queuedSms(`${campaignId}-${index}`, {
+    campaignId,
+    charge: { account: 'acme', heldMicros },
+    createdAt: 1200 + index,
+  }),
+});
+
 describePostgres('postgres store shared by several instances', () => {
   const opened: PostgresMessageStore[] = [];
   let schema = '';
@@ -173,54 +220,10 @@ describePostgres('postgres store shared by several instances', () => {
     const [canceller, sender] = (await instances(2)) as PostgresMessageStore[];
     const count = 40;
     await canceller!.ledger.topUp('acme', 1_000_000, 'test', 1000);
-    await canceller!.campaigns.createCampaign({
-      id: 'race',
-      apiKeyId: 'client',
-      account: 'acme',
-      state: 'uploading',
-      definition: { template: { channel: 'sms', text: 'hi' } },
-      reservedMicros: 0,
-      materializedMicros: 0,
-      createdAt: 1000,
-      updatedAt: 1000,
-    });
-    await canceller!.campaigns.addRecipients(
-      'race',
-      Array.from({ length: count }, (_, index) => ({
-        sequence: index + 1,
-        recipient: `+2609710${String(index).padStart(5, '0')}`,
-        variables: {},
-      })),
-    );
-    await canceller!.campaigns.completeUpload(
-      'race',
-      {
-        lines: count,
-        recipients: count,
-        invalid: 0,
-        duplicates: 0,
-        segments: count,
-        estimatedMicros: count * 10_000,
-        currency: 'USD',
-        invalidLines: [],
-      },
-      1001,
-    );
-    await canceller!.campaigns.start(
-      'race',
-      { state: 'running', bulk: false, reserveMicros: count * 10_000 },
-      1100,
-    );
+    await startedCampaign(canceller!, 'race', count, count * 10_000);
     await canceller!.campaigns.materialize(
       'race',
-      Array.from({ length: count }, (_, index) => ({
-        sequence: index + 1,
-        message: queuedSms(`race-${index}`, {
-          campaignId: 'race',
-          charge: { account: 'acme', heldMicros: 10_000 },
-          createdAt: 1200 + index,
-        }),
-      })),
+      Array.from({ length: count }, (_, index) => chargedMessage('race', index, 10_000)),
       undefined,
     );
     await sender!.renewLease('sender', 100_000, 1300);
@@ -262,6 +265,27 @@ describePostgres('postgres store shared by several instances', () => {
     });
     expect(await ledgerSum(canceller!, 'acme')).toBe(1_000_000 - sent * 7000);
     expect(await canceller!.countByDispatchState()).toMatchObject({ queued: 0, 'in-flight': 0, done: count });
+  });
+
+  it("never lets a campaign's messages hold more than its reservation, whatever they were built with", async () => {
+    const [store] = (await instances(1)) as PostgresMessageStore[];
+    await store!.ledger.topUp('acme', 100_000, 'test', 1000);
+    await startedCampaign(store!, 'capped', 3, 25_000);
+    // Built from a stale read of what is left (as by an instance that just lost the leader lock).
+    const stored = await store!.campaigns.materialize(
+      'capped',
+      [0, 1, 2].map((index) => chargedMessage('capped', index, 10_000)),
+      undefined,
+    );
+    expect(stored.map((message) => message.charge?.heldMicros)).toEqual([10_000, 10_000, 5_000]);
+    await store!.campaigns.cancel('capped', 2000);
+    expect(await store!.ledger.balance('acme')).toEqual({
+      account: 'acme',
+      balanceMicros: 100_000,
+      heldMicros: 0,
+      debitedMicros: 0,
+    });
+    expect(await ledgerSum(store!, 'acme')).toBe(100_000);
   });
 
   it("sets synchronous_commit on the pool's connections as configured", async () => {

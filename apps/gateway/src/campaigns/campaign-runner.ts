@@ -95,6 +95,9 @@ export class CampaignRunner {
 
   private async tick(): Promise<void> {
     const { store, now } = this.options;
+    // On a shared store one instance feeds the campaigns (the holder of the leader lock), so a
+    // campaign's rate cap and window hold for the fleet; every instance dispatches what it queues.
+    if (store.isLeader && !(await store.isLeader())) return;
     for (const campaign of await store.campaigns.active()) {
       if (this.stopped || this.options.dispatcher.isStopping) return;
       if (campaign.state === 'scheduled') {

@@ -278,7 +278,10 @@ export class PostgresCampaigns implements CampaignStore {
   ): Promise<StoredMessage[]> {
     if (messages.length === 0) return [];
     const stored = await this.connection.transaction('queue campaign messages', async (client) => {
-      await this.lock(client, campaignId);
+      const campaign = await this.lock(client, campaignId);
+      // What the campaign's reservation still covers, read under its lock: messages built from an
+      // older read (an instance that just lost the leader lock) never hold more than is reserved.
+      let left = campaign ? (campaign.reserved as number) - (campaign.materialized as number) : 0;
       // The recipients still pending are taken in one statement; the others (a cancel raced) are skipped.
       const taken = await client.query(
         `UPDATE campaign_recipients AS r SET state = 'queued', message_id = t.message_id
@@ -292,9 +295,15 @@ export class PostgresCampaigns implements CampaignStore {
       for (const { sequence, message } of messages) {
         if (!sequences.has(sequence)) continue;
         sequences.delete(sequence);
-        await this.context.insertMessage(client, message, claimedBy);
-        held += message.charge?.heldMicros ?? 0;
-        stored.push(claimedBy ? { ...message, dispatchState: 'in-flight', attemptCount: 0 } : message);
+        const charge = message.charge && {
+          ...message.charge,
+          heldMicros: Math.max(0, Math.min(message.charge.heldMicros, left)),
+        };
+        const capped = charge ? { ...message, charge } : message;
+        left -= charge?.heldMicros ?? 0;
+        await this.context.insertMessage(client, capped, claimedBy);
+        held += charge?.heldMicros ?? 0;
+        stored.push(claimedBy ? { ...capped, dispatchState: 'in-flight', attemptCount: 0 } : capped);
       }
       if (stored.length > 0) {
         await client.query(
