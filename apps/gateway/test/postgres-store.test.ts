@@ -288,6 +288,57 @@ describePostgres('postgres store shared by several instances', () => {
     expect(await ledgerSum(store!, 'acme')).toBe(100_000);
   });
 
+  it("moves a batch of receipts' campaign counters after locking its messages, so an outcome stored meanwhile never deadlocks with it", async () => {
+    const [store] = (await instances(1)) as PostgresMessageStore[];
+    await store!.ledger.topUp('acme', 100_000, 'test', 1000);
+    await startedCampaign(store!, 'counted', 2, 20_000);
+    await store!.campaigns.materialize(
+      'counted',
+      [0, 1].map((index) => chargedMessage('counted', index, 10_000)),
+      'sender',
+    );
+    await store!.finishDispatch(
+      'counted-0',
+      { status: 'sent', providerId: 'p', providerMessageId: 'x0' },
+      1300,
+    );
+    // Another transaction holds the second message, as its outcome's would, and then moves the
+    // campaign's counters (it needs the `sent` one the first receipt moves).
+    const outcome = new pg.Client({ connectionString: POSTGRES_URL, options: `-c search_path="${schema}"` });
+    await outcome.connect();
+    try {
+      await outcome.query('BEGIN');
+      await outcome.query(`SELECT 1 FROM messages WHERE id = 'counted-1' FOR UPDATE`);
+      const receipt = (messageId: string) => ({
+        messageId,
+        event: {
+          providerId: 'p',
+          providerMessageId: `x-${messageId}`,
+          status: 'delivered' as const,
+          providerStatus: 'DELIVRD',
+          occurredAt: 1400,
+          receivedAt: 1400,
+          eventKey: `${messageId}-delivered`,
+        },
+      });
+      const receipts = store!.recordReceipts({
+        providerId: 'p',
+        receipts: [receipt('counted-0'), receipt('counted-1')],
+        sentSince: 0,
+        replay: undefined,
+        callback: () => undefined,
+      });
+      // The batch has stored the first receipt and waits for the second message.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await outcome.query(`UPDATE campaign_counts SET messages = messages WHERE campaign_id = 'counted'`);
+      await outcome.query('COMMIT');
+      expect((await receipts).outcome).toBe('accepted');
+    } finally {
+      await outcome.end();
+    }
+    expect((await store!.campaigns.progress('counted')).byStatus).toEqual({ delivered: 2 });
+  });
+
   it("sets synchronous_commit on the pool's connections as configured", async () => {
     schema = testSchema();
     const store = await openTestStore({ schema, drop: false, synchronousCommit: 'off' });

@@ -34,7 +34,7 @@ import {
   toReceiptTarget,
   toRevivedMessage,
 } from '../store-rows.js';
-import { addCounts, moveDeltas, PostgresCampaigns } from './postgres-campaigns.js';
+import { addCounts, type CountDelta, moveDeltas, PostgresCampaigns } from './postgres-campaigns.js';
 import {
   checkSchemaName,
   loadPg,
@@ -180,6 +180,8 @@ export class PostgresMessageStore extends OperationsDelegate implements MessageS
   readonly shared = true;
   readonly ledger: PostgresLedger;
   readonly campaigns: PostgresCampaigns;
+  /** Counter moves a batch of receipts applies at its end, by the batch's client. */
+  private readonly deferredCounts = new WeakMap<Queryable, CountDelta[]>();
 
   constructor(
     readonly pool: import('pg').Pool,
@@ -794,7 +796,15 @@ export class PostgresMessageStore extends OperationsDelegate implements MessageS
         if (seen.content_hash !== token.contentHash) return { outcome: 'replayed' };
       }
       const results: ReceiptResult[] = [];
-      for (const receipt of batch.receipts) results.push(await this.recordReceipt(client, batch, receipt));
+      // Campaign counters are moved once, after every message of the batch is locked (see `advance`).
+      const counts: CountDelta[] = [];
+      this.deferredCounts.set(client, counts);
+      try {
+        for (const receipt of batch.receipts) results.push(await this.recordReceipt(client, batch, receipt));
+      } finally {
+        this.deferredCounts.delete(client);
+      }
+      await addCounts(client, counts);
       return { outcome: 'accepted', results };
     });
   }
@@ -884,21 +894,23 @@ export class PostgresMessageStore extends OperationsDelegate implements MessageS
         ],
       )
     ).rows[0] as Row | undefined;
-    // A campaign's counters follow its messages.
+    // A campaign's counters follow its messages: at once, or at the end of a batch of receipts,
+    // so that every transaction locks messages before counters and none waits for a message
+    // while holding a counter another one's outcome needs.
     if (moved?.campaign_id != null) {
       const where = {
         providerId: moved.provider_id as string | null,
         errorKind: moved.error_kind as string | null,
       };
-      await addCounts(
-        client,
-        moveDeltas(
-          moved.campaign_id as string,
-          { status: moved.before_status as string, ...where },
-          { status: event.status, ...where },
-          0,
-        ),
+      const deltas = moveDeltas(
+        moved.campaign_id as string,
+        { status: moved.before_status as string, ...where },
+        { status: event.status, ...where },
+        0,
       );
+      const deferred = this.deferredCounts.get(client);
+      if (deferred) deferred.push(...deltas);
+      else await addCounts(client, deltas);
     }
     if (callback) await this.queueCallback(client, event.messageId, callback, event.receivedAt);
   }
