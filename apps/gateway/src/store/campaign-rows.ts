@@ -148,6 +148,20 @@ export function toBalance(account: string, row: Row | undefined): AccountBalance
   };
 }
 
+/** A settled send's `message_costs` row, in column order: message, provider, side, campaign, key, day, at, amount. */
+export function costValues(settlement: Settlement, debitMicros: number, now: number): unknown[] {
+  return [
+    settlement.messageId,
+    settlement.providerId,
+    settlement.migrationSide ?? null,
+    settlement.campaignId ?? null,
+    settlement.apiKeyId,
+    dayOf(now),
+    now,
+    debitMicros,
+  ];
+}
+
 export function toEntry(row: Row): LedgerEntry {
   return {
     id: row.id as number,

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import {
   costsQuery,
-  dayOf,
+  costValues,
   monthOf,
   type Settlement,
   toBalance,
@@ -134,16 +134,7 @@ export class SqliteLedger implements LedgerStore {
     }
     if (debitMicros !== undefined && settlement.providerId !== undefined) {
       this.statements.spend.run(settlement.providerId, monthOf(now), debitMicros);
-      this.statements.cost.run(
-        messageId,
-        settlement.providerId,
-        settlement.migrationSide ?? null,
-        campaignId ?? null,
-        settlement.apiKeyId,
-        dayOf(now),
-        now,
-        debitMicros,
-      );
+      this.statements.cost.run(...costValues(settlement, debitMicros, now));
     }
   }
 

@@ -1,7 +1,7 @@
 import type { PoolClient } from 'pg';
 import {
   costsQuery,
-  dayOf,
+  costValues,
   monthOf,
   type Settlement,
   toBalance,
@@ -122,18 +122,7 @@ export class PostgresLedger implements LedgerStore {
            ON CONFLICT (provider_id, month, slot) DO UPDATE SET amount = provider_spend.amount + excluded.amount)
          INSERT INTO message_costs (message_id, provider_id, migration_side, campaign_id, api_key_id, day, at, amount)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (message_id) DO NOTHING`,
-        [
-          messageId,
-          settlement.providerId,
-          settlement.migrationSide ?? null,
-          campaignId ?? null,
-          settlement.apiKeyId,
-          dayOf(now),
-          now,
-          debitMicros,
-          monthOf(now),
-          Math.floor(Math.random() * SPEND_SLOTS),
-        ],
+        [...costValues(settlement, debitMicros, now), monthOf(now), Math.floor(Math.random() * SPEND_SLOTS)],
       );
     }
   }
