@@ -468,6 +468,11 @@ export function createGateway(loaded: LoadedConfig, options: GatewayOptions = {}
         ),
         ...(store.shared
           ? [
+              // Spend settled by the other instances counts against each provider's limit.
+              sweep('spend limits', async () => {
+                await spendLimits.refresh();
+                return false;
+              }),
               sweep('in-flight recovery', async () => {
                 // Another instance died: its lease ended, and its in-flight messages are ours now.
                 const recovered = await recoverInFlight(recovery);

@@ -38,6 +38,20 @@ export class SpendLimits {
     }
   }
 
+  /**
+   * Reads the month's spend again: on a store shared by several instances, what the others
+   * settled counts too (each instance follows only its own sends between reads). A limit another
+   * instance reached is not announced again here.
+   */
+  async refresh(): Promise<void> {
+    this.turnMonth();
+    for (const provider of this.limits.keys()) {
+      const stored = await this.store.ledger.monthSpend(provider, this.now());
+      this.spent.set(provider, Math.max(this.spent.get(provider) ?? 0, stored));
+      if (this.isOver(provider)) this.reached.add(provider);
+    }
+  }
+
   /** For the router: whether the provider is at its limit this month. */
   readonly over = (providerId: string): boolean => {
     if (!this.limits.has(providerId)) return false;

@@ -278,4 +278,26 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
      amount BIGINT NOT NULL
    );
    CREATE INDEX message_costs_at ON message_costs (at);`,
+  // Receipts that come before their send is stored, held until it is (see the SQLite store's
+  // migration of the same name); dashboard sessions, shared by every instance.
+  `CREATE TABLE held_receipts (
+     id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+     provider_id TEXT NOT NULL,
+     provider_message_id TEXT NOT NULL,
+     receipt TEXT NOT NULL,
+     sent_since BIGINT NOT NULL,
+     hold_until BIGINT NOT NULL
+   );
+   CREATE INDEX held_receipts_send ON held_receipts (provider_id, provider_message_id);
+   CREATE INDEX held_receipts_until ON held_receipts (hold_until);
+   CREATE TABLE dashboard_sessions (
+     hash TEXT PRIMARY KEY,
+     key_id TEXT NOT NULL,
+     scopes TEXT NOT NULL,
+     csrf_token TEXT NOT NULL,
+     created_at BIGINT NOT NULL,
+     expires_at BIGINT NOT NULL,
+     last_seen_at BIGINT NOT NULL
+   );
+   CREATE INDEX dashboard_sessions_created ON dashboard_sessions (created_at);`,
 ];

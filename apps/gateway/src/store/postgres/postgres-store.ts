@@ -10,6 +10,9 @@ import type {
   DispatchOutcome,
   DispatchState,
   EventRecord,
+  HeldReceiptsBatch,
+  HeldReceiptsResult,
+  IncomingReceipt,
   MessageStore,
   OutboxCallback,
   ReceiptBatch,
@@ -22,6 +25,7 @@ import type {
 } from '../message-store.js';
 import { OperationsDelegate } from '../operations-delegate.js';
 import { recipientsOf } from '../recipients.js';
+import type { SessionRecord } from '../session-store.js';
 import { StoreUnavailableError } from '../store-error.js';
 import {
   type Row,
@@ -827,7 +831,23 @@ export class PostgresMessageStore extends OperationsDelegate implements MessageS
         [batch.providerId, receipt.event.providerMessageId, batch.sentSince],
       )
     ).rows[0] as Row | undefined;
-    if (!row) return { outcome: 'unknown-message' };
+    if (!row) {
+      if (receipt.messageId !== undefined || batch.holdUnmatchedUntil === undefined) {
+        return { outcome: 'unknown-message' };
+      }
+      await client.query(
+        `INSERT INTO held_receipts (provider_id, provider_message_id, receipt, sent_since, hold_until)
+         VALUES ($1, $2, $3, $4, $5)`,
+        [
+          batch.providerId,
+          receipt.event.providerMessageId,
+          JSON.stringify(receipt),
+          batch.sentSince,
+          batch.holdUnmatchedUntil,
+        ],
+      );
+      return { outcome: 'held' };
+    }
     const message = toReceiptTarget(row);
     const event: EventRecord = { ...receipt.event, messageId: message.id };
     const current = row.status as DeliveryStatus;
@@ -848,6 +868,112 @@ export class PostgresMessageStore extends OperationsDelegate implements MessageS
       : undefined;
     await this.advance(client, event, callback);
     return { outcome: 'stored', message, status: event.status, advanced: true };
+  }
+
+  async matchHeldReceipts(batch: HeldReceiptsBatch): Promise<HeldReceiptsResult> {
+    return this.connection.transaction('match held receipts', async (client): Promise<HeldReceiptsResult> => {
+      // Locked and skipped by any other instance's sweep: each held receipt is matched once.
+      const held = (
+        await client.query(
+          `SELECT held.id, held.provider_id, held.receipt, held.sent_since FROM held_receipts AS held
+           WHERE EXISTS (SELECT 1 FROM messages AS message WHERE message.provider_id = held.provider_id
+             AND message.provider_message_id = held.provider_message_id AND message.sent_at >= held.sent_since)
+           ORDER BY held.id LIMIT $1 FOR UPDATE SKIP LOCKED`,
+          [batch.limit],
+        )
+      ).rows as Row[];
+      const matched: HeldReceiptsResult['matched'] = [];
+      // As in `recordReceipts`: campaign counters move once every message is locked.
+      const counts: CountDelta[] = [];
+      this.deferredCounts.set(client, counts);
+      try {
+        for (const row of held) {
+          const providerId = row.provider_id as string;
+          const receipt = JSON.parse(row.receipt as string) as IncomingReceipt;
+          const result = await this.recordReceipt(
+            client,
+            { providerId, receipts: [receipt], sentSince: Number(row.sent_since), callback: batch.callback },
+            receipt,
+          );
+          await client.query('DELETE FROM held_receipts WHERE id = $1', [row.id]);
+          matched.push({ providerId, receipt, result });
+        }
+      } finally {
+        this.deferredCounts.delete(client);
+      }
+      await addCounts(client, counts);
+      const expired = (
+        await client.query(
+          `DELETE FROM held_receipts WHERE id IN (
+             SELECT id FROM held_receipts WHERE hold_until <= $1 ORDER BY hold_until LIMIT $2 FOR UPDATE SKIP LOCKED)
+           RETURNING provider_id, provider_message_id`,
+          [batch.now, batch.limit],
+        )
+      ).rows.map((row: Row) => ({
+        providerId: row.provider_id as string,
+        providerMessageId: row.provider_message_id as string,
+      }));
+      return { matched, expired };
+    });
+  }
+
+  async createSession(session: SessionRecord, limits: { idleSince: number; max: number }): Promise<void> {
+    await this.connection.transaction('start a dashboard session', async (client) => {
+      await client.query('DELETE FROM dashboard_sessions WHERE expires_at <= $1 OR last_seen_at <= $2', [
+        session.createdAt,
+        limits.idleSince,
+      ]);
+      await client.query(
+        `INSERT INTO dashboard_sessions (hash, key_id, scopes, csrf_token, created_at, expires_at, last_seen_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+        [
+          session.hash,
+          session.keyId,
+          JSON.stringify(session.scopes),
+          session.csrfToken,
+          session.createdAt,
+          session.expiresAt,
+          session.lastSeenAt,
+        ],
+      );
+      await client.query(
+        `DELETE FROM dashboard_sessions WHERE hash IN (
+           SELECT hash FROM dashboard_sessions ORDER BY created_at DESC, hash OFFSET $1)`,
+        [limits.max],
+      );
+    });
+  }
+
+  async getSession(hash: string): Promise<SessionRecord | undefined> {
+    const [row] = await this.connection.read(
+      'read a dashboard session',
+      'SELECT * FROM dashboard_sessions WHERE hash = $1',
+      [hash],
+    );
+    if (!row) return undefined;
+    return {
+      hash,
+      keyId: row.key_id as string,
+      scopes: JSON.parse(row.scopes as string) as string[],
+      csrfToken: row.csrf_token as string,
+      createdAt: Number(row.created_at),
+      expiresAt: Number(row.expires_at),
+      lastSeenAt: Number(row.last_seen_at),
+    };
+  }
+
+  async touchSession(hash: string, lastSeenAt: number): Promise<void> {
+    await this.connection.run(
+      'record use of a dashboard session',
+      'UPDATE dashboard_sessions SET last_seen_at = GREATEST(last_seen_at, $1) WHERE hash = $2',
+      [lastSeenAt, hash],
+    );
+  }
+
+  async deleteSession(hash: string): Promise<void> {
+    await this.connection.run('end a dashboard session', 'DELETE FROM dashboard_sessions WHERE hash = $1', [
+      hash,
+    ]);
   }
 
   private async insertEvent(client: Queryable, event: EventRecord): Promise<boolean> {
