@@ -8,6 +8,10 @@ import {
   type TokenBucketLimit,
 } from '@msg/core';
 import { Redis } from 'ioredis';
+
+/** A failed catch-up after (re)connecting is tried again this long after. */
+const CATCH_UP_RETRY_MS = 200;
+
 import { TOKEN_BUCKET_SCRIPT, type TokenBucketResult } from './token-bucket.js';
 
 export interface RedisRouterStateOptions {
@@ -147,6 +151,13 @@ export class RedisRouterStateStore implements RouterStateStore {
       for (const listener of this.reconnectListeners) await listener();
     } catch (error) {
       this.report(error);
+      // Connected, yet the catch-up failed (a command timed out on a loaded server): try again, or
+      // the copy would stay degraded until the next reconnect, which may never come.
+      if (!this.closed && this.client.status === 'ready') {
+        setTimeout(() => {
+          if (!this.closed && this.client.status === 'ready') this.flushing = this.catchUp();
+        }, CATCH_UP_RETRY_MS).unref();
+      }
     }
   }
 

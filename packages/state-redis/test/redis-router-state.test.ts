@@ -111,6 +111,31 @@ describe.skipIf(!REDIS_URL)('redis router state', () => {
     }
   });
 
+  it('tries its catch-up again when it fails on a connection that came back', async () => {
+    fresh();
+    const redis = new OwnRedis(await freePort());
+    await redis.start();
+    try {
+      const store = await open(redis.url);
+      await store.setMigration('m', { mode: 'gradual', percentage: 10 });
+      await redis.stop();
+      await until(() => !store.health().connected);
+      // The first read after the reconnect fails, as a command timing out on a loaded server does.
+      const client = (store as unknown as { client: { hgetall: (key: string) => Promise<unknown> } }).client;
+      const hgetall = client.hgetall.bind(client);
+      let failures = 1;
+      client.hgetall = (key: string) =>
+        failures-- > 0 ? Promise.reject(new Error('Command timed out')) : hgetall(key);
+      await redis.start();
+      await until(() => store.health().connected, 10_000);
+      expect(failures).toBeLessThan(0);
+      expect(store.getMigration('m')).toEqual({ mode: 'gradual', percentage: 10 });
+    } finally {
+      await Promise.all(opened.splice(0).map((item) => item.close()));
+      await redis.stop();
+    }
+  });
+
   it('starts degraded when Redis cannot be reached, without failing', async () => {
     fresh();
     const store = await open(`redis://127.0.0.1:${await freePort()}`);
