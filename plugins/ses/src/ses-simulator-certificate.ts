@@ -47,17 +47,27 @@ export interface SelfSignedCertificate {
   certificatePem: string;
 }
 
+/**
+ * A positive DER INTEGER's content in its one valid (minimal) form: no leading zero byte unless the
+ * next byte's high bit needs it. OpenSSL refuses any other ("illegal padding").
+ */
+export function positiveInteger(bytes: Buffer): Buffer {
+  let start = 0;
+  while (start < bytes.length - 1 && bytes[start] === 0) start += 1;
+  const trimmed = bytes.subarray(start);
+  return ((trimmed[0] as number) & 0x80) === 0 ? trimmed : Buffer.concat([Buffer.from([0]), trimmed]);
+}
+
 export function createSelfSignedCertificate(
   subject = 'sns.amazonaws.com',
   now = new Date(),
   validDays = 2,
+  serial: Buffer = randomBytes(8),
 ): SelfSignedCertificate {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const sha256WithRsa = sequence(objectIdentifier('1.2.840.113549.1.1.11'), der(0x05));
-  const serial = randomBytes(8);
-  serial[0] = (serial[0] as number) & 0x7f; // a positive INTEGER
   const tbs = sequence(
-    der(0x02, serial),
+    der(0x02, positiveInteger(serial)),
     sha256WithRsa,
     commonName(subject),
     sequence(

@@ -1,7 +1,9 @@
+import { X509Certificate } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { sesErrorKind, toProviderError } from '../src/ses-error.js';
 import { base64Lines, encodeHeaderText, encodeWords, formatMimeAddress } from '../src/ses-mime.js';
 import { sanitizeTag } from '../src/ses-request.js';
+import { createSelfSignedCertificate, positiveInteger } from '../src/ses-simulator-certificate.js';
 import { isSnsUrl } from '../src/ses-sns.js';
 import { decodeEncodedWords } from '../src/simulator.js';
 
@@ -117,5 +119,21 @@ describe('error mapping', () => {
     expect(toProviderError(reset, 'ses-a', signal).kind).toBe('ambiguous');
     const refused = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
     expect(toProviderError(refused, 'ses-a', signal).kind).toBe('transient');
+  });
+});
+
+describe("the simulator's self-signed certificate", () => {
+  it('encodes its serial minimally, whatever bytes it draws (OpenSSL refuses a padded INTEGER)', () => {
+    for (const serial of [
+      Buffer.from([0x00, 0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0xde]),
+      Buffer.from([0x00, 0x00, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0xde]),
+      Buffer.from([0xf0, 0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0xde]),
+    ]) {
+      const { certificatePem } = createSelfSignedCertificate('sns.amazonaws.com', new Date(), 2, serial);
+      expect(new X509Certificate(certificatePem).subject).toBe('CN=sns.amazonaws.com');
+    }
+    expect([...positiveInteger(Buffer.from([0, 0, 0x7f]))]).toEqual([0x7f]);
+    expect([...positiveInteger(Buffer.from([0, 0x80]))]).toEqual([0, 0x80]);
+    expect([...positiveInteger(Buffer.from([0x81]))]).toEqual([0, 0x81]);
   });
 });
