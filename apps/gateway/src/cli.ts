@@ -8,6 +8,7 @@ import { operate } from './cli-operations.js';
 import { ConfigError, type LoadedConfig, loadConfig } from './config/load-config.js';
 import type { SecretRegistry } from './config/secrets.js';
 import { createGateway, defaultRouting, type Gateway, openStore } from './gateway.js';
+import { applyHeapGrowth } from './heap-growth.js';
 import { EventSigningKey } from './ingress/sendgrid-event-key.js';
 import { createLogger } from './logger.js';
 import { closeProviders, loadProviders } from './plugins/plugin-host.js';
@@ -112,6 +113,7 @@ async function start(argv: string[], sandbox: boolean, secrets: Secrets): Promis
     (sandbox ? fileURLToPath(new URL('../sandbox/gateway.yaml', import.meta.url)) : undefined);
   if (!file) fail('msg start: --config <file> is required');
   const loaded = await load(file as string, secrets);
+  applyHeapGrowth(loaded.config.server.heapGrowthPercent);
   let port = values.port === undefined ? undefined : Number(values.port);
   if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) {
     fail(`msg: --port must be a port number (0-65535), got ${values.port}`);

@@ -15,6 +15,7 @@ import { formatSigner } from './callbacks/callback-signer.js';
 import { CallbackTargetPolicy } from './callbacks/callback-target.js';
 import { CallbackWorker } from './callbacks/callback-worker.js';
 import { BulkRollout } from './campaigns/bulk-rollout.js';
+import { campaignProviders, routeProviders } from './campaigns/campaign-providers.js';
 import { CampaignRunner } from './campaigns/campaign-runner.js';
 import type { GatewayConfig } from './config/config-schema.js';
 import type { LoadedConfig } from './config/load-config.js';
@@ -118,7 +119,12 @@ export async function openStore(config: GatewayConfig, directory: string): Promi
     });
   }
   const path = isAbsolute(store.path) ? store.path : resolve(directory, store.path);
-  return new SqliteMessageStore({ path, synchronous: store.synchronous, checkpoints: 'background' });
+  return new SqliteMessageStore({
+    path,
+    synchronous: store.synchronous,
+    cacheMb: store.cacheMb,
+    checkpoints: 'background',
+  });
 }
 
 /**
@@ -411,8 +417,8 @@ export function createGateway(loaded: LoadedConfig, options: GatewayOptions = {}
       const bulkRollout = new BulkRollout(store, config.campaigns.bulk);
       await bulkRollout.load();
       container.value(Tokens.BulkRollout, bulkRollout);
-      const channelProviders = (channel: string) =>
-        providers.filter((hosted) => hosted.provider.channel === channel).map((hosted) => hosted.entry.id);
+      const channels = new Map(providers.map((hosted) => [hosted.entry.id, hosted.provider.channel]));
+      const routes = routeProviders(router);
       campaignRunner = new CampaignRunner({
         store,
         router,
@@ -421,10 +427,7 @@ export function createGateway(loaded: LoadedConfig, options: GatewayOptions = {}
         prices: charges.prices,
         costs: sendCosts,
         config: config.campaigns,
-        providersFor: (campaign) =>
-          campaign.definition.provider
-            ? [campaign.definition.provider]
-            : channelProviders(campaign.definition.template.channel),
+        providersFor: (campaign) => campaignProviders(campaign.definition, channels, routes),
         logger,
         now,
       });

@@ -41,9 +41,13 @@ async function setUp(extra: Record<string, unknown> = {}) {
 const numbers = (count: number) =>
   Array.from({ length: count }, (_, index) => `+25471100${String(index).padStart(4, '0')}`);
 
-async function runCampaign(gateway: TestGateway, recipients: string[]): Promise<any[]> {
+async function runCampaign(
+  gateway: TestGateway,
+  recipients: string[],
+  extra: Record<string, unknown> = {},
+): Promise<any[]> {
   const created = await gateway.call('POST', '/v1/campaigns', {
-    body: { template: { text: 'Flash sale' }, recipients },
+    body: { template: { text: 'Flash sale' }, recipients, ...extra },
   });
   expect(created.status).toBe(201);
   const id = created.body.id;
@@ -145,6 +149,66 @@ describe("campaigns through a provider's bulk API (Africa's Talking simulator)",
       { provider: 'backup', messages: 1, cost: '0.030000' },
     ]);
     expect(report.body.total).toBe('0.050000');
+  });
+});
+
+describe('a campaign on a route of its own', () => {
+  // The route a campaign names carries all of it, whatever route its messages would match.
+  const routing = {
+    routes: [
+      { id: 'bulk-at', match: { tags: ['bulk-at'] }, providers: ['at'] },
+      { id: 'sms', providers: ['backup', 'at'] },
+    ],
+  };
+
+  it('goes through the named route on the bulk path and one by one; without one, through the matching route', async () => {
+    const { simulator, gateway } = await setUp({ routing });
+    const bulk = await runCampaign(gateway, numbers(4), { route: 'bulk-at' });
+    expect(bulk.map((result) => result.provider)).toEqual(['at', 'at', 'at', 'at']);
+    expect(new Set(bulk.map((result) => result.bulkId)).size).toBe(1);
+    const message = await gateway.call('GET', `/v1/messages/${bulk[0].messageId}`);
+    expect(message.body.routingReason).toContain('route "bulk-at" (tags bulk-at), named by the override');
+    const matched = await runCampaign(gateway, numbers(2), {});
+    expect(matched.map((result) => result.provider)).toEqual(['backup', 'backup']);
+
+    await gateway.call('PUT', '/v1/campaigns/bulk-rollout', {
+      key: ADMIN_KEY,
+      body: { enabled: false, reason: 'one by one' },
+    });
+    const before = simulator.requests.length;
+    const single = await runCampaign(gateway, numbers(3), { route: 'bulk-at' });
+    expect(single.map((result) => [result.provider, result.bulkId])).toEqual([
+      ['at', undefined],
+      ['at', undefined],
+      ['at', undefined],
+    ]);
+    expect(simulator.requests.length - before).toBe(3);
+    const listed = await gateway.call('GET', '/v1/campaigns');
+    expect(listed.body.campaigns.map((campaign: any) => campaign.route)).toEqual([
+      'bulk-at',
+      undefined,
+      'bulk-at',
+    ]);
+  });
+
+  it('refuses an unknown route, and a route with a provider, before anything is stored', async () => {
+    const { gateway } = await setUp({ routing });
+    const unknown = await gateway.call('POST', '/v1/campaigns', {
+      body: { template: { text: 'hi' }, recipients: numbers(1), route: 'nowhere' },
+    });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.error.issues).toEqual([
+      { path: 'route', message: 'unknown route "nowhere" (routes: bulk-at, sms)' },
+    ]);
+    const both = await gateway.call('POST', '/v1/campaigns', {
+      body: { template: { text: 'hi' }, recipients: numbers(1), route: 'bulk-at', provider: 'at' },
+    });
+    expect(both.status).toBe(400);
+    expect(both.body.error.issues).toEqual([
+      { path: 'route', message: 'a campaign names a route or a provider, not both' },
+    ]);
+    const list = await gateway.call('GET', '/v1/campaigns');
+    expect(list.body.campaigns).toEqual([]);
   });
 });
 

@@ -236,8 +236,11 @@ describe("sqlite store: a migration's analysis off the event loop", () => {
         1000,
       );
     }
+    // No thread until the first read: a gateway nobody asks for an analysis keeps its memory.
+    const reader = (file as unknown as { reader: { worker?: unknown; online: Promise<void> } }).reader;
+    expect(reader.worker).toBeUndefined();
     // The worker has started (a worker that cannot start would leave the reads on the connection).
-    await (file as unknown as { reader: { online: Promise<void> } }).reader.online;
+    await reader.online;
     const fromFile = await analysis(file);
     expect(fromFile.settled).toBe(1);
     expect(fromFile).toEqual(await analysis(memory));

@@ -7,19 +7,29 @@
 // The last line of output is one JSON object.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createWriteStream, mkdtempSync, openAsBlob, readFileSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, openAsBlob, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FormData, Pool, request } from 'undici';
 import { ADMIN_KEY, API_KEY, AT_API_KEY, AT_USERNAME } from './constants.js';
+import { gatewayConfig } from './gateway.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const RECIPIENTS = Number(process.env.BENCH_RECIPIENTS ?? 1_000_000);
 const COMPARE = Number(process.env.BENCH_COMPARE ?? 20_000);
 const ANCHOR = Number(process.env.BENCH_ANCHOR ?? 200_000);
 const RSS_GOAL_MB = 256;
+/** Node flags for the gateway's process, e.g. `--max-old-space-size=96` (none by default). */
+const GATEWAY_FLAGS = (process.env.BENCH_GATEWAY_FLAGS ?? '').split(/\s+/).filter(Boolean);
 const PRICE_MICROS = 800_000; // KES 0.8000 per part, as the simulator reports it
+// The built CLI of the installed gateway (`pnpm bench:campaigns` builds it first).
+const GATEWAY_CLI = join(
+  dirname(createRequire(import.meta.url).resolve('@msg/gateway/package.json')),
+  'bin',
+  'msg.js',
+);
 const work = mkdtempSync(join(tmpdir(), 'msg-bench-campaigns-'));
 
 /** The validation report, as the API shows it. */
@@ -35,31 +45,53 @@ interface Server {
   child: ChildProcess;
 }
 
-async function startServer(...args: string[]): Promise<Server> {
+/** The simulator, in its own process (server.ts, through tsx). */
+async function startSimulator(): Promise<Server> {
+  const child = spawn(
+    process.execPath,
+    ['--conditions=@msg/source', '--import', 'tsx', join(here, 'server.ts'), 'simulator'],
+    { cwd: join(here, '..'), stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const line = await firstLine(child, (text) => text.startsWith('{"url"'));
+  return { ...(JSON.parse(line) as { url: string; pid: number }), child };
+}
+
+/**
+ * The gateway as it is deployed: the built CLI (`msg start --config`), plain Node, no TypeScript
+ * loader, so its RSS is the RSS an operator sees. The config is the one gateway.ts writes.
+ */
+async function startGateway(simulatorUrl: string): Promise<Server> {
+  const config = join(work, 'gateway.json');
+  writeFileSync(config, JSON.stringify(gatewayConfig(join(work, 'gateway.sqlite'), simulatorUrl)));
   const child = spawn(
     process.execPath,
     [
-      ...(args[0] === 'gateway' && process.env.BENCH_GATEWAY_HEAP_MB
-        ? [`--max-old-space-size=${process.env.BENCH_GATEWAY_HEAP_MB}`]
-        : []),
-      '--conditions=@msg/source',
-      '--import',
-      'tsx',
-      join(here, 'server.ts'),
-      ...args,
+      ...GATEWAY_FLAGS,
+      ...(process.env.BENCH_MEMORY_LOG ? ['--import', join(here, 'memory-log.mjs')] : []),
+      GATEWAY_CLI,
+      'start',
+      '--config',
+      config,
+      '--port',
+      '0',
     ],
-    { cwd: join(here, '..'), stdio: ['ignore', 'pipe', 'inherit'] },
+    { cwd: work, stdio: ['ignore', 'pipe', 'inherit'] },
   );
-  const started = await new Promise<{ url: string; pid: number }>((resolve, reject) => {
+  const line = await firstLine(child, (text) => text.startsWith('msg gateway listening on '));
+  return { url: line.slice('msg gateway listening on '.length).trim(), pid: child.pid as number, child };
+}
+
+/** The first line of the child's output that `match` accepts; rejects if the child exits first. */
+function firstLine(child: ChildProcess, match: (line: string) => boolean): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
     let output = '';
     child.stdout?.on('data', (chunk) => {
       output += chunk;
-      const line = output.split('\n').find((candidate) => candidate.startsWith('{"url"'));
-      if (line) resolve(JSON.parse(line) as { url: string; pid: number });
+      const line = output.split('\n').find(match);
+      if (line) resolve(line);
     });
-    child.on('exit', (code) => reject(new Error(`${args[0]} server exited with ${code}`)));
+    child.on('exit', (code) => reject(new Error(`server exited with ${code}: ${output}`)));
   });
-  return { ...started, child };
 }
 
 /** The process's resident set, in MB, from /proc (Linux). */
@@ -188,10 +220,10 @@ async function anchor(simulatorUrl: string, total: number): Promise<number> {
   return total / seconds;
 }
 
-const simulator = await startServer('simulator');
+const simulator = await startSimulator();
 const simulatorUrl = simulator.url;
 const accepted = async () => (await api(simulatorUrl, 'GET', '/accepted', API_KEY)).accepted as number;
-const gateway = await startServer('gateway', join(work, 'gateway.sqlite'), simulatorUrl);
+const gateway = await startGateway(simulatorUrl);
 let phase = 'start';
 const rssByPhase: Record<string, number> = {};
 const rss: number[] = [];
@@ -281,7 +313,7 @@ try {
       bulkPerSecond: Math.round(bulkSmall.perSecond),
       oneByOnePerSecond: Math.round(single.perSecond),
     },
-    gatewayHeapCapMb: process.env.BENCH_GATEWAY_HEAP_MB ? Number(process.env.BENCH_GATEWAY_HEAP_MB) : null,
+    gatewayFlags: GATEWAY_FLAGS,
     ratios: {
       bulkToAnchor: Number((bulk.perSecond / anchorPerSecond).toFixed(3)),
       oneByOneToAnchor: Number((single.perSecond / anchorPerSecond).toFixed(3)),
@@ -292,7 +324,13 @@ try {
   };
 } finally {
   clearInterval(sampler);
-  gateway.child.kill('SIGTERM');
-  simulator.child.kill('SIGTERM');
+  await Promise.all(
+    [gateway.child, simulator.child].map(async (child) => {
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      await exited;
+    }),
+  );
+  rmSync(work, { recursive: true, force: true });
 }
 console.log(JSON.stringify(result));

@@ -89,18 +89,42 @@ export function splitSms(text: string, options: SmsSegmentOptions = {}): string[
   return parts;
 }
 
+/**
+ * Segments of a text, counted without building them: this runs for every message a campaign
+ * prices, so it walks the text twice at most and allocates nothing per character.
+ */
 export function countSmsSegments(text: string, options: SmsSegmentOptions = {}): SmsSegmentInfo {
-  const encoding = detectSmsEncoding(text);
-  const costs = unitCosts(text, encoding);
-  const units = costs.reduce((sum, [, cost]) => sum + cost, 0);
+  let gsmUnits = 0;
+  let ucsUnits = 0;
+  let characters = 0;
+  let gsm = true;
+  for (const char of text) {
+    characters++;
+    ucsUnits += char.length;
+    if (gsm) {
+      const cost = gsmCost(char);
+      if (cost === undefined) gsm = false;
+      else gsmUnits += cost;
+    }
+  }
+  const encoding: SmsEncoding = gsm ? 'GSM-7' : 'UCS-2';
+  const units = gsm ? gsmUnits : ucsUnits;
   const single = units <= SINGLE[encoding];
-  return {
-    encoding,
-    units,
-    segments: text.length === 0 ? 0 : single ? 1 : splitSms(text, options).length,
-    unitsPerSegment: single ? SINGLE[encoding] : CONCATENATED[encoding][options.referenceBits ?? 8],
-    characters: costs.length,
-  };
+  const capacity = CONCATENATED[encoding][options.referenceBits ?? 8];
+  let segments = text.length === 0 ? 0 : 1;
+  if (!single) {
+    // The greedy split of `splitSms`, counted: a character that would overflow a part starts the next.
+    let used = 0;
+    for (const char of text) {
+      const cost = gsm ? (gsmCost(char) as number) : char.length;
+      if (used + cost > capacity) {
+        segments++;
+        used = 0;
+      }
+      used += cost;
+    }
+  }
+  return { encoding, units, segments, unitsPerSegment: single ? SINGLE[encoding] : capacity, characters };
 }
 
 /** GSM-7 text as unpacked septets, one per octet (the form SMPP's data_coding 0 carries). */

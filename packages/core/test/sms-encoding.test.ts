@@ -60,6 +60,32 @@ describe('SMS encoding', () => {
     expect(countSmsSegments('x'.repeat(400)).segments).toBe(3);
   });
 
+  it('counts as many segments as splitSms makes parts, whatever the mix of characters', () => {
+    // Pieces that sit on every boundary: basic and extension GSM, a UCS-2 letter, a surrogate pair.
+    const pieces = ['a', 'Z', ' ', '€', '{', 'ñ', 'Ж', '😀', '\n'];
+    let seed = 7;
+    const next = () => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed;
+    };
+    for (let run = 0; run < 400; run++) {
+      const length = next() % 420;
+      let text = '';
+      for (let index = 0; index < length; index++) {
+        // Mostly GSM text, now and then a character that changes the encoding or costs two units.
+        const pick = next() % 100;
+        text += pick < 80 ? (pieces[pick % 3] as string) : (pieces[3 + (pick % 6)] as string);
+      }
+      const info = countSmsSegments(text);
+      const parts = text === '' ? [] : splitSms(text);
+      expect(info.segments, JSON.stringify(text)).toBe(parts.length);
+      expect(info.characters).toBe([...text].length);
+      expect(countSmsSegments(text, { referenceBits: 16 }).segments).toBe(
+        text === '' ? 0 : splitSms(text, { referenceBits: 16 }).length,
+      );
+    }
+  });
+
   it('round-trips GSM-7 septets including the escape table', () => {
     const text = 'Price: €5 {ok} @home';
     const septets = encodeGsm7(text);

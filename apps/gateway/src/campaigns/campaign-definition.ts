@@ -8,6 +8,7 @@ const FIELDS = new Set([
   'template',
   'from',
   'provider',
+  'route',
   'ratePerSecond',
   'scheduledAt',
   'callbackUrl',
@@ -21,12 +22,15 @@ const isString = (value: unknown, max: number): value is string =>
 
 /**
  * A campaign as the API takes it (JSON body, or the `campaign` field of an upload), checked whole:
- * every problem in one 400 with its path. The provider must exist and serve the channel.
+ * every problem in one 400 with its path. The provider must exist and serve the channel; so must
+ * the route (one of its providers), and a campaign names one or the other.
  */
 export function parseCampaignDefinition(
   raw: unknown,
   context: {
     providers: ReadonlyMap<string, Channel>;
+    /** Each route's providers with the channel each serves (the router's routes). */
+    routes: ReadonlyMap<string, ReadonlyArray<{ id: string; channel: Channel }>>;
     callbackTargets: CallbackTargetPolicy;
     now: number;
     /** Inline `recipients` are allowed (the JSON body) or not (an upload's field). */
@@ -114,6 +118,23 @@ export function parseCampaignDefinition(
       });
     }
   }
+  const route = body.route;
+  if (route !== undefined) {
+    const providers = typeof route === 'string' ? context.routes.get(route) : undefined;
+    if (provider !== undefined) {
+      issues.push({ path: 'route', message: 'a campaign names a route or a provider, not both' });
+    } else if (typeof route !== 'string' || providers === undefined) {
+      issues.push({
+        path: 'route',
+        message: `unknown route ${JSON.stringify(route)} (routes: ${[...context.routes.keys()].join(', ')})`,
+      });
+    } else if (!providers.some((entry) => entry.channel === channel)) {
+      issues.push({
+        path: 'route',
+        message: `route "${route}" has no provider that serves ${String(channel)}`,
+      });
+    }
+  }
   const rate = body.ratePerSecond;
   if (
     rate !== undefined &&
@@ -159,6 +180,7 @@ export function parseCampaignDefinition(
     },
     ...(from !== undefined ? { from } : {}),
     ...(provider !== undefined ? { provider: provider as string } : {}),
+    ...(route !== undefined ? { route: route as string } : {}),
     ...(rate !== undefined ? { ratePerSecond: rate as number } : {}),
     ...(scheduledAt !== undefined ? { scheduledAt } : {}),
     ...(body.callbackUrl !== undefined ? { callbackUrl: body.callbackUrl as string } : {}),

@@ -67,6 +67,7 @@ export function campaignMessage(
     apiKeyId: campaign.apiKeyId,
     callbackUrl: definition.callbackUrl,
     overrideProvider: definition.provider,
+    overrideRoute: definition.route,
     campaignId: campaign.id,
     charge: held,
     createdAt: context.now,

@@ -17,7 +17,7 @@ export interface CampaignRunnerOptions {
   prices: PriceTable;
   costs: SendCosts;
   config: GatewayConfig['campaigns'];
-  /** Providers a campaign may use: its override, else every provider of its channel. */
+  /** Providers a campaign may use: its provider, its route's, else every provider of its channel. */
   providersFor: (campaign: CampaignRecord) => readonly string[];
   logger: Logger;
   now: () => number;
@@ -185,7 +185,11 @@ export class CampaignRunner {
       outcomes = await router.sendBatch(
         chunk.map((stored) => stored.message),
         {
-          override: campaign.definition.provider ? { provider: campaign.definition.provider } : undefined,
+          override: campaign.definition.provider
+            ? { provider: campaign.definition.provider }
+            : campaign.definition.route
+              ? { route: campaign.definition.route }
+              : undefined,
           maxBatchSize: this.options.config.batchSize,
         },
       );

@@ -1,4 +1,11 @@
-import { type Attempt, type Logger, type RoutedSend, type Router, RoutingError } from '@msg/core';
+import {
+  type Attempt,
+  type Logger,
+  type RoutedSend,
+  type Router,
+  RoutingError,
+  type RoutingOverride,
+} from '@msg/core';
 import { statusCallback } from '../callbacks/callback-body.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { ReceiptPlan } from '../receipts/receipt-plan.js';
@@ -46,6 +53,13 @@ export interface SendCosts {
 const CLAIM_RETRY_MS = 1000;
 
 /** A send's attempts after an earlier call outside it (a bulk request): that call first, the rest renumbered. */
+/** The message's own routing override (a provider or a route it was given), if any. */
+export function routingOverride(stored: StoredMessage): RoutingOverride | undefined {
+  if (stored.overrideProvider) return { provider: stored.overrideProvider };
+  if (stored.overrideRoute) return { route: stored.overrideRoute };
+  return undefined;
+}
+
 function afterPrior(prior: Attempt, attempts: readonly Attempt[]): Attempt[] {
   // Sent again after an ambiguous call: the recipient may get it twice.
   const first =
@@ -269,7 +283,7 @@ export class Dispatcher {
     try {
       routed = await router.send(stored.message, {
         signal: controller.signal,
-        override: stored.overrideProvider ? { provider: stored.overrideProvider } : undefined,
+        override: routingOverride(stored),
         tried: prior?.trigger ? { provider: prior.provider, trigger: prior.trigger } : undefined,
       });
       if (prior) routed = { ...routed, attempts: afterPrior(prior, routed.attempts) };

@@ -28,6 +28,7 @@ export function campaignView(
     template: definition.template,
     from: definition.from,
     provider: definition.provider,
+    route: definition.route,
     ratePerSecond: definition.ratePerSecond,
     scheduledAt: iso(definition.scheduledAt),
     callbackUrl: definition.callbackUrl,

@@ -3,6 +3,7 @@ import multipart from '@fastify/multipart';
 import { ValidationError } from '@msg/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { parseCampaignDefinition } from '../campaigns/campaign-definition.js';
+import { campaignProviders } from '../campaigns/campaign-providers.js';
 import { type RecipientSink, readCsv, readInline, readNdjson } from '../campaigns/recipient-sources.js';
 import { RecipientValidator, UploadError } from '../campaigns/recipient-validator.js';
 import { recipientEstimate } from '../costs/price-table.js';
@@ -45,11 +46,7 @@ export async function registerCampaignRoutes(app: FastifyInstance, context: Serv
   });
 
   const providersFor = (runtime: GatewayRuntime, definition: CampaignDefinition): string[] =>
-    definition.provider
-      ? [definition.provider]
-      : [...runtime.channels].flatMap(([id, channel]) =>
-          channel === definition.template.channel ? [id] : [],
-        );
+    campaignProviders(definition, runtime.channels, runtime.routes);
 
   const owned = async (request: FastifyRequest<{ Params: { id: string } }>): Promise<CampaignRecord> => {
     const campaign = await campaigns.get(request.params.id);
@@ -139,6 +136,7 @@ export async function registerCampaignRoutes(app: FastifyInstance, context: Serv
     try {
       return parseCampaignDefinition(raw, {
         providers: runtime.channels,
+        routes: runtime.routes,
         callbackTargets: context.callbackTargets,
         now: now(),
         inline,

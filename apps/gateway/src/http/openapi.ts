@@ -62,6 +62,11 @@ const campaignSchema = {
     },
     from: { description: 'SMS sender id or number; email address or { email, name }' },
     provider: { type: 'string', description: 'Force this provider instance (it must serve the channel)' },
+    route: {
+      type: 'string',
+      description:
+        'Send through this route (by id) instead of the one its match picks; a route or a provider, not both',
+    },
     ratePerSecond: { type: 'number', description: 'Messages per second at most' },
     scheduledAt: { type: 'string', format: 'date-time' },
     callbackUrl: { type: 'string', description: "Each message's status callbacks" },

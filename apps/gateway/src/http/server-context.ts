@@ -2,6 +2,7 @@ import type { Channel, Logger, Router } from '@msg/core';
 import { CallbackTargetPolicy } from '../callbacks/callback-target.js';
 import type { CallbackWorker } from '../callbacks/callback-worker.js';
 import type { BulkRollout } from '../campaigns/bulk-rollout.js';
+import { type RouteProviders, routeProviders } from '../campaigns/campaign-providers.js';
 import type { CampaignRunner } from '../campaigns/campaign-runner.js';
 import type { GatewayConfig } from '../config/config-schema.js';
 import { type GatewayContainer, Tokens } from '../container.js';
@@ -35,6 +36,8 @@ export interface GatewayRuntime {
   ingest: IngestContext;
   providers: ReadonlyMap<string, HostedProvider>;
   channels: ReadonlyMap<string, Channel>;
+  /** Each route's providers (campaigns name a route). */
+  routes: RouteProviders;
   campaigns: CampaignRunner;
   bulkRollout: BulkRollout;
 }
@@ -110,6 +113,7 @@ export class ServerContext {
         ingest: this.container.get(Tokens.Ingest),
         providers: new Map(providers.map((hosted) => [hosted.entry.id, hosted])),
         channels: new Map(providers.map((hosted) => [hosted.entry.id, hosted.provider.channel])),
+        routes: routeProviders(this.container.get(Tokens.Router)),
         campaigns: this.container.get(Tokens.CampaignRunner),
         bulkRollout: this.container.get(Tokens.BulkRollout),
       };

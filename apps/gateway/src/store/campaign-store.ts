@@ -30,6 +30,8 @@ export interface CampaignDefinition {
   from?: string | { email: string; name?: string | undefined } | undefined;
   /** Forces this provider instance for every message (else the routes decide). */
   provider?: string | undefined;
+  /** Sends every message through this route (by id) instead of the route its match would pick. */
+  route?: string | undefined;
   /** Messages per second at most, over the whole campaign. */
   ratePerSecond?: number | undefined;
   /** When to start sending (ms since the epoch); at `start` when absent. */

@@ -24,6 +24,8 @@ export interface StoredMessage {
   ingress?: MessageIngress | undefined;
   /** Force this provider instance (per-message override). */
   overrideProvider?: string | undefined;
+  /** Go through this route instead of the one its match picks (a campaign's route). */
+  overrideRoute?: string | undefined;
   providerId?: string | undefined;
   providerMessageId?: string | undefined;
   routingReason?: string | undefined;

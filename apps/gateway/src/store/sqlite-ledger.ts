@@ -38,6 +38,11 @@ export class SqliteLedger implements LedgerStore {
         `INSERT INTO credit_ledger (account, kind, amount, message_id, campaign_id, reference, created_at)
          VALUES (@account, @kind, @amount, @messageId, @campaignId, @reference, @createdAt) RETURNING *`,
       ),
+      // The same entry when nobody reads it back (every message's hold and settlement).
+      record: db.prepare(
+        `INSERT INTO credit_ledger (account, kind, amount, message_id, campaign_id, reference, created_at)
+         VALUES (@account, @kind, @amount, @messageId, @campaignId, @reference, @createdAt)`,
+      ),
       ensureAccount: db.prepare(
         'INSERT INTO credit_accounts (account) VALUES (?) ON CONFLICT (account) DO NOTHING',
       ),
@@ -66,8 +71,17 @@ export class SqliteLedger implements LedgerStore {
     entry: Omit<LedgerEntry, 'id'>,
     effect: { held?: number; debited?: number } = {},
   ): LedgerEntry {
+    return toEntry(this.insertInWrite(entry, effect, true) as Row);
+  }
+
+  /** The entry and its effect on the account's totals; the stored row only when `returning`. */
+  private insertInWrite(
+    entry: Omit<LedgerEntry, 'id'>,
+    effect: { held?: number; debited?: number },
+    returning: boolean,
+  ): unknown {
     this.statements.ensureAccount.run(entry.account);
-    const row = this.statements.append.get({
+    const values = {
       account: entry.account,
       kind: entry.kind,
       amount: entry.amountMicros,
@@ -75,14 +89,15 @@ export class SqliteLedger implements LedgerStore {
       campaignId: entry.campaignId ?? null,
       reference: entry.reference ?? null,
       createdAt: entry.createdAt,
-    }) as Row;
+    };
+    const row = returning ? this.statements.append.get(values) : this.statements.record.run(values);
     this.statements.adjust.run({
       account: entry.account,
       amount: entry.amountMicros,
       held: effect.held ?? 0,
       debited: effect.debited ?? 0,
     });
-    return toEntry(row);
+    return row;
   }
 
   /** Inside a write: reserves `micros` or throws `InsufficientCreditError` (the write then stores nothing). */
@@ -97,9 +112,10 @@ export class SqliteLedger implements LedgerStore {
       throw new InsufficientCreditError({ account, balanceMicros: balance ?? 0, requiredMicros: micros });
     }
     if (micros === 0) return;
-    this.appendInWrite(
+    this.insertInWrite(
       { account, kind: 'reserve', amountMicros: -micros, ...subject, createdAt: now },
       { held: micros },
+      false,
     );
   }
 
@@ -111,9 +127,10 @@ export class SqliteLedger implements LedgerStore {
     now: number,
   ): void {
     if (micros <= 0) return;
-    this.appendInWrite(
+    this.insertInWrite(
       { account, kind: 'release', amountMicros: micros, ...subject, createdAt: now },
       { held: -micros },
+      false,
     );
   }
 
@@ -126,9 +143,10 @@ export class SqliteLedger implements LedgerStore {
     if (account !== undefined) {
       this.releaseInWrite(account, settlement.heldMicros, { messageId, campaignId }, now);
       if (debitMicros !== undefined && debitMicros > 0) {
-        this.appendInWrite(
+        this.insertInWrite(
           { account, kind: 'debit', amountMicros: -debitMicros, messageId, campaignId, createdAt: now },
           { debited: debitMicros },
+          false,
         );
       }
     }

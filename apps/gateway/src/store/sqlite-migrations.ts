@@ -326,4 +326,6 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
      amount INTEGER NOT NULL
    );
    CREATE INDEX message_costs_at ON message_costs (at);`,
+  // A campaign sent on a route of its own: its messages name the route.
+  `ALTER TABLE messages ADD COLUMN override_route TEXT;`,
 ];

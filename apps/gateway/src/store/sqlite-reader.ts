@@ -59,28 +59,45 @@ interface Pending {
  * back to the store's connection.
  */
 export class SqliteReader implements SqliteRead {
-  private readonly worker: Worker;
+  private worker: Worker | undefined;
+  private started: Promise<void> | undefined;
   private readonly pending = new Map<number, Pending>();
   private nextId = 0;
   private failed = false;
   private stopped: Promise<void> | undefined;
   private readonly fallback: SqliteRead;
-  /** Settles once the worker runs, or with why it cannot (its reads then run on the connection). */
-  readonly online: Promise<void>;
 
-  constructor(db: Database.Database, path: string) {
+  constructor(
+    db: Database.Database,
+    private readonly path: string,
+  ) {
     this.fallback = readsOnConnection(db);
+  }
+
+  /**
+   * Settles once the worker runs, or with why it cannot (its reads then run on the connection).
+   * The worker starts with the first read, not with the store: a gateway nobody asks for an
+   * analysis (a campaign sender, say) saves the memory of a thread and its connection.
+   */
+  get online(): Promise<void> {
+    this.start();
+    return this.started as Promise<void>;
+  }
+
+  private start(): Worker {
+    if (this.worker) return this.worker;
     const driver = createRequire(import.meta.url).resolve('better-sqlite3');
-    this.worker = new Worker(WORKER, { eval: true, workerData: { driver, path } });
-    this.worker.unref();
-    this.online = new Promise<void>((resolve, reject) => {
-      this.worker.once('online', resolve);
-      this.worker.once('error', reject);
-      this.worker.once('exit', () => reject(new Error('[msg] [store] the reader thread stopped')));
+    const worker = new Worker(WORKER, { eval: true, workerData: { driver, path: this.path } });
+    this.worker = worker;
+    worker.unref();
+    this.started = new Promise<void>((resolve, reject) => {
+      worker.once('online', resolve);
+      worker.once('error', reject);
+      worker.once('exit', () => reject(new Error('[msg] [store] the reader thread stopped')));
     });
     // Nobody need wait for it: a worker that cannot start hands its reads back.
-    this.online.catch(() => {});
-    this.worker.on('message', (answer: { id: number; rows?: unknown; error?: string }) => {
+    this.started.catch(() => {});
+    worker.on('message', (answer: { id: number; rows?: unknown; error?: string }) => {
       const pending = this.pending.get(answer.id);
       if (!pending) return;
       this.pending.delete(answer.id);
@@ -92,8 +109,9 @@ export class SqliteReader implements SqliteRead {
       for (const pending of this.pending.values()) pending.reject(error);
       this.pending.clear();
     };
-    this.worker.on('error', fail);
-    this.worker.on('exit', () => fail(new Error('[msg] [store] the reader thread stopped')));
+    worker.on('error', fail);
+    worker.on('exit', () => fail(new Error('[msg] [store] the reader thread stopped')));
+    return worker;
   }
 
   get(sql: string, ...parameters: unknown[]): Promise<Record<string, unknown> | undefined> {
@@ -106,20 +124,21 @@ export class SqliteReader implements SqliteRead {
 
   private query(mode: 'get' | 'all', sql: string, parameters: unknown[]): Promise<unknown> {
     if (this.failed || this.stopped) return this.fallback[mode](sql, ...parameters);
+    const worker = this.start();
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       // Held while a read is out: a process must not exit with an answer on the way.
-      this.worker.ref();
-      this.worker.postMessage({ id, mode, sql, parameters });
+      worker.ref();
+      worker.postMessage({ id, mode, sql, parameters });
     }).finally(() => {
-      if (this.pending.size === 0 && !this.stopped) this.worker.unref();
+      if (this.pending.size === 0 && !this.stopped) worker.unref();
     });
   }
 
   /** Stops the worker (its connection closed); before the writer's connection closes. */
   stop(): Promise<void> {
-    this.stopped ??= stopWorker(this.worker);
+    this.stopped ??= this.worker ? stopWorker(this.worker) : Promise.resolve();
     return this.stopped;
   }
 }

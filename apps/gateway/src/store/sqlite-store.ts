@@ -55,6 +55,8 @@ export interface SqliteStoreOptions {
   path: string;
   /** `normal` survives a process crash (kill -9); `full` also a power loss, at a cost per write. */
   synchronous?: 'normal' | 'full';
+  /** The writer's page cache in MiB, with background checkpoints (SQLite's own 2 MiB otherwise). */
+  cacheMb?: number;
   /** Open without write access (inspection tools; tests of the unwritable-store path). */
   readonly?: boolean;
   /**
@@ -105,7 +107,7 @@ export class SqliteMessageStore extends OperationsDelegate implements MessageSto
       this.db.pragma('busy_timeout = 5000');
       this.db.pragma('foreign_keys = ON');
       if (options.checkpoints === 'background' && !options.readonly && options.path !== ':memory:') {
-        this.db.pragma('cache_size = -65536');
+        this.db.pragma(`cache_size = -${Math.round((options.cacheMb ?? 16) * 1024)}`);
         this.checkpointer = new SqliteCheckpointer(this.db, options.path);
         this.reader = new SqliteReader(this.db, options.path);
       }
@@ -125,11 +127,18 @@ export class SqliteMessageStore extends OperationsDelegate implements MessageSto
     this.statements = {
       insertMessage: db.prepare(
         `INSERT INTO messages (id, channel, payload, status, dispatch_state, api_key_id, idempotency_key, callback_url,
-           ingress, override_provider, created_at, updated_at, claimed_by, campaign_id, charge_account, charge_held)
+           ingress, override_provider, override_route, created_at, updated_at, claimed_by, campaign_id, charge_account,
+           charge_held)
          VALUES (@id, @channel, @payload, @status, @dispatchState, @apiKeyId, @idempotencyKey, @callbackUrl,
-           @ingress, @overrideProvider, @createdAt, @updatedAt, @claimedBy, @campaignId, @chargeAccount, @chargeHeld)`,
+           @ingress, @overrideProvider, @overrideRoute, @createdAt, @updatedAt, @claimedBy, @campaignId, @chargeAccount,
+           @chargeHeld)`,
       ),
       getMessage: db.prepare('SELECT * FROM messages WHERE id = ?'),
+      // What finishing a dispatch reads of the message: not its payload, which can be kilobytes.
+      finishing: db.prepare(
+        `SELECT status, charged, dispatch_state, charge_held, charge_account, campaign_id, api_key_id, provider_id,
+           error_kind FROM messages WHERE id = ?`,
+      ),
       insertRecipient: db.prepare(
         'INSERT OR IGNORE INTO message_recipients (recipient, created_at, message_id) VALUES (?, ?, ?)',
       ),
@@ -451,6 +460,7 @@ export class SqliteMessageStore extends OperationsDelegate implements MessageSto
       callbackUrl: message.callbackUrl ?? null,
       ingress: message.ingress ? JSON.stringify(message.ingress) : null,
       overrideProvider: message.overrideProvider ?? null,
+      overrideRoute: message.overrideRoute ?? null,
       createdAt: message.createdAt,
       updatedAt: message.updatedAt,
       claimedBy: claimedBy ?? null,
@@ -605,7 +615,7 @@ export class SqliteMessageStore extends OperationsDelegate implements MessageSto
       for (const attempt of outcome.attempts ?? []) this.upsertAttempt(attempt);
       if (outcome.callback) this.queueCallback(messageId, outcome.callback, now);
       // A receipt may have arrived before the send returned: keep whichever status is further on.
-      const current = this.statements.getMessage.get(messageId) as Row | undefined;
+      const current = this.statements.finishing.get(messageId) as Row | undefined;
       const status =
         current && !canAdvanceStatus(current.status as DeliveryStatus, outcome.status)
           ? (current.status as DeliveryStatus)

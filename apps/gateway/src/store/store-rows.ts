@@ -58,6 +58,7 @@ export function toMessage(row: Row): StoredMessage {
     callbackUrl: (row.callback_url as string | null) ?? undefined,
     ingress: row.ingress ? JSON.parse(row.ingress as string) : undefined,
     overrideProvider: (row.override_provider as string | null) ?? undefined,
+    overrideRoute: (row.override_route as string | null) ?? undefined,
     providerId: (row.provider_id as string | null) ?? undefined,
     providerMessageId: (row.provider_message_id as string | null) ?? undefined,
     routingReason: (row.routing_reason as string | null) ?? undefined,

@@ -10,6 +10,11 @@ import { orderProviders, type StrategyContext } from './strategies.js';
 export interface RoutingOverride {
   /** Send through this provider only (tests, support). Halted or emergency-stopped providers refuse it. */
   provider?: string | undefined;
+  /**
+   * Go through this route (by id) instead of the first whose match fits: its strategy, failover,
+   * migration and breakers, as if it had matched (a campaign sent on a route of its own).
+   */
+  route?: string | undefined;
   /** Put the message on this side of the route's migration, whatever its bucket. */
   side?: MigrationSide | undefined;
 }
@@ -141,7 +146,9 @@ function chooseSide(
  */
 export function decideOnRoute(input: DecisionInput): RoutingDecision {
   const { message, route, store, override } = input;
-  const reasons: string[] = [route.description];
+  const reasons: string[] = [
+    override?.route === undefined ? route.description : `${route.description}, named by the override`,
+  ];
   const excluded: ExcludedProvider[] = [];
   const entries = route.providers[message.channel];
   if (entries.length === 0) reasons.push(`no provider of the route serves ${message.channel}`);

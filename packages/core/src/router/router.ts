@@ -335,11 +335,14 @@ export class Router {
     message: Message,
     options: Omit<RouterSendOptions, 'signal'>,
   ): { route: CompiledRoute; decision: RoutingDecision } {
-    const route = matchRoute(this.routes, message, this.carriers);
+    const override = options.override;
+    const route =
+      override?.route === undefined
+        ? matchRoute(this.routes, message, this.carriers)
+        : this.namedRoute(override.route, message.channel);
     if (route === undefined) {
       throw new RoutingError('MSG_ERR_ROUTING_NO_ROUTE', `no route matches message ${message.id}`);
     }
-    const override = options.override;
     if (override?.provider !== undefined) {
       const forced = this.runtimes.get(override.provider);
       if (forced === undefined || forced.provider.channel !== message.channel) {
@@ -367,6 +370,23 @@ export class Router {
     });
     if (route.migration) decision.destination = this.destinationOf(message);
     return { route, decision };
+  }
+
+  /** The route an override names; a `ValidationError` when there is none or it cannot carry the channel. */
+  private namedRoute(id: string, channel: Channel): CompiledRoute {
+    const route = this.routes.find((candidate) => candidate.id === id);
+    const problem =
+      route === undefined
+        ? `unknown route "${id}" (routes: ${this.routes.map((candidate) => candidate.id).join(', ')})`
+        : route.providers[channel].length === 0
+          ? `route "${id}" has no provider that serves ${channel}`
+          : undefined;
+    if (problem !== undefined) {
+      throw new ValidationError([{ path: 'override.route', message: problem }], {
+        subject: 'invalid routing override',
+      });
+    }
+    return route as CompiledRoute;
   }
 
   /**

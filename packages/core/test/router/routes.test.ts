@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ValidationError } from '../../src/errors.js';
 import { CarrierLookup, ZAMBIA_CARRIERS } from '../../src/router/carriers.js';
 import type { RouterConfig } from '../../src/router/config.js';
 import { Router } from '../../src/router/router.js';
@@ -88,6 +89,36 @@ describe('route matching', () => {
 
   it('explains the match in the decision', () => {
     expect(router.decide(sms('+260955123456')).reason).toBe('route "zamtel" (carrier zamtel)');
+  });
+
+  it('goes through the route an override names instead of the matching one, and says so', async () => {
+    // A Zamtel number matches `zamtel`; the override sends it through `kenya` as if it had matched.
+    const decision = router.decide(sms('+260955123456'), { override: { route: 'kenya' } });
+    expect(decision).toMatchObject({ route: 'kenya', candidates: ['kenya-provider'] });
+    expect(decision.reasons[0]).toBe('route "kenya" (country KE), named by the override');
+    const sent = await router.send(sms('+260955123456'), { override: { route: 'kenya' } });
+    expect(sent.provider).toBe('kenya-provider');
+  });
+
+  it('refuses an override naming an unknown route or one with no provider of the channel', () => {
+    const refusal = (override: { route: string }, message = sms()) => {
+      try {
+        router.decide(message, { override });
+      } catch (error) {
+        expect(ValidationError.isInstance(error)).toBe(true);
+        return (error as ValidationError).issues;
+      }
+      throw new Error('no refusal');
+    };
+    expect(refusal({ route: 'nowhere' })).toEqual([
+      {
+        path: 'override.route',
+        message: 'unknown route "nowhere" (routes: otp, bank, zamtel, mtn, kenya, email, default)',
+      },
+    ]);
+    expect(refusal({ route: 'email' })).toEqual([
+      { path: 'override.route', message: 'route "email" has no provider that serves sms' },
+    ]);
   });
 
   it('throws a RoutingError when no route matches', () => {

@@ -300,4 +300,6 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
      last_seen_at BIGINT NOT NULL
    );
    CREATE INDEX dashboard_sessions_created ON dashboard_sessions (created_at);`,
+  // A campaign sent on a route of its own (see the SQLite store's migration of the same name).
+  `ALTER TABLE messages ADD COLUMN override_route TEXT;`,
 ];

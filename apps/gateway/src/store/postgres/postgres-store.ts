@@ -71,7 +71,8 @@ export interface PostgresStoreOptions {
 type Queryable = Pick<PoolClient, 'query'>;
 
 const MESSAGE_COLUMNS = `id, channel, payload, status, dispatch_state, api_key_id, idempotency_key, callback_url,
-  ingress, override_provider, created_at, updated_at, claimed_by, campaign_id, charge_account, charge_held`;
+  ingress, override_provider, created_at, updated_at, claimed_by, campaign_id, charge_account, charge_held,
+  override_route`;
 /** The number of stored attempts, returned with a claimed message so a re-dispatch continues their numbering. */
 const ATTEMPT_COUNT =
   '(SELECT COALESCE(MAX(a.sequence), 0) FROM attempts AS a WHERE a.message_id = m.id) AS attempt_count';
@@ -84,7 +85,7 @@ function messageInsert(message: StoredMessage, payload: string, claimedBy?: stri
   return [
     `WITH inserted AS (
          INSERT INTO messages (${MESSAGE_COLUMNS})
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $18) RETURNING id)
        INSERT INTO message_recipients (recipient, created_at, message_id)
          SELECT recipient, $11, (SELECT id FROM inserted) FROM unnest($17::text[]) AS recipient
        ON CONFLICT DO NOTHING`,
@@ -106,6 +107,7 @@ function messageInsert(message: StoredMessage, payload: string, claimedBy?: stri
       message.charge?.account ?? null,
       message.charge?.heldMicros ?? null,
       recipientsOf(message.message),
+      message.overrideRoute ?? null,
     ],
   ];
 }
