@@ -235,13 +235,32 @@ export function describeCampaignStore(name: string, open: () => Promise<MessageS
       await campaignWith('c1', 2, 10_000);
       await store.ledger.topUp('acme', 100_000, 'test', 1500);
       await store.campaigns.start('c1', { state: 'running', bulk: false, reserveMicros: 20_000 }, 1600);
-      await store.campaigns.materialize('c1', [messageFor('c1', 1, 10_000)], undefined);
+      const withCallback = messageFor('c1', 1, 10_000);
+      withCallback.message.callbackUrl = 'https://client.example/status';
+      await store.campaigns.materialize('c1', [withCallback], undefined);
       await store.campaigns.cancel('c1', 3000);
       const message = await store.get('c1-m1');
       expect(message).toMatchObject({
         status: 'failed',
         dispatchState: 'done',
         error: { code: 'MSG_CAMPAIGN_CANCELLED' },
+      });
+      // Its final status goes to the client, as any message's would.
+      const callbacks = await store.dueCallbacks(3000, 10);
+      expect(callbacks.map((callback) => [callback.messageId, callback.url])).toEqual([
+        ['c1-m1', 'https://client.example/status'],
+      ]);
+      expect(JSON.parse(callbacks[0]?.body as string)).toEqual({
+        type: 'message.status',
+        id: 'c1-m1',
+        sequence: 1,
+        status: 'failed',
+        error: {
+          kind: 'routing',
+          code: 'MSG_CAMPAIGN_CANCELLED',
+          message: 'the campaign was cancelled before this message was sent',
+        },
+        occurredAt: new Date(3000).toISOString(),
       });
       expect(await store.ledger.balance('acme')).toMatchObject({ balanceMicros: 100_000, heldMicros: 0 });
       expect(await store.claimNext('a', 10, 4000)).toEqual([]);

@@ -1,6 +1,7 @@
 import type { BounceType, DeliveryStatus } from '@msg/core';
 import { sendgridEventCallback } from '../ingress/sendgrid-events.js';
 import { twilioStatusCallback } from '../ingress/twilio-status-callback.js';
+import { CANCELLED_ERROR_CODE, CANCELLED_ERROR_MESSAGE } from '../store/campaign-rows.js';
 import type { CallbackRequest, StoredMessage } from '../store/message-store.js';
 
 export interface StatusChange {
@@ -37,6 +38,15 @@ export function statusCallback(message: StoredMessage, change: StatusChange): Ca
       occurredAt: new Date(change.occurredAt).toISOString(),
     }),
   };
+}
+
+/** The final callback of a campaign message cancelled before it was sent: failed, and why. */
+export function cancelledCallback(message: StoredMessage, now: number): CallbackRequest | undefined {
+  return statusCallback(message, {
+    status: 'failed',
+    error: { kind: 'routing', code: CANCELLED_ERROR_CODE, message: CANCELLED_ERROR_MESSAGE },
+    occurredAt: now,
+  });
 }
 
 /**

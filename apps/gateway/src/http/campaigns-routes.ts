@@ -374,6 +374,8 @@ export async function registerCampaignRoutes(app: FastifyInstance, context: Serv
       if (!(await campaigns.cancel(campaign.id, now()))) {
         throw new HttpError(409, 'invalid_state', `campaign ${campaign.id} is already ${campaign.state}`);
       }
+      // The cancelled messages' final callbacks are queued: out they go.
+      runtime.callbacks.kick();
       return view((await campaigns.get(campaign.id)) as CampaignRecord, runtime);
     },
   );

@@ -18,6 +18,7 @@ import type {
 type Row = Record<string, unknown>;
 
 export const CANCELLED_ERROR_CODE = 'MSG_CAMPAIGN_CANCELLED';
+export const CANCELLED_ERROR_MESSAGE = 'the campaign was cancelled before this message was sent';
 
 /** Where a campaign message stands, as its counters are keyed. */
 export interface CountKey {

@@ -1,7 +1,9 @@
 import type Database from 'better-sqlite3';
+import { cancelledCallback } from '../callbacks/callback-body.js';
 import {
   aggregatesOf,
   CANCELLED_ERROR_CODE,
+  CANCELLED_ERROR_MESSAGE,
   type CountKey,
   progressOf,
   toCampaign,
@@ -20,7 +22,7 @@ import type {
   CampaignStore,
   ValidationReport,
 } from './campaign-store.js';
-import type { StoredMessage } from './message-store.js';
+import type { CallbackRequest, StoredMessage } from './message-store.js';
 import type { SqliteLedger } from './sqlite-ledger.js';
 
 type Row = Record<string, unknown>;
@@ -31,6 +33,8 @@ export interface SqliteCampaignsContext {
   /** The message store's own insert, inside a write (recipient index, dispatcher wake-up). */
   insertMessage: (message: StoredMessage, claimedBy: string | undefined) => void;
   toMessage: (row: Row) => StoredMessage;
+  /** The message store's own callback outbox, inside a write. */
+  queueCallback: (messageId: string, callback: CallbackRequest, now: number) => void;
 }
 
 /** Campaigns on the message store's SQLite database, in its transactions (see `SqliteMessageStore`). */
@@ -97,7 +101,7 @@ export class SqliteCampaigns implements CampaignStore {
       ),
       cancelMessage: db.prepare(
         `UPDATE messages SET dispatch_state = 'done', status = 'failed', error_kind = 'routing', error_code = ?,
-           error_message = 'the campaign was cancelled before this message was sent', charged = 0,
+           error_message = ?, charged = 0,
            next_attempt_at = NULL, claimed_by = NULL, updated_at = ?
          WHERE id = ? AND dispatch_state IN ('queued', 'waiting')`,
       ),
@@ -294,7 +298,16 @@ export class SqliteCampaigns implements CampaignStore {
       this.statements.countCancelled.run(cancelled, campaignId);
       for (const messageRow of this.statements.unclaimed.all(campaignId) as Row[]) {
         const message = this.context.toMessage(messageRow);
-        if (this.statements.cancelMessage.run(CANCELLED_ERROR_CODE, now, message.id).changes === 0) continue;
+        const cancelled = this.statements.cancelMessage.run(
+          CANCELLED_ERROR_CODE,
+          CANCELLED_ERROR_MESSAGE,
+          now,
+          message.id,
+        );
+        if (cancelled.changes === 0) continue;
+        // Its final status, to the client like any other: it will never be sent.
+        const callback = cancelledCallback(message, now);
+        if (callback) this.context.queueCallback(message.id, callback, now);
         this.moveInWrite(
           campaignId,
           { status: message.status, providerId: message.providerId, errorKind: message.error?.kind },

@@ -357,6 +357,7 @@ export class SqliteMessageStore extends OperationsDelegate implements MessageSto
       insertMessage: (message, claimedBy) =>
         this.insertMessage(message, serialize(message.message), claimedBy),
       toMessage,
+      queueCallback: (messageId, callback, now) => this.queueCallback(messageId, callback, now),
     });
   }
 

@@ -1,6 +1,8 @@
+import { cancelledCallback } from '../../callbacks/callback-body.js';
 import {
   aggregatesOf,
   CANCELLED_ERROR_CODE,
+  CANCELLED_ERROR_MESSAGE,
   type CountKey,
   progressOf,
   toCampaign,
@@ -20,7 +22,8 @@ import type {
   ValidationReport,
 } from '../campaign-store.js';
 import { InsufficientCreditError } from '../campaign-store.js';
-import type { StoredMessage } from '../message-store.js';
+import type { CallbackRequest, StoredMessage } from '../message-store.js';
+import { toRevivedMessage } from '../store-rows.js';
 import type { PostgresConnection } from './postgres-connection.js';
 import type { PostgresLedger, Queryable } from './postgres-ledger.js';
 
@@ -37,6 +40,13 @@ export interface PostgresCampaignsContext {
   ) => Promise<unknown>;
   /** After a commit that queued messages: wakes the dispatchers (see `PostgresMessageStore`). */
   queued: () => void;
+  /** The message store's own callback outbox, on the transaction's client. */
+  queueCallback: (
+    client: Queryable,
+    messageId: string,
+    callback: CallbackRequest,
+    now: number,
+  ) => Promise<void>;
 }
 
 /** A change to one of a campaign's counters. */
@@ -358,11 +368,11 @@ export class PostgresCampaigns implements CampaignStore {
            SELECT id, status, provider_id, error_kind, charge_account, charge_held FROM messages
            WHERE campaign_id = $1 AND dispatch_state IN ('queued', 'waiting') ORDER BY id FOR UPDATE)
          UPDATE messages AS m SET dispatch_state = 'done', status = 'failed', error_kind = 'routing', error_code = $2,
-           error_message = 'the campaign was cancelled before this message was sent', charged = 0,
-           next_attempt_at = NULL, claimed_by = NULL, updated_at = $3
+           error_message = $4, charged = 0, next_attempt_at = NULL, claimed_by = NULL, updated_at = $3
          FROM unclaimed WHERE m.id = unclaimed.id
-         RETURNING unclaimed.*`,
-        [campaignId, CANCELLED_ERROR_CODE, now],
+         RETURNING m.*, unclaimed.status AS before_status, unclaimed.provider_id AS before_provider_id,
+           unclaimed.error_kind AS before_error_kind`,
+        [campaignId, CANCELLED_ERROR_CODE, now, CANCELLED_ERROR_MESSAGE],
       );
       const deltas: CountDelta[] = [];
       for (const message of rows as Row[]) {
@@ -370,14 +380,21 @@ export class PostgresCampaigns implements CampaignStore {
           ...moveDeltas(
             campaignId,
             {
-              status: message.status as string,
-              providerId: message.provider_id as string | null,
-              errorKind: message.error_kind as string | null,
+              status: message.before_status as string,
+              providerId: message.before_provider_id as string | null,
+              errorKind: message.before_error_kind as string | null,
             },
-            { status: 'failed', providerId: message.provider_id as string | null, errorKind: 'routing' },
+            {
+              status: 'failed',
+              providerId: message.before_provider_id as string | null,
+              errorKind: 'routing',
+            },
             0,
           ),
         );
+        // Its final status, to the client like any other: it will never be sent.
+        const callback = cancelledCallback(toRevivedMessage(message), now);
+        if (callback) await this.context.queueCallback(client, message.id as string, callback, now);
         if (message.charge_account != null) {
           await this.context.ledger.releaseIn(
             client,

@@ -206,6 +206,8 @@ export class PostgresMessageStore extends OperationsDelegate implements MessageS
       insertMessage: (client, message, claimedBy) =>
         this.insertMessage(client, message, serialize(message.message), claimedBy),
       queued: () => this.queued(),
+      queueCallback: (client, messageId, callback, now) =>
+        this.queueCallback(client, messageId, callback, now),
     });
   }
 
