@@ -2,7 +2,7 @@ import type { Logger, Router } from '@msg/core';
 import type { GatewayConfig } from '../config/config-schema.js';
 import type { PriceTable } from '../costs/price-table.js';
 import { dispatchRound, failureOutcome, successOutcome } from '../dispatch/dispatch-outcome.js';
-import type { Dispatcher, SendCosts } from '../dispatch/dispatcher.js';
+import { type Dispatcher, routingOverride, type SendCosts } from '../dispatch/dispatcher.js';
 import type { CampaignRecord } from '../store/campaign-store.js';
 import type { AttemptRecord, MessageStore, StoredMessage } from '../store/message-store.js';
 import { untilStored } from '../store/until-stored.js';
@@ -185,11 +185,7 @@ export class CampaignRunner {
       outcomes = await router.sendBatch(
         chunk.map((stored) => stored.message),
         {
-          override: campaign.definition.provider
-            ? { provider: campaign.definition.provider }
-            : campaign.definition.route
-              ? { route: campaign.definition.route }
-              : undefined,
+          override: routingOverride(campaign.definition),
           maxBatchSize: this.options.config.batchSize,
         },
       );

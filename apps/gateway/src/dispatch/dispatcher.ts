@@ -53,10 +53,13 @@ export interface SendCosts {
 const CLAIM_RETRY_MS = 1000;
 
 /** A send's attempts after an earlier call outside it (a bulk request): that call first, the rest renumbered. */
-/** The message's own routing override (a provider or a route it was given), if any. */
-export function routingOverride(stored: StoredMessage): RoutingOverride | undefined {
-  if (stored.overrideProvider) return { provider: stored.overrideProvider };
-  if (stored.overrideRoute) return { route: stored.overrideRoute };
+/** A message's or campaign's own routing override (the provider or route it names), if any. */
+export function routingOverride(named: {
+  provider?: string | undefined;
+  route?: string | undefined;
+}): RoutingOverride | undefined {
+  if (named.provider) return { provider: named.provider };
+  if (named.route) return { route: named.route };
   return undefined;
 }
 
@@ -283,7 +286,7 @@ export class Dispatcher {
     try {
       routed = await router.send(stored.message, {
         signal: controller.signal,
-        override: routingOverride(stored),
+        override: routingOverride({ provider: stored.overrideProvider, route: stored.overrideRoute }),
         tried: prior?.trigger ? { provider: prior.provider, trigger: prior.trigger } : undefined,
       });
       if (prior) routed = { ...routed, attempts: afterPrior(prior, routed.attempts) };
